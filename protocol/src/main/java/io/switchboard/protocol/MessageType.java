@@ -1,0 +1,50 @@
+package io.switchboard.protocol;
+
+/** The message types of {@code PROTOCOL.md} §3, each with its exact wire name. */
+public enum MessageType {
+    /** A user asks to be paired with an agent; the server answers both sides with {@code match}. */
+    MATCH("match"),
+    /** A chat message between a paired user and agent. */
+    NORMAL("normal"),
+    /** Server to client: the outcome of a {@code normal} (or push) the client sent. */
+    RECEIPT("receipt"),
+    /** Application-level keep-alive from the client. */
+    PING("ping"),
+    /** The server's answer to {@code ping}. */
+    PONG("pong"),
+    /** Ends a conversation; the server tells the other side. */
+    LEAVE("leave"),
+    /** Server to client: the input was not a valid message. */
+    ERROR("error");
+
+    private final String wireName;
+
+    MessageType(String wireName) {
+        this.wireName = wireName;
+    }
+
+    /** The exact name on the wire, e.g. {@code "normal"}. */
+    public String wireName() {
+        return wireName;
+    }
+
+    /**
+     * Looks a wire name up; {@code null} for an unknown or absent name. Comparison is exact (case-sensitive),
+     * as the contract spells the names.
+     */
+    public static MessageType fromWire(String name) {
+        if (name == null) {
+            return null;
+        }
+        switch (name) {
+            case "match": return MATCH;
+            case "normal": return NORMAL;
+            case "receipt": return RECEIPT;
+            case "ping": return PING;
+            case "pong": return PONG;
+            case "leave": return LEAVE;
+            case "error": return ERROR;
+            default: return null;
+        }
+    }
+}
