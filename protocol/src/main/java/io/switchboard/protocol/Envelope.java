@@ -1,5 +1,6 @@
 package io.switchboard.protocol;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
@@ -30,7 +31,8 @@ public record Envelope(String type, String msgId, String from, String to, String
         return new Envelope(type, msgId, null, to, msg, null, null, null);
     }
 
-    /** Whether this is a server success ({@code code} "0"). */
+    /** Whether this is a server success ({@code code} "0"). Not a wire field: every wire field is a string. */
+    @JsonIgnore
     public boolean isSuccess() {
         return Envelopes.CODE_OK.equals(code);
     }

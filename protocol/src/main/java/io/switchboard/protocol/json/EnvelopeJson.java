@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.switchboard.protocol.Envelope;
@@ -56,6 +59,8 @@ public final class EnvelopeJson {
                         .build())
                 // A repeated field is ambiguous: reject it rather than let the last one silently win.
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                // Emoji go out as 4 raw UTF-8 bytes rather than two escaped surrogates.
+                .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
                 .build();
         final JsonMapper mapper = JsonMapper.builder(factory)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -87,7 +92,7 @@ public final class EnvelopeJson {
         try {
             envelope = reader.readValue(in);
         } catch (JsonProcessingException e) {
-            throw new MalformedEnvelopeException(e.getOriginalMessage(), e);
+            throw malformed(e);
         }
         if (envelope == null) {
             throw new MalformedEnvelopeException("not a JSON object: null", null);
@@ -101,12 +106,29 @@ public final class EnvelopeJson {
         try {
             envelope = reader.readValue(json);
         } catch (JsonProcessingException e) {
-            throw new MalformedEnvelopeException(e.getOriginalMessage(), e);
+            throw malformed(e);
         }
         if (envelope == null) {
             throw new MalformedEnvelopeException("not a JSON object: null", null);
         }
         return envelope;
+    }
+
+    /**
+     * The parser's failure as a fixed category. Jackson's own messages quote the offending tokens, values and field
+     * names, and {@link MalformedEnvelopeException} promises not to echo the input; the parser's exception stays
+     * attached as the cause.
+     */
+    private static MalformedEnvelopeException malformed(JsonProcessingException e) {
+        final String problem;
+        if (e instanceof StreamConstraintsException) {
+            problem = "over a nesting, length or size limit";
+        } else if (e instanceof MismatchedInputException) {
+            problem = "not exactly one JSON object of string fields";
+        } else {
+            problem = "not valid JSON";
+        }
+        return new MalformedEnvelopeException(problem, e);
     }
 
     /** Writes {@code envelope} as UTF-8 JSON to {@code out}. Does not close {@code out}. */

@@ -32,11 +32,12 @@ public final class EnvelopeValidator {
     /**
      * The type of a message a client may send ({@code match}, {@code normal}, {@code ping}, {@code leave}), or
      * {@code null} when the message is malformed: missing or unknown {@code type}, a server-only type, or a
-     * {@code msgId} outside 1..64 characters.
+     * {@code msgId} outside 1..64 characters (code points).
      */
     public MessageType clientType(Envelope envelope) {
         final String msgId = envelope.msgId();
-        if (msgId != null && (msgId.isEmpty() || msgId.length() > MAX_MSG_ID_CHARS)) {
+        if (msgId != null && (msgId.isEmpty()
+                || msgId.length() > MAX_MSG_ID_CHARS && msgId.codePointCount(0, msgId.length()) > MAX_MSG_ID_CHARS)) {
             return null;
         }
         final MessageType type = MessageType.fromWire(envelope.type());
