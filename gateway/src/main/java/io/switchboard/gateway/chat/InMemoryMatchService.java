@@ -1,0 +1,179 @@
+package io.switchboard.gateway.chat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The single-node {@link MatchService}. The hot-path question "is this user paired with that agent" is a lock-free
+ * map read; compound changes (match, unpair, agent online/offline) take one short lock that does no I/O, so no
+ * agent ever exceeds its capacity. Available agents are kept ordered by load, so a match is O(log agents).
+ *
+ * <p>Thread-safe and non-blocking (the lock is held for a few map operations): safe to call from an event loop.
+ */
+public final class InMemoryMatchService implements MatchService {
+
+    private static final Comparator<Agent> LEAST_LOADED =
+            Comparator.<Agent>comparingInt(a -> a.load).thenComparingLong(a -> a.seq);
+
+    private final int capacity;
+    /** userId to agentId; written under the lock, read without it. */
+    private final ConcurrentHashMap<String, String> agentOfUser = new ConcurrentHashMap<>();
+    /** Guarded by {@code this}. */
+    private final Map<String, Agent> agents = new HashMap<>();
+    /** Online agents below capacity, least loaded first. Guarded by {@code this}. */
+    private final TreeSet<Agent> available = new TreeSet<>(LEAST_LOADED);
+    private long nextSeq;
+
+    /** An agent's mutable state; only touched under the lock. */
+    private static final class Agent {
+        final String id;
+        final long seq;
+        final Set<String> users = new LinkedHashSet<>();
+        int load;
+        boolean online;
+
+        Agent(String id, long seq) {
+            this.id = id;
+            this.seq = seq;
+        }
+    }
+
+    /**
+     * @param capacity the most users one agent serves at once
+     */
+    public InMemoryMatchService(int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
+        }
+        this.capacity = capacity;
+    }
+
+    @Override
+    public CompletionStage<MatchResult> match(String userId) {
+        return CompletableFuture.completedFuture(matchNow(userId));
+    }
+
+    /** The synchronous form of {@link #match}. */
+    public MatchResult matchNow(String userId) {
+        final String current = agentOfUser.get(userId);
+        if (current != null) {
+            return new MatchResult(current, false);
+        }
+        synchronized (this) {
+            final String again = agentOfUser.get(userId);
+            if (again != null) {
+                return new MatchResult(again, false);
+            }
+            final Agent agent = available.pollFirst();
+            if (agent == null) {
+                return MatchResult.NO_AGENT;
+            }
+            agent.load++;
+            agent.users.add(userId);
+            agentOfUser.put(userId, agent.id);
+            if (agent.load < capacity) {
+                available.add(agent);
+            }
+            return new MatchResult(agent.id, true);
+        }
+    }
+
+    @Override
+    public String agentOf(String userId) {
+        return agentOfUser.get(userId);
+    }
+
+    @Override
+    public synchronized List<String> usersOf(String agentId) {
+        final Agent agent = agents.get(agentId);
+        return agent == null ? List.of() : new ArrayList<>(agent.users);
+    }
+
+    @Override
+    public synchronized boolean unpair(String userId, String agentId) {
+        if (!agentOfUser.remove(userId, agentId)) {
+            return false;
+        }
+        final Agent agent = agents.get(agentId);
+        if (agent != null) {
+            available.remove(agent);
+            agent.users.remove(userId);
+            agent.load--;
+            if (agent.online) {
+                available.add(agent);
+            } else if (agent.load == 0) {
+                agents.remove(agentId);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public synchronized void agentOnline(String agentId) {
+        final Agent agent = agents.computeIfAbsent(agentId, id -> new Agent(id, nextSeq++));
+        if (!agent.online) {
+            agent.online = true;
+            if (agent.load < capacity) {
+                available.add(agent);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void agentOffline(String agentId) {
+        final Agent agent = agents.get(agentId);
+        if (agent == null) {
+            return;
+        }
+        available.remove(agent);
+        agent.online = false;
+        if (agent.load == 0) {
+            agents.remove(agentId);
+        }
+    }
+
+    @Override
+    public synchronized List<String> releaseAgent(String agentId) {
+        final Agent agent = agents.remove(agentId);
+        if (agent == null) {
+            return List.of();
+        }
+        available.remove(agent);
+        final List<String> users = new ArrayList<>(agent.users);
+        for (String user : users) {
+            agentOfUser.remove(user, agentId);
+        }
+        return users;
+    }
+
+    @Override
+    public int pairings() {
+        return agentOfUser.size();
+    }
+
+    @Override
+    public synchronized int availableAgents() {
+        return available.size();
+    }
+
+    /** The load of every known agent (a copy, for stats and tests). */
+    public synchronized Map<String, Integer> loads() {
+        final Map<String, Integer> loads = new HashMap<>();
+        agents.forEach((id, a) -> loads.put(id, a.load));
+        return loads;
+    }
+
+    /** The most users one agent serves. */
+    public int capacity() {
+        return capacity;
+    }
+}

@@ -1,0 +1,37 @@
+package io.switchboard.gateway.chat;
+
+/**
+ * A token bucket in integer nanoseconds: {@code burst} tokens, refilled at {@code perSecond}. Not thread-safe by
+ * design: each connection owns one and touches it only on its event loop.
+ */
+public final class TokenBucket {
+
+    private final long nanosPerToken;
+    private final long capacityNanos;
+    private long creditNanos;
+    private long lastNanos;
+
+    public TokenBucket(int perSecond, int burst, long nowNanos) {
+        if (perSecond <= 0 || burst <= 0) {
+            throw new IllegalArgumentException("perSecond: " + perSecond + ", burst: " + burst + " (expected: > 0)");
+        }
+        nanosPerToken = 1_000_000_000L / perSecond;
+        capacityNanos = nanosPerToken * burst;
+        creditNanos = capacityNanos;
+        lastNanos = nowNanos;
+    }
+
+    /** Takes one token if there is one. */
+    public boolean tryAcquire(long nowNanos) {
+        final long elapsed = nowNanos - lastNanos;
+        lastNanos = nowNanos;
+        if (elapsed > 0) {
+            creditNanos = Math.min(capacityNanos, creditNanos + elapsed);
+        }
+        if (creditNanos >= nanosPerToken) {
+            creditNanos -= nanosPerToken;
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,302 @@
+package io.switchboard.gateway.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BiConsumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * The one place that reads configuration. Sources, in increasing priority: built-in defaults, a properties file
+ * ({@code --config FILE}, keys as below), {@code SWITCHBOARD_*} environment variables, command-line flags.
+ *
+ * <p>Every setting has one key; its flag is {@code --key} and its variable {@code SWITCHBOARD_KEY} (upper case,
+ * {@code -} as {@code _}): {@code idle-timeout} is {@code --idle-timeout} and {@code SWITCHBOARD_IDLE_TIMEOUT}.
+ * Durations take a unit ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or ISO-8601 {@code PT30S}); sizes
+ * in bytes accept {@code KiB}/{@code MiB}.
+ */
+public final class ConfigLoader {
+
+    /** The prefix of every environment variable that configures the gateway. */
+    public static final String ENV_PREFIX = "SWITCHBOARD_";
+
+    private static final GatewayConfig DEFAULTS = GatewayConfig.builder().build();
+
+    /** One setting: its key, what it means, its default shown in {@code --help}, and how it is applied. */
+    record Setting(String key, String description, String defaultValue,
+                   BiConsumer<GatewayConfig.Builder, String> apply) {
+        String flag() {
+            return "--" + key;
+        }
+
+        String env() {
+            return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('-', '_');
+        }
+    }
+
+    static final List<Setting> SETTINGS = List.of(
+            new Setting("host", "Address to listen on.", DEFAULTS.server().host(), (b, v) -> b.host(v)),
+            new Setting("port", "WebSocket and HTTP port (0 picks a free one).",
+                        str(DEFAULTS.server().port()), (b, v) -> b.port(parseInt(v))),
+            new Setting("io-threads", "Event-loop threads (0: twice the cores).",
+                        str(DEFAULTS.server().ioThreads()), (b, v) -> b.ioThreads(parseInt(v))),
+            new Setting("max-connections", "Connections accepted at once; more are closed at accept.",
+                        str(DEFAULTS.server().maxConnections()), (b, v) -> b.maxConnections(parseInt(v))),
+            new Setting("backlog", "Listen backlog (also bounded by net.core.somaxconn).",
+                        str(DEFAULTS.server().backlog()), (b, v) -> b.backlog(parseInt(v))),
+            new Setting("write-buffer-low", "Per-connection write buffer low water mark.",
+                        bytes(DEFAULTS.server().writeBufferLowBytes()), (b, v) -> b.writeBufferLowBytes(parseBytes(v))),
+            new Setting("write-buffer-high", "Per-connection write buffer high water mark: above it a peer is slow.",
+                        bytes(DEFAULTS.server().writeBufferHighBytes()),
+                        (b, v) -> b.writeBufferHighBytes(parseBytes(v))),
+            new Setting("shutdown-timeout", "How long a graceful shutdown waits for connections to close.",
+                        dur(DEFAULTS.server().shutdownTimeout()), (b, v) -> b.shutdownTimeout(parseDuration(v))),
+            new Setting("path", "WebSocket path prefix; clients connect to PATH/{userId}.",
+                        DEFAULTS.webSocket().path(), (b, v) -> b.path(v)),
+            new Setting("max-frame-bytes", "Largest message, after reassembling fragments (else close 1009).",
+                        bytes(DEFAULTS.webSocket().maxFrameBytes()), (b, v) -> b.maxFrameBytes(parseBytes(v))),
+            new Setting("max-message-chars", "Longest msg of a normal message (else MSG_TOO_LONG).",
+                        str(DEFAULTS.webSocket().maxMessageChars()), (b, v) -> b.maxMessageChars(parseInt(v))),
+            new Setting("handshake-timeout", "Time from TCP accept to a completed WebSocket upgrade.",
+                        dur(DEFAULTS.webSocket().handshakeTimeout()), (b, v) -> b.handshakeTimeout(parseDuration(v))),
+            new Setting("idle-timeout", "Close a connection silent this long (close 1001).",
+                        dur(DEFAULTS.webSocket().idleTimeout()), (b, v) -> b.idleTimeout(parseDuration(v))),
+            new Setting("ping-interval", "Send a WebSocket ping after this long without writing.",
+                        dur(DEFAULTS.webSocket().pingInterval()), (b, v) -> b.pingInterval(parseDuration(v))),
+            new Setting("max-bad-messages", "Consecutive malformed messages before close 1008.",
+                        str(DEFAULTS.webSocket().maxBadMessages()), (b, v) -> b.maxBadMessages(parseInt(v))),
+            new Setting("agent-capacity", "Users one agent serves at once.",
+                        str(DEFAULTS.chat().agentCapacity()), (b, v) -> b.agentCapacity(parseInt(v))),
+            new Setting("reconnect-grace", "How long a disconnected peer keeps its pairing.",
+                        dur(DEFAULTS.chat().reconnectGrace()), (b, v) -> b.reconnectGrace(parseDuration(v))),
+            new Setting("slow-consumer-timeout", "How long a peer may stay unwritable before close 1013.",
+                        dur(DEFAULTS.chat().slowConsumerTimeout()),
+                        (b, v) -> b.slowConsumerTimeout(parseDuration(v))),
+            new Setting("offline-max-per-user", "Messages held for one offline user; past it the oldest are dropped.",
+                        str(DEFAULTS.offline().maxPerUser()), (b, v) -> b.offlineMaxPerUser(parseInt(v))),
+            new Setting("offline-ttl", "How long a held message waits for its recipient.",
+                        dur(DEFAULTS.offline().ttl()), (b, v) -> b.offlineTtl(parseDuration(v))),
+            new Setting("offline-max-total", "Messages held for all users together.",
+                        str(DEFAULTS.offline().maxTotal()), (b, v) -> b.offlineMaxTotal(parseInt(v))),
+            new Setting("rate-limit", "Messages per second one connection may send (token refill rate).",
+                        str(DEFAULTS.rateLimit().perSecond()), (b, v) -> b.ratePerSecond(parseInt(v))),
+            new Setting("rate-burst", "Token bucket size: messages one connection may send at once.",
+                        str(DEFAULTS.rateLimit().burst()), (b, v) -> b.rateBurst(parseInt(v))),
+            new Setting("registry-shards", "Session registry shards (a power of two).",
+                        str(DEFAULTS.registry().shards()), (b, v) -> b.registryShards(parseInt(v))),
+            new Setting("registry-capacity", "Initial capacity of each registry shard.",
+                        str(DEFAULTS.registry().initialCapacityPerShard()),
+                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))));
+
+    /** The outcome of reading the command line: a configuration, or text to print and an exit code. */
+    public record Result(GatewayConfig config, String output, int exitCode) {
+        /** Whether the gateway should start. */
+        public boolean shouldStart() {
+            return config != null;
+        }
+    }
+
+    private ConfigLoader() {}
+
+    /**
+     * Builds the configuration from the command line and the environment.
+     *
+     * @param args the command-line arguments
+     * @param env  the environment, normally {@code System.getenv()}
+     * @return the configuration, or the help text / error message with its exit code (0 for {@code --help}, 2 for
+     *         invalid settings)
+     */
+    public static Result load(String[] args, Map<String, String> env) {
+        final CommandSpec spec = commandSpec();
+        final CommandLine cli = new CommandLine(spec);
+        final ParseResult parsed;
+        try {
+            parsed = cli.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            return new Result(null, e.getMessage() + System.lineSeparator() + "See --help.", 2);
+        }
+        if (parsed.isUsageHelpRequested()) {
+            return new Result(null, usage(cli), 0);
+        }
+        try {
+            final GatewayConfig.Builder builder = GatewayConfig.builder();
+            if (parsed.hasMatchedOption("--config")) {
+                final Path file = Path.of(parsed.<String>matchedOptionValue("--config", null));
+                applyProperties(builder, readProperties(file), "config file " + file);
+            }
+            for (Setting s : SETTINGS) {
+                final String value = env.get(s.env());
+                if (value != null) {
+                    apply(builder, s, value, "environment variable " + s.env());
+                }
+            }
+            for (Setting s : SETTINGS) {
+                if (parsed.hasMatchedOption(s.flag())) {
+                    apply(builder, s, parsed.matchedOptionValue(s.flag(), null), "flag " + s.flag());
+                }
+            }
+            return new Result(builder.build(), null, 0);
+        } catch (IllegalArgumentException e) {
+            return new Result(null, "Invalid configuration: " + e.getMessage(), 2);
+        }
+    }
+
+    /** Applies properties file entries; an unknown key is an error so that typos do not pass silently. */
+    static void applyProperties(GatewayConfig.Builder builder, Properties props, String source) {
+        final List<String> keys = new ArrayList<>(props.stringPropertyNames());
+        Collections.sort(keys);
+        for (String key : keys) {
+            final Setting s = SETTINGS.stream().filter(x -> x.key().equals(key)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            source + ": unknown setting '" + key + "' (see --help for the keys)"));
+            apply(builder, s, props.getProperty(key).trim(), source);
+        }
+    }
+
+    private static void apply(GatewayConfig.Builder builder, Setting s, String value, String source) {
+        try {
+            s.apply().accept(builder, value);
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            throw new IllegalArgumentException(
+                    s.key() + " (" + source + "): '" + value + "' " + e.getMessage(), e);
+        }
+    }
+
+    private static Properties readProperties(Path file) {
+        final Properties props = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(r);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("config file " + file + ": cannot read it (" + e + ')', e);
+        }
+        return props;
+    }
+
+    private static CommandSpec commandSpec() {
+        final CommandSpec spec = CommandSpec.create();
+        spec.name("switchboard-gateway");
+        spec.usageMessage().description(
+                "Switchboard: a WebSocket chat gateway. Clients connect to ws://HOST:PORT/pinter/imserver/{userId}.",
+                "Settings, in increasing priority: defaults, --config FILE (properties, keys as below),",
+                "SWITCHBOARD_* environment variables (e.g. SWITCHBOARD_IDLE_TIMEOUT), flags.");
+        spec.mixinStandardHelpOptions(false);
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help and exit.")
+                                 .build());
+        spec.addOption(OptionSpec.builder("--config").paramLabel("FILE").type(String.class)
+                                 .description("A properties file of settings (key=value).").build());
+        for (Setting s : SETTINGS) {
+            spec.addOption(OptionSpec.builder(s.flag()).paramLabel("VALUE").type(String.class)
+                                     .description(s.description() + " Default: " + s.defaultValue() + ". Env: "
+                                                  + s.env() + '.')
+                                     .build());
+        }
+        return spec;
+    }
+
+    private static String usage(CommandLine cli) {
+        final StringWriter out = new StringWriter();
+        cli.setUsageHelpWidth(120);
+        cli.usage(new PrintWriter(out));
+        return out.toString();
+    }
+
+    static int parseInt(String v) {
+        try {
+            return Integer.parseInt(v.trim().replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("is not a whole number");
+        }
+    }
+
+    static int parseBytes(String v) {
+        final String s = v.trim();
+        final String lower = s.toLowerCase(Locale.ROOT);
+        long factor = 1;
+        String digits = s;
+        if (lower.endsWith("kib") || lower.endsWith("k")) {
+            factor = 1024;
+            digits = s.substring(0, s.length() - (lower.endsWith("kib") ? 3 : 1));
+        } else if (lower.endsWith("mib") || lower.endsWith("m")) {
+            factor = 1024 * 1024;
+            digits = s.substring(0, s.length() - (lower.endsWith("mib") ? 3 : 1));
+        }
+        final long n;
+        try {
+            n = Long.parseLong(digits.trim()) * factor;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("is not a size (e.g. 65536, 64KiB, 1MiB)");
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("is too large");
+        }
+        return (int) n;
+    }
+
+    static Duration parseDuration(String v) {
+        final String s = v.trim().toLowerCase(Locale.ROOT);
+        if (s.startsWith("p")) {
+            return Duration.parse(s.toUpperCase(Locale.ROOT));
+        }
+        try {
+            if (s.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
+            }
+            final long n = Long.parseLong(s.substring(0, s.length() - 1).trim());
+            switch (s.charAt(s.length() - 1)) {
+                case 's': return Duration.ofSeconds(n);
+                case 'm': return Duration.ofMinutes(n);
+                case 'h': return Duration.ofHours(n);
+                default: break;
+            }
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("is not a duration (e.g. 500ms, 30s, 5m, 1h, PT30S)");
+    }
+
+    private static String str(int v) {
+        return Integer.toString(v);
+    }
+
+    private static String bytes(int v) {
+        return v % 1024 == 0 ? (v / 1024) + "KiB" : Integer.toString(v);
+    }
+
+    private static String dur(Duration d) {
+        if (d.toMillis() % 60_000 == 0 && d.toMinutes() > 0) {
+            return d.toMinutes() + "m";
+        }
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    /** For tests and tools: the keys of every setting, in {@code --help} order. */
+    static List<String> keys() {
+        final List<String> keys = new ArrayList<>();
+        for (Setting s : SETTINGS) {
+            keys.add(s.key());
+        }
+        return keys;
+    }
+
+    static Setting setting(String key) {
+        requireNonNull(key, "key");
+        return SETTINGS.stream().filter(s -> s.key().equals(key)).findFirst().orElseThrow();
+    }
+}

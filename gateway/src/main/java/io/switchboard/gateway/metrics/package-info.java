@@ -1,0 +1,6 @@
+/**
+ * What the gateway counts: the {@link io.switchboard.gateway.metrics.GatewayMetrics} SPI with no-op defaults, and
+ * {@link io.switchboard.gateway.metrics.CounterGatewayMetrics}, a cheap in-process implementation of counters that the
+ * HTTP endpoints and the tests read.
+ */
+package io.switchboard.gateway.metrics;

@@ -1,0 +1,100 @@
+package io.switchboard.gateway.pipeline;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.TokenBucket;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.MessageType;
+import io.switchboard.protocol.netty.CloseCodes;
+import io.switchboard.protocol.netty.InboundFrame;
+import io.switchboard.protocol.validate.EnvelopeValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Validates each inbound message and dispatches it by type to {@link ChatService}, then writes the answer. Malformed
+ * input gets {@code error}/{@code BAD_MESSAGE}; after {@code maxBadMessages} malformed messages in a row the
+ * connection is closed with 1008. Every message spends a token of the connection's rate limit first.
+ *
+ * <p>Sits after {@code session}; runs on the channel's event loop, which alone touches its token bucket and strike
+ * count. Receives no buffers ({@link InboundFrame} holds none). One per channel.
+ */
+final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundFrame> {
+
+    private static final Logger logger = LoggerFactory.getLogger(EnvelopeDispatchHandler.class);
+
+    private final ChatService chat;
+    private final EnvelopeValidator validator;
+    private final GatewayMetrics metrics;
+    private final TokenBucket bucket;
+    private final int maxBadMessages;
+    private int badInARow;
+
+    EnvelopeDispatchHandler(ChatService chat, EnvelopeValidator validator, GatewayMetrics metrics,
+                            TokenBucket bucket, int maxBadMessages) {
+        this.chat = chat;
+        this.validator = validator;
+        this.metrics = metrics;
+        this.bucket = bucket;
+        this.maxBadMessages = maxBadMessages;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, InboundFrame frame) {
+        final Session session = ctx.channel().attr(SessionAttributes.SESSION).get();
+        final Envelope envelope = frame.envelope();
+        final MessageType type = envelope == null ? null : validator.clientType(envelope);
+        if (type == null) {
+            onBadMessage(ctx, session, envelope);
+            return;
+        }
+        badInARow = 0;
+        if (!bucket.tryAcquire(System.nanoTime())) {
+            ctx.writeAndFlush(chat.rateLimited(session, type, envelope));
+            return;
+        }
+        switch (type) {
+            case NORMAL:
+                ctx.writeAndFlush(chat.normal(session, envelope));
+                break;
+            case MATCH:
+                chat.match(session, envelope).whenCompleteAsync((answer, error) -> {
+                    if (error != null) {
+                        ctx.fireExceptionCaught(error);
+                    } else {
+                        ctx.writeAndFlush(answer);
+                    }
+                }, ctx.executor());
+                break;
+            case PING:
+                ctx.writeAndFlush(chat.ping(session, envelope));
+                break;
+            case LEAVE:
+                ctx.writeAndFlush(chat.leave(session, envelope));
+                break;
+            default:
+                throw new IllegalStateException("validator let through " + type);
+        }
+    }
+
+    private void onBadMessage(ChannelHandlerContext ctx, Session session, Envelope envelope) {
+        // Echo the client's msgId only if it is a valid one.
+        final String msgId = envelope != null && envelope.msgId() != null && !envelope.msgId().isEmpty()
+                             && envelope.msgId().length() <= EnvelopeValidator.MAX_MSG_ID_CHARS
+                             ? envelope.msgId() : null;
+        ctx.write(chat.badMessage(msgId, session.userId()));
+        if (++badInARow >= maxBadMessages) {
+            logger.debug("{} {} malformed messages in a row, closing with 1008", ctx.channel(), badInARow);
+            metrics.policyClose();
+            ctx.writeAndFlush(new CloseWebSocketFrame(CloseCodes.POLICY_VIOLATION, "too many malformed messages"))
+               .addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.flush();
+        }
+    }
+}

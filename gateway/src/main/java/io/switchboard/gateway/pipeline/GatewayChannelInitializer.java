@@ -1,0 +1,119 @@
+package io.switchboard.gateway.pipeline;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.TokenBucket;
+import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.protocol.json.EnvelopeJson;
+import io.switchboard.protocol.netty.EnvelopeFrameCodec;
+import io.switchboard.protocol.validate.EnvelopeValidator;
+import java.time.Clock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Builds the pipeline of every accepted connection, in the order {@link HandlerNames} shows. The stateless
+ * ({@code @Sharable}) handlers are built once here; those with per-connection state are created per channel.
+ */
+public final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
+
+    /** Request line plus headers of an upgrade request; larger ones get 414/431. */
+    private static final int MAX_INITIAL_LINE_BYTES = 4096;
+    private static final int MAX_HEADER_BYTES = 8192;
+    /** Upgrade and health requests have no body; anything bigger is refused (413). */
+    private static final int MAX_HTTP_CONTENT_BYTES = 8192;
+
+    private final GatewayConfig config;
+    private final ChatService chat;
+    private final LocalRouter router;
+    private final EnvelopeJson json;
+    private final EnvelopeValidator validator;
+    private final GatewayMetrics metrics;
+    private final ChannelGroup allChannels;
+    private final Clock clock;
+    private final WebSocketServerProtocolConfig wsConfig;
+    private final HttpEndpointsHandler httpEndpoints;
+    private final IdleCloseHandler idleClose = new IdleCloseHandler();
+    private final ExceptionHandler exceptions;
+
+    public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
+                                     GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
+                                     BooleanSupplier ready, Supplier<String> healthJson) {
+        this.config = config;
+        this.chat = chat;
+        this.router = router;
+        this.json = json;
+        this.validator = new EnvelopeValidator(config.webSocket().maxMessageChars());
+        this.metrics = metrics;
+        this.allChannels = allChannels;
+        this.clock = clock;
+        final GatewayConfig.WebSocket ws = config.webSocket();
+        this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(ws.path())
+                .checkStartsWith(true)
+                .handshakeTimeoutMillis(ws.handshakeTimeout().toMillis())
+                .dropPongFrames(true)
+                .handleCloseFrames(true)
+                .sendCloseFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(ws.maxFrameBytes())   // larger frames: close 1009
+                        .expectMaskedFrames(true)                    // RFC 6455 §5.1: else 1002
+                        .allowMaskMismatch(false)
+                        .allowExtensions(false)                      // reserved bits set: 1002
+                        .closeOnProtocolViolation(true)
+                        .withUTF8Validator(true)                     // invalid UTF-8: 1007
+                        .build())
+                .build();
+        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics);
+        this.exceptions = new ExceptionHandler(metrics);
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        allChannels.add(ch);
+        final ChannelPipeline p = ch.pipeline();
+        addHttpHandlers(p);
+        addWebSocketHandlers(p);
+        addChatHandlers(p);
+    }
+
+    private void addHttpHandlers(ChannelPipeline p) {
+        // Consolidate the flushes of one read batch, and cross-thread flushes too (deliveries from other loops).
+        p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
+        p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
+        p.addLast(HandlerNames.HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_CONTENT_BYTES));
+        p.addLast(HandlerNames.HTTP_ENDPOINTS, httpEndpoints);
+        p.addLast(HandlerNames.HANDSHAKE_GUARD, new HandshakeGuardHandler(
+                config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics));
+    }
+
+    private void addWebSocketHandlers(ChannelPipeline p) {
+        p.addLast(HandlerNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(wsConfig));
+        p.addLast(HandlerNames.WS_AGGREGATOR, new WebSocketFrameAggregator(config.webSocket().maxFrameBytes()));
+        p.addLast(HandlerNames.FRAME_CODEC, new EnvelopeFrameCodec(json));
+    }
+
+    private void addChatHandlers(ChannelPipeline p) {
+        final GatewayConfig.WebSocket ws = config.webSocket();
+        p.addLast(HandlerNames.SESSION, new SessionHandler(chat, router, idleClose, ws.idleTimeout().toNanos(),
+                                                           ws.pingInterval().toNanos(), clock));
+        p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
+                chat, validator, metrics,
+                new TokenBucket(config.rateLimit().perSecond(), config.rateLimit().burst(), System.nanoTime()),
+                ws.maxBadMessages()));
+        p.addLast(HandlerNames.EXCEPTIONS, exceptions);
+    }
+}

@@ -1,0 +1,169 @@
+package io.switchboard.gateway.pipeline;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.ConnectionIdentity;
+import io.switchboard.gateway.session.Role;
+import io.switchboard.protocol.validate.UserIds;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides everything about a WebSocket upgrade request before Netty's handshaker sees it ({@code PROTOCOL.md} §1):
+ * the method (405), the path and {@code {userId}} (404, 400), HTTP/1.1 with a {@code Host} (400), the RFC 6455
+ * headers (400), {@code Sec-WebSocket-Version: 13} (else 426), and the role. An accepted request gets a
+ * {@link ConnectionIdentity} attribute and goes on to {@code ws-protocol}.
+ *
+ * <p>It also bounds the whole handshake: a connection that has not upgraded within {@code handshakeTimeout} of being
+ * accepted is closed, whatever it sends (slow headers included).
+ *
+ * <p>Sits between {@code http-endpoints} and {@code ws-protocol}; removed once the upgrade completes. Runs on the
+ * channel's event loop. Releases a rejected request; an accepted one's ownership passes on. One per channel.
+ */
+final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(HandshakeGuardHandler.class);
+
+    private final String wsPath;
+    private final long handshakeTimeoutNanos;
+    private final GatewayMetrics metrics;
+    private ScheduledFuture<?> deadline;
+
+    HandshakeGuardHandler(String wsPath, long handshakeTimeoutNanos, GatewayMetrics metrics) {
+        this.wsPath = wsPath;
+        this.handshakeTimeoutNanos = handshakeTimeoutNanos;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        deadline = ctx.executor().schedule(() -> {
+            logger.debug("{} no WebSocket upgrade within {} ms, closing", ctx.channel(),
+                         TimeUnit.NANOSECONDS.toMillis(handshakeTimeoutNanos));
+            ctx.close();
+        }, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        final FullHttpRequest req = (FullHttpRequest) msg;
+        final String problem = check(ctx, req);
+        if (problem == null) {
+            ctx.fireChannelRead(req);
+        } else {
+            ReferenceCountUtil.release(req);
+        }
+    }
+
+    /** Accepts the request (stores its identity, returns null) or answers it (returns what was wrong). */
+    private String check(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (!HttpMethod.GET.equals(req.method())) {
+            final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                                                             "a WebSocket upgrade must be a GET");
+            res.headers().set(HttpHeaderNames.ALLOW, "GET");
+            return reject(ctx, res, "method");
+        }
+        final String uri = req.uri();
+        final int q = uri.indexOf('?');
+        final String rawPath = q < 0 ? uri : uri.substring(0, q);
+        if (!rawPath.startsWith(wsPath + '/')) {
+            return reject(ctx, HttpResponseStatus.NOT_FOUND, "no WebSocket endpoint at this path");
+        }
+        final String rawUserId = rawPath.substring(wsPath.length() + 1);
+        if (rawUserId.indexOf('/') >= 0) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId contains '/'");
+        }
+        final String userId;
+        try {
+            // A path segment: '+' is a plus sign, not a space as in form encoding.
+            userId = QueryStringDecoder.decodeComponent(rawUserId.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoding");
+        }
+        final String userIdProblem = UserIds.problem(userId);
+        if (userIdProblem != null) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, userIdProblem);
+        }
+        final HttpHeaders headers = req.headers();
+        if (!HttpVersion.HTTP_1_1.equals(req.protocolVersion()) || !headers.contains(HttpHeaderNames.HOST)) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "a WebSocket upgrade needs HTTP/1.1 and a Host header");
+        }
+        if (!"13".equals(headers.get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
+            // RFC 6455 §4.4: name the version we speak.
+            final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
+                                                             "only WebSocket version 13 (RFC 6455) is supported");
+            res.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+            res.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+            return reject(ctx, res, "version");
+        }
+        if (!headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing 'Connection: Upgrade'");
+        }
+        if (!isValidKey(headers.get(HttpHeaderNames.SEC_WEBSOCKET_KEY))) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing or invalid Sec-WebSocket-Key");
+        }
+        final Role role = role(new QueryStringDecoder(uri).parameters().get("role"));
+        if (role == null) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+        }
+        ctx.channel().attr(SessionAttributes.IDENTITY).set(new ConnectionIdentity(userId, role));
+        return null;
+    }
+
+    private static Role role(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return Role.USER;
+        }
+        return values.size() == 1 ? Role.fromWire(values.get(0)) : null;
+    }
+
+    /** RFC 6455 §4.1: the key is the base64 of 16 bytes. */
+    private static boolean isValidKey(String key) {
+        if (key == null || key.length() != 24) {
+            return false;
+        }
+        try {
+            return Base64.getDecoder().decode(key).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private String reject(ChannelHandlerContext ctx, HttpResponseStatus status, String why) {
+        return reject(ctx, HttpResponses.error(ctx, status, why), why);
+    }
+
+    private String reject(ChannelHandlerContext ctx, FullHttpResponse res, String why) {
+        metrics.handshakeRejected(res.status().code());
+        logger.debug("{} handshake rejected: {} {}", ctx.channel(), res.status().code(), why);
+        HttpResponses.send(ctx, res, false);
+        return why;
+    }
+}

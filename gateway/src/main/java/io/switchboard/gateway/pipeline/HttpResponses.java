@@ -1,0 +1,67 @@
+package io.switchboard.gateway.pipeline;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Small helpers that answer a plain HTTP request; the body is JSON. */
+final class HttpResponses {
+
+    private HttpResponses() {}
+
+    /**
+     * Writes a response with a JSON body and closes the connection after it unless {@code keepAlive}. The
+     * response buffer is owned by Netty once written.
+     */
+    static FullHttpResponse json(ChannelHandlerContext ctx, HttpResponseStatus status, String json) {
+        final ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), json);
+        final FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON + "; charset=utf-8");
+        res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        HttpUtil.setContentLength(res, body.readableBytes());
+        return res;
+    }
+
+    /** An error body: {@code {"status":404,"error":"..."}}. */
+    static FullHttpResponse error(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+        return json(ctx, status, "{\"status\":" + status.code() + ",\"error\":\"" + escape(message) + "\"}");
+    }
+
+    /** Sends {@code res}; closes the connection after it unless the request wants keep-alive and {@code reuse}. */
+    static void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
+        if (keepAlive) {
+            HttpUtil.setKeepAlive(res, true);
+            ctx.writeAndFlush(res);
+        } else {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Escapes text for a JSON string literal. */
+    static String escape(String s) {
+        final StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            final char c = s.charAt(i);
+            switch (c) {
+                case '"': b.append("\\\""); break;
+                case '\\': b.append("\\\\"); break;
+                default:
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+            }
+        }
+        return b.toString();
+    }
+}

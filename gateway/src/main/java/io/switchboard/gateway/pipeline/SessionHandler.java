@@ -1,0 +1,103 @@
+package io.switchboard.gateway.pipeline;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.session.ConnectionIdentity;
+import io.switchboard.gateway.session.Session;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds
+ * idle handling, creates the {@link Session} and hands it to {@link ChatService#connected}, which registers it (the
+ * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held
+ * for the user meanwhile.
+ *
+ * <p>Sits after {@code frame-codec}; runs on the channel's event loop. Holds no buffers. One per channel.
+ */
+final class SessionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(SessionHandler.class);
+
+    private final ChatService chat;
+    private final LocalRouter router;
+    private final IdleCloseHandler idleClose;
+    private final long idleTimeoutNanos;
+    private final long pingIntervalNanos;
+    private final Clock clock;
+    private Session session;
+
+    SessionHandler(ChatService chat, LocalRouter router, IdleCloseHandler idleClose, long idleTimeoutNanos,
+                   long pingIntervalNanos, Clock clock) {
+        this.chat = chat;
+        this.router = router;
+        this.idleClose = idleClose;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+        this.pingIntervalNanos = pingIntervalNanos;
+        this.clock = clock;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            start(ctx);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // A message pipelined right behind the upgrade request may be decoded before the event fires.
+        start(ctx);
+        ctx.fireChannelRead(msg);
+    }
+
+    private void start(ChannelHandlerContext ctx) {
+        if (session != null) {
+            return;
+        }
+        final ConnectionIdentity identity = ctx.channel().attr(SessionAttributes.IDENTITY).get();
+        if (identity == null) {
+            throw new IllegalStateException("WebSocket upgrade without an identity from the handshake guard");
+        }
+        final ChannelPipeline p = ctx.pipeline();
+        removeIfPresent(p, HandlerNames.HTTP_ENDPOINTS);
+        removeIfPresent(p, HandlerNames.HANDSHAKE_GUARD);
+        p.addAfter(HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.IDLE_STATE,
+                   new IdleStateHandler(idleTimeoutNanos, pingIntervalNanos, 0, TimeUnit.NANOSECONDS));
+        p.addAfter(HandlerNames.IDLE_STATE, HandlerNames.IDLE_CLOSE, idleClose);
+        session = new Session(identity, ctx.channel(), clock.millis());
+        ctx.channel().attr(SessionAttributes.SESSION).set(session);
+        logger.debug("{} connected userId={} role={}", ctx.channel(), identity.userId(), identity.role().wireName());
+        chat.connected(session);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (session != null && ctx.channel().isWritable()) {
+            router.onWritable(session);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            logger.debug("{} disconnected userId={}", ctx.channel(), session.userId());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private static void removeIfPresent(ChannelPipeline p, String name) {
+        if (p.get(name) != null) {
+            p.remove(name);
+        }
+    }
+}
