@@ -13,6 +13,9 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.Router;
+import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.CounterGatewayMetrics;
@@ -52,9 +55,10 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayResources resources;
     private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
     private final ShardedSessionRegistry registry;
-    private final InMemoryMatchService matches;
+    private final MatchService matches;
     private final OfflineStore offline;
     private final LocalRouter router;
+    private final GatewayCluster cluster;
     private final ChatService chat;
     private final ChannelGroup allChannels;
     private final ConnectionLimitHandler connectionLimit;
@@ -73,11 +77,20 @@ public final class GatewayServer implements AutoCloseable {
         final EnvelopeJson json = EnvelopeJson.create();
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
-        matches = new InMemoryMatchService(config.chat().agentCapacity());
         offline = new OfflineStore(registry, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                    config.offline().ttl().toNanos(), System::nanoTime);
         router = new LocalRouter(registry, offline, metrics, config.chat().slowConsumerTimeout().toNanos());
-        chat = new ChatService(registry, matches, router, offline, envelopes,
+        final Router chatRouter;
+        if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
+            cluster = new GatewayCluster(config, registry, router, json, metrics);
+            matches = cluster.matches();
+            chatRouter = cluster.router();
+        } else {
+            cluster = null;
+            matches = new InMemoryMatchService(config.chat().agentCapacity());
+            chatRouter = router;
+        }
+        chat = new ChatService(registry, matches, chatRouter, offline, envelopes,
                                new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
                                config.chat().reconnectGrace());
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
@@ -103,9 +116,20 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                              new WriteBufferWaterMark(server.writeBufferLowBytes(), server.writeBufferHighBytes()))
                 .childHandler(initializer);
+        if (cluster != null) {
+            try {
+                cluster.start(chat, resources.ioGroup().next());
+            } catch (IllegalStateException e) {
+                resources.shutdown(config.server().shutdownTimeout());
+                throw e;
+            }
+        }
         try {
             serverChannel = bootstrap.bind(server.host(), server.port()).sync().channel();
         } catch (Exception e) {
+            if (cluster != null) {
+                cluster.close();
+            }
             resources.shutdown(config.server().shutdownTimeout());
             throw new IllegalStateException("cannot listen on " + server.host() + ':' + server.port() + ": " + e, e);
         }
@@ -168,6 +192,9 @@ public final class GatewayServer implements AutoCloseable {
             logger.warn("Shutdown timeout: {} connections still open, closing them", allChannels.size());
             allChannels.close().await(1000);
         }
+        if (cluster != null) {
+            cluster.close();
+        }
         resources.shutdown(config.server().shutdownTimeout());
         logger.info("Switchboard stopped: drained {} connections in {} ms", open,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
@@ -195,9 +222,14 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
-    /** The pairings. */
-    public InMemoryMatchService matches() {
+    /** The pairings: in memory on one gateway, in Redis in cluster mode. */
+    public MatchService matches() {
         return matches;
+    }
+
+    /** The cluster side of this gateway, or {@code null} unless {@code cluster-mode=redis}. */
+    public GatewayCluster cluster() {
+        return cluster;
     }
 
     /** The offline hold. */

@@ -12,7 +12,7 @@ import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.time.Duration;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -29,12 +29,17 @@ import org.slf4j.LoggerFactory;
  * {@code reconnectGrace}. If it reconnects in time nothing changes; otherwise its peers get {@code leave}. The timer
  * runs on the closed channel's event loop and is cancelled by the reconnect.
  *
+ * <p>Matching, pairing checks and routing return {@link CompletionStage}s: on one gateway they are already complete
+ * (and the fast paths below skip the continuation machinery), in a cluster they complete when the shared store or
+ * the node holding the peer answers. Answers are written by the caller on the session's loop.
+ *
  * <p>Thread-safe and non-blocking: every method is safe to call from an event loop; those that take a session must be
  * called on that session's loop.
  */
 public final class ChatService {
 
     private static final Logger logger = LoggerFactory.getLogger(ChatService.class);
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final SessionRegistry registry;
     private final MatchService matches;
@@ -79,6 +84,8 @@ public final class ChatService {
         if (grace != null) {
             grace.cancel(false);
         }
+        // Before the agent joins the pool: a cluster router publishes the presence the pool relies on.
+        router.attached(session);
         if (session.role() == Role.AGENT) {
             matches.agentOnline(session.userId());
         }
@@ -90,17 +97,34 @@ public final class ChatService {
         if (!registry.unregister(session)) {
             return; // replaced: the newer session carries on
         }
+        router.detached(session);
         final String userId = session.userId();
-        final boolean paired;
+        final CompletionStage<Boolean> paired;
         if (session.role() == Role.AGENT) {
             matches.agentOffline(userId);
-            paired = !matches.usersOf(userId).isEmpty();
+            paired = matches.usersOf(userId).thenApply(users -> !users.isEmpty());
         } else {
-            paired = matches.agentOf(userId) != null;
+            paired = matches.agentOf(userId).thenApply(agent -> agent != null);
         }
+        final Boolean pairedNow = valueIfDone(paired);
+        if (pairedNow != null) {
+            afterDisconnect(session, pairedNow);
+        } else {
+            paired.whenCompleteAsync((p, error) -> {
+                if (error != null) {
+                    // Unknown: run the grace period anyway; its expiry asks again.
+                    logger.debug("{} pairing lookup failed on disconnect: {}", session.channel(), error.toString());
+                }
+                afterDisconnect(session, error != null || p);
+            }, session.channel().eventLoop());
+        }
+    }
+
+    private void afterDisconnect(Session session, boolean paired) {
         if (!paired) {
             return;
         }
+        final String userId = session.userId();
         if (graceNanos == 0) {
             expire(userId, session.role());
             return;
@@ -122,29 +146,57 @@ public final class ChatService {
         if (registry.find(userId) != null) {
             return; // it came back just in time
         }
-        if (role == Role.AGENT) {
-            final List<String> users = matches.releaseAgent(userId);
-            for (String user : users) {
-                metrics.pairingEnded();
-                router.deliver(user, envelopes.leave(null, user, userId));
-            }
-        } else {
-            final String agent = matches.agentOf(userId);
-            if (agent != null && matches.unpair(userId, agent)) {
-                metrics.pairingEnded();
-                router.deliver(agent, envelopes.leave(null, agent, userId));
-            }
-        }
+        router.connectedElsewhere(userId)
+              .thenCompose(elsewhere -> elsewhere ? DONE : release(userId, role))
+              .whenComplete((ignored, error) -> {
+                  if (error != null) {
+                      logger.warn("Could not end the pairings of userId={} after its grace period: {}", userId,
+                                  error.toString());
+                  }
+              });
     }
 
-    /** {@code match}: completes with the answer to the sender; the agent of a new pairing is told too. */
+    /**
+     * Ends every pairing of {@code userId}, which is gone for good (its grace period ran out, or the cluster node
+     * holding it died), and tells its peers with {@code leave}.
+     */
+    public CompletionStage<Void> release(String userId, Role role) {
+        if (role == Role.AGENT) {
+            return matches.releaseAgent(userId).thenAccept(users -> {
+                for (String user : users) {
+                    metrics.pairingEnded();
+                    router.deliver(user, envelopes.leave(null, user, userId));
+                }
+            });
+        }
+        return matches.agentOf(userId).thenCompose(agent -> {
+            if (agent == null) {
+                return DONE;
+            }
+            return matches.unpair(userId, agent).thenAccept(ended -> {
+                if (ended) {
+                    metrics.pairingEnded();
+                    router.deliver(agent, envelopes.leave(null, agent, userId));
+                }
+            });
+        });
+    }
+
+    /**
+     * {@code match}: completes with the answer to the sender; the agent of a new pairing is told too. When the match
+     * service cannot answer (its store is down) the answer is {@code UNAVAILABLE}.
+     */
     public CompletionStage<Envelope> match(Session session, Envelope request) {
         final String msgId = request.msgId();
         final String me = session.userId();
         if (session.role() != Role.USER) {
             return completed(fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER));
         }
-        return matches.match(me).thenApply(result -> {
+        return matches.match(me).handle((result, error) -> {
+            if (error != null) {
+                logger.debug("{} match failed: {}", session.channel(), error.toString());
+                return fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE);
+            }
             if (!result.found()) {
                 return fail(MessageType.MATCH, msgId, me, Failure.NO_AGENT);
             }
@@ -156,47 +208,63 @@ public final class ChatService {
         });
     }
 
-    /** {@code normal}: routes to the paired peer; returns the receipt for the sender. */
-    public Envelope normal(Session session, Envelope request) {
+    /**
+     * {@code normal}: routes to the paired peer; completes with the receipt for the sender. On one gateway every stage
+     * involved is already complete, so the receipt is too.
+     */
+    public CompletionStage<Envelope> normal(Session session, Envelope request) {
         final String me = session.userId();
         final Failure invalid = validator.checkNormal(request);
         if (invalid != null) {
-            return fail(MessageType.RECEIPT, request.msgId(), me, invalid);
+            return completed(fail(MessageType.RECEIPT, request.msgId(), me, invalid));
         }
         final String to = request.to();
-        if (!isPaired(session, to)) {
-            return fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED);
+        final CompletionStage<Boolean> paired = session.role() == Role.USER
+                                                ? matches.isPaired(me, to) : matches.isPaired(to, me);
+        final Boolean pairedNow = valueIfDone(paired);
+        if (pairedNow != null) {
+            return routeNormal(me, request, pairedNow);
+        }
+        return paired.thenCompose(p -> routeNormal(me, request, p))
+                     .exceptionally(error -> unavailable(request.msgId(), me, error));
+    }
+
+    private CompletionStage<Envelope> routeNormal(String me, Envelope request, boolean paired) {
+        if (!paired) {
+            return completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
         }
         // One id for the delivery and the receipt, so both sides can correlate even when the client gave none.
         final String msgId = envelopes.msgIdOr(request.msgId());
-        final Router.Delivery delivery = router.deliver(to, envelopes.delivery(msgId, me, to, request.msg()));
-        return receipt(msgId, me, delivery);
+        final String to = request.to();
+        return receiptWhenDelivered(msgId, me,
+                                    router.deliver(to, envelopes.delivery(msgId, me, to, request.msg())));
     }
 
     /** {@code leave}: ends the pairing with {@code to} (a user may omit it) and tells the peer. */
-    public Envelope leave(Session session, Envelope request) {
+    public CompletionStage<Envelope> leave(Session session, Envelope request) {
         final String me = session.userId();
-        String peer = request.to();
-        final String user;
-        final String agent;
-        if (session.role() == Role.USER) {
-            final String mine = matches.agentOf(me);
-            if (peer == null || peer.isEmpty()) {
-                peer = mine;
-            }
-            user = me;
-            agent = peer;
+        final String to = request.to();
+        final CompletionStage<String> peer;
+        if (session.role() == Role.USER && (to == null || to.isEmpty())) {
+            peer = matches.agentOf(me);
         } else {
-            user = peer;
-            agent = me;
+            peer = completed(to);
         }
-        if (user == null || agent == null || !matches.unpair(user, agent)) {
-            return fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED);
-        }
-        metrics.pairingEnded();
-        final String msgId = envelopes.msgIdOr(request.msgId());
-        final Router.Delivery delivery = router.deliver(peer, envelopes.leave(msgId, peer, me));
-        return receipt(msgId, me, delivery);
+        return peer.thenCompose(p -> {
+            if (p == null || p.isEmpty()) {
+                return completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+            }
+            final String user = session.role() == Role.USER ? me : p;
+            final String agent = session.role() == Role.USER ? p : me;
+            return matches.unpair(user, agent).thenCompose(ended -> {
+                if (!ended) {
+                    return completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+                }
+                metrics.pairingEnded();
+                final String msgId = envelopes.msgIdOr(request.msgId());
+                return receiptWhenDelivered(msgId, me, router.deliver(p, envelopes.leave(msgId, p, me)));
+            });
+        }).exceptionally(error -> unavailable(request.msgId(), me, error));
     }
 
     /** {@code ping}: the pong. */
@@ -220,12 +288,18 @@ public final class ChatService {
         return envelopes.badMessage(msgId, to);
     }
 
-    /** Whether {@code session}'s user may send a {@code normal} to {@code to}. Lock-free. */
-    private boolean isPaired(Session session, String to) {
-        if (session.role() == Role.USER) {
-            return to.equals(matches.agentOf(session.userId()));
+    private CompletionStage<Envelope> receiptWhenDelivered(String msgId, String me,
+                                                           CompletionStage<Router.Delivery> delivery) {
+        final Router.Delivery now = valueIfDone(delivery);
+        if (now != null) {
+            return completed(receipt(msgId, me, now));
         }
-        return session.userId().equals(matches.agentOf(to));
+        return delivery.handle((d, error) -> error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d));
+    }
+
+    private Envelope unavailable(String msgId, String me, Throwable error) {
+        logger.debug("userId={} request failed: {}", me, error.toString());
+        return fail(MessageType.RECEIPT, msgId, me, Failure.UNAVAILABLE);
     }
 
     private Envelope receipt(String msgId, String me, Router.Delivery delivery) {
@@ -247,7 +321,18 @@ public final class ChatService {
     }
 
     private static <T> CompletionStage<T> completed(T value) {
-        return java.util.concurrent.CompletableFuture.completedFuture(value);
+        return CompletableFuture.completedFuture(value);
+    }
+
+    /**
+     * The value of a stage that already completed normally, else {@code null}: lets the single-node path skip the
+     * continuation machinery. Never waits.
+     */
+    private static <T> T valueIfDone(CompletionStage<T> stage) {
+        if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
+            return f.getNow(null);
+        }
+        return null;
     }
 
     /** Pending reconnect-grace timers (for stats and tests). */

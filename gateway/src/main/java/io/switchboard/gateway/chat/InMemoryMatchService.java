@@ -24,6 +24,9 @@ public final class InMemoryMatchService implements MatchService {
     private static final Comparator<Agent> LEAST_LOADED =
             Comparator.<Agent>comparingInt(a -> a.load).thenComparingLong(a -> a.seq);
 
+    private static final CompletionStage<Boolean> TRUE = CompletableFuture.completedFuture(Boolean.TRUE);
+    private static final CompletionStage<Boolean> FALSE = CompletableFuture.completedFuture(Boolean.FALSE);
+
     private final int capacity;
     /** userId to agentId; written under the lock, read without it. */
     private final ConcurrentHashMap<String, String> agentOfUser = new ConcurrentHashMap<>();
@@ -88,18 +91,33 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     @Override
-    public String agentOf(String userId) {
+    public CompletionStage<Boolean> isPaired(String userId, String agentId) {
+        return agentId.equals(agentOfUser.get(userId)) ? TRUE : FALSE;
+    }
+
+    @Override
+    public CompletionStage<String> agentOf(String userId) {
+        return CompletableFuture.completedFuture(agentOfUser.get(userId));
+    }
+
+    /** The synchronous form of {@link #agentOf}. */
+    public String agentOfNow(String userId) {
         return agentOfUser.get(userId);
     }
 
     @Override
-    public synchronized List<String> usersOf(String agentId) {
+    public synchronized CompletionStage<List<String>> usersOf(String agentId) {
         final Agent agent = agents.get(agentId);
-        return agent == null ? List.of() : new ArrayList<>(agent.users);
+        return CompletableFuture.completedFuture(agent == null ? List.of() : new ArrayList<>(agent.users));
     }
 
     @Override
-    public synchronized boolean unpair(String userId, String agentId) {
+    public CompletionStage<Boolean> unpair(String userId, String agentId) {
+        return unpairNow(userId, agentId) ? TRUE : FALSE;
+    }
+
+    /** The synchronous form of {@link #unpair}. */
+    public synchronized boolean unpairNow(String userId, String agentId) {
         if (!agentOfUser.remove(userId, agentId)) {
             return false;
         }
@@ -142,7 +160,12 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     @Override
-    public synchronized List<String> releaseAgent(String agentId) {
+    public CompletionStage<List<String>> releaseAgent(String agentId) {
+        return CompletableFuture.completedFuture(releaseAgentNow(agentId));
+    }
+
+    /** The synchronous form of {@link #releaseAgent}. */
+    public synchronized List<String> releaseAgentNow(String agentId) {
         final Agent agent = agents.remove(agentId);
         if (agent == null) {
             return List.of();

@@ -7,6 +7,7 @@ import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelope;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.protocol.netty.CloseCodes;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,12 @@ public final class LocalRouter implements Router {
     }
 
     @Override
-    public Delivery deliver(String toUserId, Envelope envelope) {
+    public CompletionStage<Delivery> deliver(String toUserId, Envelope envelope) {
+        return deliverNow(toUserId, envelope).asStage();
+    }
+
+    /** The synchronous form of {@link #deliver}: on one gateway the outcome is known at once. */
+    public Delivery deliverNow(String toUserId, Envelope envelope) {
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
             // A write that fails (the peer's connection died under us) holds the message instead of losing it.

@@ -5,7 +5,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Pairs users with agents and remembers the pairings. One user has at most one agent; an agent serves up to its
- * capacity of users. Thread-safe and non-blocking: every method is safe to call from an event loop.
+ * capacity of users. The single-node implementation answers at once (completed stages); a shared-store one answers
+ * when the store does, and fails its stages when the store is unreachable. Thread-safe and non-blocking: every method
+ * is safe to call from an event loop; continue on the caller's loop with {@code whenCompleteAsync(fn, eventLoop)}.
  */
 public interface MatchService {
 
@@ -15,27 +17,33 @@ public interface MatchService {
      */
     CompletionStage<MatchResult> match(String userId);
 
+    /** Whether {@code userId} is paired with {@code agentId}: the check in front of every {@code normal}. */
+    CompletionStage<Boolean> isPaired(String userId, String agentId);
+
     /** The agent {@code userId} is paired with, or {@code null}. */
-    String agentOf(String userId);
+    CompletionStage<String> agentOf(String userId);
 
     /** The users paired with {@code agentId} (a copy). */
-    List<String> usersOf(String agentId);
+    CompletionStage<List<String>> usersOf(String agentId);
 
     /** Ends the pairing of {@code userId} with {@code agentId}; {@code false} if they were not paired. */
-    boolean unpair(String userId, String agentId);
+    CompletionStage<Boolean> unpair(String userId, String agentId);
 
-    /** {@code agentId} is connected and may be matched. */
+    /** {@code agentId} is connected and may be matched. Fire and forget: failures are logged. */
     void agentOnline(String agentId);
 
-    /** {@code agentId} disconnected: it gets no new users; its pairings stay until {@link #releaseAgent}. */
+    /**
+     * {@code agentId} disconnected: it gets no new users; its pairings stay until {@link #releaseAgent}. Fire and
+     * forget: failures are logged.
+     */
     void agentOffline(String agentId);
 
-    /** Forgets {@code agentId} and ends all its pairings; returns the users it was paired with. */
-    List<String> releaseAgent(String agentId);
+    /** Forgets {@code agentId} and ends all its pairings; completes with the users it was paired with. */
+    CompletionStage<List<String>> releaseAgent(String agentId);
 
-    /** The number of current pairings. */
+    /** The number of current pairings, as far as this gateway knows without asking anyone. */
     int pairings();
 
-    /** The number of agents that can be matched now (online, below capacity). */
+    /** The number of agents that can be matched now (online, below capacity), or -1 if unknown locally. */
     int availableAgents();
 }

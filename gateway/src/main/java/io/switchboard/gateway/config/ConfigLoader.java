@@ -103,7 +103,22 @@ public final class ConfigLoader {
                         str(DEFAULTS.registry().shards()), (b, v) -> b.registryShards(parseInt(v))),
             new Setting("registry-capacity", "Initial capacity of each registry shard.",
                         str(DEFAULTS.registry().initialCapacityPerShard()),
-                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))));
+                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))),
+            new Setting("cluster-mode", "none: one gateway, in memory; redis: a cluster sharing one Redis"
+                                        + " (docs/CLUSTER.md).",
+                        DEFAULTS.cluster().mode().name().toLowerCase(Locale.ROOT), (b, v) -> b.clusterMode(parseMode(v))),
+            new Setting("redis-url", "Redis of the cluster (cluster-mode=redis).", DEFAULTS.cluster().redisUrl(),
+                        (b, v) -> b.redisUrl(v)),
+            new Setting("node-id", "This node's id in the cluster (empty: hostname plus a random suffix).",
+                        "''", (b, v) -> b.nodeId(v)),
+            new Setting("node-heartbeat", "How often a cluster node refreshes its liveness and looks for dead nodes.",
+                        dur(DEFAULTS.cluster().heartbeat()), (b, v) -> b.nodeHeartbeat(parseDuration(v))),
+            new Setting("node-ttl", "A cluster node silent this long is dead and its users are released.",
+                        dur(DEFAULTS.cluster().nodeTtl()), (b, v) -> b.nodeTtl(parseDuration(v))),
+            new Setting("redis-key-prefix", "Prefix of every Redis key and channel of the cluster.",
+                        DEFAULTS.cluster().keyPrefix(), (b, v) -> b.redisKeyPrefix(v)),
+            new Setting("remote-timeout", "How long a delivery waits for the node holding the recipient.",
+                        dur(DEFAULTS.cluster().remoteTimeout()), (b, v) -> b.remoteTimeout(parseDuration(v))));
 
     /** The outcome of reading the command line: a configuration, or text to print and an exit code. */
     public record Result(GatewayConfig config, String output, int exitCode) {
@@ -269,6 +284,14 @@ public final class ConfigLoader {
             // fall through to the message below
         }
         throw new IllegalArgumentException("is not a duration (e.g. 500ms, 30s, 5m, 1h, PT30S)");
+    }
+
+    static GatewayConfig.Cluster.Mode parseMode(String v) {
+        try {
+            return GatewayConfig.Cluster.Mode.valueOf(v.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("is not a cluster mode (none, redis)");
+        }
     }
 
     private static String str(int v) {

@@ -10,7 +10,7 @@ import java.time.Duration;
  * {@code java -jar switchboard-gateway.jar --help}.
  */
 public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offline offline, RateLimit rateLimit,
-                            Registry registry) {
+                            Registry registry, Cluster cluster) {
 
     public GatewayConfig {
         requireNonNull(server, "server");
@@ -19,6 +19,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         requireNonNull(offline, "offline");
         requireNonNull(rateLimit, "rateLimit");
         requireNonNull(registry, "registry");
+        requireNonNull(cluster, "cluster");
     }
 
     /** The listener and its resources. */
@@ -129,6 +130,56 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
+    /**
+     * Cluster mode ({@code docs/CLUSTER.md}): several gateways sharing presence, pairings and the offline hold in
+     * Redis. Off ({@link Mode#NONE}) by default: one gateway, everything in memory.
+     *
+     * @param nodeId        this gateway's id in the cluster; empty picks {@code <hostname>-<random>} at start
+     * @param heartbeat     how often the node refreshes its liveness in Redis (and looks for dead nodes)
+     * @param nodeTtl       a node silent this long is dead: its users are released
+     * @param keyPrefix     the prefix of every Redis key and channel, so that clusters can share one Redis
+     * @param remoteTimeout how long a delivery waits for the node holding the recipient to answer
+     */
+    public record Cluster(Mode mode, String redisUrl, String nodeId, Duration heartbeat, Duration nodeTtl,
+                          String keyPrefix, Duration remoteTimeout) {
+        public static final Mode DEFAULT_MODE = Mode.NONE;
+        public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+        public static final String DEFAULT_NODE_ID = "";
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(2);
+        public static final Duration DEFAULT_NODE_TTL = Duration.ofSeconds(10);
+        public static final String DEFAULT_KEY_PREFIX = "sb:";
+        public static final Duration DEFAULT_REMOTE_TIMEOUT = Duration.ofSeconds(3);
+
+        /** How gateways share state. */
+        public enum Mode {
+            /** One gateway, in memory. */
+            NONE,
+            /** Several gateways sharing one Redis. */
+            REDIS
+        }
+
+        public Cluster {
+            requireNonNull(mode, "mode");
+            requireNonNull(redisUrl, "redisUrl");
+            requireNonNull(nodeId, "nodeId");
+            requireNonNull(keyPrefix, "keyPrefix");
+            if (mode == Mode.REDIS && !(redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"))) {
+                throw new IllegalArgumentException("redisUrl: " + redisUrl + " (expected: redis://HOST:PORT)");
+            }
+            if (nodeId.length() > 64 || nodeId.chars().anyMatch(c -> c <= ' ' || c == '|' || c == 0x7f)) {
+                throw new IllegalArgumentException(
+                        "nodeId: " + nodeId + " (expected: up to 64 characters, no whitespace or '|')");
+            }
+            checkPositive("heartbeat", heartbeat);
+            checkPositive("nodeTtl", nodeTtl);
+            if (nodeTtl.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("nodeTtl: " + nodeTtl + " (expected: >= 2 x heartbeat "
+                                                   + heartbeat + ", or live nodes look dead)");
+            }
+            checkPositive("remoteTimeout", remoteTimeout);
+        }
+    }
+
     /** A builder with every default from the {@code DEFAULT_*} constants. */
     public static Builder builder() {
         return new Builder();
@@ -162,6 +213,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         b.rateBurst = rateLimit.burst;
         b.registryShards = registry.shards;
         b.registryInitialCapacityPerShard = registry.initialCapacityPerShard;
+        b.clusterMode = cluster.mode;
+        b.redisUrl = cluster.redisUrl;
+        b.nodeId = cluster.nodeId;
+        b.nodeHeartbeat = cluster.heartbeat;
+        b.nodeTtl = cluster.nodeTtl;
+        b.redisKeyPrefix = cluster.keyPrefix;
+        b.remoteTimeout = cluster.remoteTimeout;
         return b;
     }
 
@@ -192,6 +250,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         private int rateBurst = RateLimit.DEFAULT_BURST;
         private int registryShards = Registry.DEFAULT_SHARDS;
         private int registryInitialCapacityPerShard = Registry.DEFAULT_INITIAL_CAPACITY_PER_SHARD;
+        private Cluster.Mode clusterMode = Cluster.DEFAULT_MODE;
+        private String redisUrl = Cluster.DEFAULT_REDIS_URL;
+        private String nodeId = Cluster.DEFAULT_NODE_ID;
+        private Duration nodeHeartbeat = Cluster.DEFAULT_HEARTBEAT;
+        private Duration nodeTtl = Cluster.DEFAULT_NODE_TTL;
+        private String redisKeyPrefix = Cluster.DEFAULT_KEY_PREFIX;
+        private Duration remoteTimeout = Cluster.DEFAULT_REMOTE_TIMEOUT;
 
         private Builder() {}
 
@@ -220,6 +285,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder rateBurst(int v) { rateBurst = v; return this; }
         public Builder registryShards(int v) { registryShards = v; return this; }
         public Builder registryInitialCapacityPerShard(int v) { registryInitialCapacityPerShard = v; return this; }
+        public Builder clusterMode(Cluster.Mode v) { clusterMode = v; return this; }
+        public Builder redisUrl(String v) { redisUrl = v; return this; }
+        public Builder nodeId(String v) { nodeId = v; return this; }
+        public Builder nodeHeartbeat(Duration v) { nodeHeartbeat = v; return this; }
+        public Builder nodeTtl(Duration v) { nodeTtl = v; return this; }
+        public Builder redisKeyPrefix(String v) { redisKeyPrefix = v; return this; }
+        public Builder remoteTimeout(Duration v) { remoteTimeout = v; return this; }
 
         /**
          * @throws IllegalArgumentException naming the first invalid setting and its value
@@ -233,7 +305,9 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                     new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout),
                     new Offline(offlineMaxPerUser, offlineTtl, offlineMaxTotal),
                     new RateLimit(ratePerSecond, rateBurst),
-                    new Registry(registryShards, registryInitialCapacityPerShard));
+                    new Registry(registryShards, registryInitialCapacityPerShard),
+                    new Cluster(clusterMode, redisUrl, nodeId, nodeHeartbeat, nodeTtl, redisKeyPrefix,
+                                remoteTimeout));
         }
     }
 

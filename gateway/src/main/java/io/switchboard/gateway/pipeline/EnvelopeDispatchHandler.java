@@ -13,6 +13,8 @@ import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.InboundFrame;
 import io.switchboard.protocol.validate.EnvelopeValidator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,26 +62,38 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
         }
         switch (type) {
             case NORMAL:
-                ctx.writeAndFlush(chat.normal(session, envelope));
+                reply(ctx, chat.normal(session, envelope));
                 break;
             case MATCH:
-                chat.match(session, envelope).whenCompleteAsync((answer, error) -> {
-                    if (error != null) {
-                        ctx.fireExceptionCaught(error);
-                    } else {
-                        ctx.writeAndFlush(answer);
-                    }
-                }, ctx.executor());
+                reply(ctx, chat.match(session, envelope));
                 break;
             case PING:
                 ctx.writeAndFlush(chat.ping(session, envelope));
                 break;
             case LEAVE:
-                ctx.writeAndFlush(chat.leave(session, envelope));
+                reply(ctx, chat.leave(session, envelope));
                 break;
             default:
                 throw new IllegalStateException("validator let through " + type);
         }
+    }
+
+    /**
+     * Writes the answer once it is known: at once when the stage is already complete (every single-node answer),
+     * else on this channel's loop when it completes (a cluster answer waits for Redis or another node).
+     */
+    private static void reply(ChannelHandlerContext ctx, CompletionStage<Envelope> answer) {
+        if (answer instanceof CompletableFuture<Envelope> done && done.isDone() && !done.isCompletedExceptionally()) {
+            ctx.writeAndFlush(done.getNow(null));
+            return;
+        }
+        answer.whenCompleteAsync((envelope, error) -> {
+            if (error != null) {
+                ctx.fireExceptionCaught(error);
+            } else {
+                ctx.writeAndFlush(envelope);
+            }
+        }, ctx.executor());
     }
 
     private void onBadMessage(ChannelHandlerContext ctx, Session session, Envelope envelope) {

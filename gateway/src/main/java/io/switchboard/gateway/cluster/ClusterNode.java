@@ -1,0 +1,201 @@
+package io.switchboard.gateway.cluster;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.session.Role;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's membership in the cluster: a heartbeat every {@code node-heartbeat} and the reaper of dead nodes.
+ *
+ * <p>Liveness is a {@code ZSET node → deadline} in Redis time ({@code TIME}, so node clocks do not matter): each beat
+ * sets this node's deadline to now + {@code node-ttl} and, in the same script, claims nodes whose deadline passed by
+ * removing them from the set, so exactly one node reaps each dead node. The reaper then walks the dead node's user set
+ * ({@code SPOP}, in batches): a user whose presence still names the dead node loses it, and with it every pairing
+ * (through {@link ChatService#release}, which tells the peers with {@code leave}); a user that reconnected elsewhere
+ * is left alone. A crashed node's users are therefore released at most {@code node-ttl + node-heartbeat} after its
+ * last beat. (A sorted set rather than keys with a TTL and keyspace notifications: expiry events are fire-and-forget
+ * and arrive late, and one missed event would strand a node's users forever; the sorted set is polled.)
+ *
+ * <p>A beat that finds this node missing (it was taken for dead, or Redis lost its data) re-announces every local
+ * session; so does the first beat after a presence update failed. On start the node reaps its own previous
+ * incarnation (same node id, e.g. a restarted container). On a graceful stop it leaves its deadline at now + the
+ * reconnect grace, so its paired users that do not come back elsewhere are released after the grace period, as on
+ * one node.
+ *
+ * <p>The timer runs on one gateway event loop; it only issues asynchronous commands.
+ */
+final class ClusterNode implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClusterNode.class);
+    private static final int REAP_BATCH = 256;
+
+    /** KEYS nodes; ARGV node, deadline offset ms, max claims. Returns {1 if this node was missing, claimed...}. */
+    private static final LuaScript BEAT = new LuaScript("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+            local out = {added}
+            for _, d in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+              if redis.call('ZREM', KEYS[1], d) == 1 then out[#out + 1] = d end
+            end
+            return out
+            """, ScriptOutputType.MULTI);
+
+    /**
+     * KEYS the dead node's users; ARGV dead node, prefix, batch. Pops a batch of users; returns {user, role, ...} of
+     * those whose presence named the dead node (now removed) or who had none (their grace period died with it).
+     */
+    private static final LuaScript REAP = new LuaScript("""
+            local out = {}
+            for _, u in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
+              local pk = ARGV[2] .. 'presence:' .. u
+              local p = redis.call('GET', pk)
+              local role = nil
+              if not p then
+                if redis.call('HEXISTS', ARGV[2] .. 'pairs', u) == 1 then role = 'user'
+                elseif redis.call('EXISTS', ARGV[2] .. 'agent:' .. u .. ':users') == 1 then role = 'agent' end
+              elseif string.sub(p, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+                redis.call('DEL', pk)
+                role = string.match(p, '|([^|]*)$')
+                if role == 'agent' then redis.call('ZREM', ARGV[2] .. 'pool', u) end
+              end
+              if role then out[#out + 1] = u; out[#out + 1] = role end
+            end
+            return out
+            """, ScriptOutputType.MULTI);
+
+    /** KEYS nodes; ARGV node, deadline offset ms (from Redis time). */
+    private static final LuaScript LEAVE = new LuaScript("""
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+            """, ScriptOutputType.INTEGER);
+
+    private final String nodeId;
+    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final RedisKeys keys;
+    private final ClusterRouter router;
+    private final ChatService chat;
+    private final EventExecutor timer;
+    private final long heartbeatMillis;
+    private final long ttlMillis;
+    private final long graceMillis;
+    private final AtomicBoolean beating = new AtomicBoolean();
+    private volatile ScheduledFuture<?> task;
+    private volatile boolean wasMissing;
+    private volatile boolean joined;
+
+    ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+                ClusterRouter router, ChatService chat, EventExecutor timer, long heartbeatMillis, long ttlMillis,
+                long graceMillis) {
+        this.nodeId = nodeId;
+        this.redis = redis;
+        this.keys = keys;
+        this.router = router;
+        this.chat = chat;
+        this.timer = timer;
+        this.heartbeatMillis = heartbeatMillis;
+        this.ttlMillis = ttlMillis;
+        this.graceMillis = graceMillis;
+    }
+
+    /** Reaps this node id's previous incarnation, then beats every heartbeat. */
+    void start() {
+        reap(nodeId);
+        task = timer.scheduleAtFixedRate(this::beat, 0, heartbeatMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** One heartbeat; skipped if the previous one has not answered yet. Package-private for tests. */
+    void beat() {
+        if (!beating.compareAndSet(false, true)) {
+            return;
+        }
+        BEAT.<List<Object>>run(redis.get(), new String[] {keys.nodes()}, nodeId, Long.toString(ttlMillis), "4")
+            .whenComplete((reply, error) -> {
+                beating.set(false);
+                if (error != null) {
+                    logger.debug("heartbeat failed: {}", error.toString());
+                    wasMissing = true; // Redis may come back empty: re-announce on the first beat that works
+                    return;
+                }
+                // The first beat adds this node; any later one that has to was taken for dead, or Redis lost it.
+                final boolean missing = ((Long) reply.get(0)) == 1L && joined;
+                joined = true;
+                final int announced = router.resyncIfNeeded(missing || wasMissing);
+                if (announced > 0) {
+                    logger.info("Node {} re-announced its {} sessions to Redis", nodeId, announced);
+                }
+                wasMissing = false;
+                for (int i = 1; i < reply.size(); i++) {
+                    final String dead = (String) reply.get(i);
+                    logger.info("Node {} missed its heartbeats: releasing its users", dead);
+                    reap(dead);
+                }
+            });
+    }
+
+    /** Releases the users of {@code deadNode}, a batch at a time. */
+    private CompletionStage<Void> reap(String deadNode) {
+        return REAP.<List<Object>>run(redis.get(), new String[] {keys.nodeUsers(deadNode)}, deadNode, keys.prefix,
+                                      Integer.toString(REAP_BATCH))
+                   .thenCompose(reply -> {
+                       if (reply.isEmpty()) {
+                           return redis.get().exists(keys.nodeUsers(deadNode))
+                                       .thenCompose(n -> n > 0 ? reap(deadNode) : CompletableFuture.completedFuture(null));
+                       }
+                       CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+                       for (int i = 0; i + 1 < reply.size(); i += 2) {
+                           final String user = (String) reply.get(i);
+                           final Role role = "agent".equals(reply.get(i + 1)) ? Role.AGENT : Role.USER;
+                           all = all.thenCombine(chat.release(user, role), (a, b) -> null);
+                       }
+                       return all.thenCompose(v -> reap(deadNode));
+                   })
+                   .whenComplete((v, error) -> {
+                       if (error != null) {
+                           logger.warn("Releasing the users of node {} failed: {}", deadNode, error.toString());
+                       }
+                   });
+    }
+
+    /**
+     * Stops beating and leaves the deadline at now + the reconnect grace (at least {@code node-ttl}), so that the
+     * other nodes release this node's paired users who do not reconnect. Waits (bounded) for Redis to take it; never
+     * called on an event loop.
+     */
+    @Override
+    public void close() {
+        final ScheduledFuture<?> t = task;
+        if (t != null) {
+            t.cancel(false);
+        }
+        try {
+            LEAVE.run(redis.get(), new String[] {keys.nodes()}, nodeId,
+                      Long.toString(Math.max(graceMillis, ttlMillis)))
+                 .toCompletableFuture().get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            logger.debug("Node {} could not record its leave: {}", nodeId, e.toString());
+        }
+    }
+
+    /** Stops beating without telling anyone, as a crash would (tests). */
+    void stopBeating() {
+        final ScheduledFuture<?> t = task;
+        if (t != null) {
+            t.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.switchboard.gateway.cluster;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the Redis side of one cluster node: the Lettuce client and its resources, one multiplexed command connection
+ * (Lettuce pipelines every command of every thread over it, in order) and one pub/sub connection subscribed to this
+ * node's channel.
+ *
+ * <p>Outages: Lettuce reconnects both connections by itself, with exponential backoff, and re-subscribes the channel.
+ * While disconnected, commands are rejected at once ({@code DisconnectedBehavior.REJECT_COMMANDS}) rather than
+ * queued, and every command has a timeout, so callers see a failed stage quickly and answer {@code UNAVAILABLE}
+ * instead of piling up work.
+ *
+ * <p>Lettuce runs its own two I/O threads here rather than the gateway's event loops: every continuation that touches
+ * a connection hops to that connection's loop anyway ({@code whenCompleteAsync(fn, eventLoop)}).
+ */
+final class ClusterRedis implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClusterRedis.class);
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+
+    private final ClientResources resources;
+    private final RedisClient client;
+    private StatefulRedisConnection<String, String> commands;
+    private StatefulRedisPubSubConnection<String, String> pubSub;
+    private volatile boolean closed;
+
+    ClusterRedis(String redisUrl) {
+        resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        client = RedisClient.create(resources, RedisURI.create(redisUrl));
+        client.setOptions(ClientOptions.builder()
+                                       .autoReconnect(true)
+                                       .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                                       .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                                       .build());
+    }
+
+    /**
+     * Connects and subscribes {@code channel}, delivering its messages to {@code onMessage} (on a Lettuce thread).
+     * Blocks the calling thread, which must not be an event loop: it runs once, in {@code GatewayServer.start()}.
+     *
+     * @throws IllegalStateException if Redis cannot be reached
+     */
+    void connect(String channel, BiConsumer<String, String> onMessage) {
+        try {
+            commands = client.connect();
+            pubSub = client.connectPubSub();
+            pubSub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String ch, String message) {
+                    onMessage.accept(ch, message);
+                }
+            });
+            pubSub.sync().subscribe(channel);
+        } catch (RuntimeException e) {
+            close();
+            throw new IllegalStateException("cannot reach Redis: " + e.getMessage(), e);
+        }
+    }
+
+    /** The asynchronous commands; thread-safe. */
+    RedisAsyncCommands<String, String> async() {
+        return commands.async();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (pubSub != null) {
+                pubSub.close();
+            }
+            if (commands != null) {
+                commands.close();
+            }
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            logger.debug("Redis client shutdown: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.switchboard.gateway.cluster;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A Lua script run with {@code EVALSHA}, falling back to {@code EVAL} once when Redis does not know it (after a
+ * restart or {@code SCRIPT FLUSH}), which also loads it again. Immutable; safe to share.
+ */
+final class LuaScript {
+
+    private final String source;
+    private final String sha;
+    private final ScriptOutputType type;
+
+    LuaScript(String source, ScriptOutputType type) {
+        this.source = source;
+        this.type = type;
+        try {
+            sha = HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every JVM", e);
+        }
+    }
+
+    /** Runs the script; never blocks. */
+    <T> CompletionStage<T> run(RedisAsyncCommands<String, String> redis, String[] keys, String... args) {
+        final CompletionStage<T> first = redis.evalsha(sha, type, keys, args);
+        return first.handle((value, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            final Throwable cause = error instanceof CompletionException && error.getCause() != null
+                                    ? error.getCause() : error;
+            if (cause instanceof RedisNoScriptException) {
+                return redis.<T>eval(source, type, keys, args);
+            }
+            return CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(stage -> stage);
+    }
+}

@@ -1,0 +1,60 @@
+package io.switchboard.gateway.cluster;
+
+/**
+ * The names of every Redis key and channel of one cluster, all under one prefix so that clusters (and parallel test
+ * runs) can share a Redis. The Lua scripts build a few of these names themselves from the prefix; the formats below
+ * are the contract between the two.
+ */
+final class RedisKeys {
+
+    final String prefix;
+
+    RedisKeys(String prefix) {
+        this.prefix = prefix;
+    }
+
+    /** STRING {@code node|connection|role}: where {@code userId} is connected. */
+    String presence(String userId) {
+        return prefix + "presence:" + userId;
+    }
+
+    /** LIST of {@code deadlineMillis|envelopeJson}: messages held for {@code userId}, oldest first. */
+    String hold(String userId) {
+        return prefix + "hold:" + userId;
+    }
+
+    /** SET of the userIds whose fate {@code nodeId} owns (connected there, or in their grace period there). */
+    String nodeUsers(String nodeId) {
+        return prefix + "node:" + nodeId + ":users";
+    }
+
+    /** ZSET nodeId → the Redis time (ms) after which the node counts as dead. */
+    String nodes() {
+        return prefix + "nodes";
+    }
+
+    /** The pub/sub channel of {@code nodeId}. */
+    String channel(String nodeId) {
+        return prefix + "node:" + nodeId;
+    }
+
+    /** The prefix the scripts append {@code node:<id>} to, to name a node's channel. */
+    String channelPrefix() {
+        return prefix + "node:";
+    }
+
+    /** HASH userId → agentId: every pairing. */
+    String pairs() {
+        return prefix + "pairs";
+    }
+
+    /** SET of the users paired with {@code agentId}. */
+    String agentUsers(String agentId) {
+        return prefix + "agent:" + agentId + ":users";
+    }
+
+    /** ZSET agentId → load: the agents that are online and may be matched. */
+    String pool() {
+        return prefix + "pool";
+    }
+}
