@@ -151,7 +151,7 @@ final class ClusterNode implements AutoCloseable {
                                       Integer.toString(REAP_BATCH))
                    .thenCompose(reply -> {
                        if (reply.isEmpty()) {
-                           return redis.get().exists(keys.nodeUsers(deadNode))
+                           return LuaScript.<Long>call(() -> redis.get().exists(keys.nodeUsers(deadNode)))
                                        .thenCompose(n -> n > 0 ? reap(deadNode) : CompletableFuture.completedFuture(null));
                        }
                        CompletionStage<Void> all = CompletableFuture.completedFuture(null);

@@ -281,8 +281,8 @@ public final class ClusterRouter implements Router {
             complete(corr, delivery);
             return;
         }
-        redis.get().publish(keys.channel(origin), "A|" + corr + '|' + delivery.name())
-             .whenComplete((n, error) -> {
+        LuaScript.<Long>call(() -> redis.get().publish(keys.channel(origin), "A|" + corr + '|' + delivery.name()))
+                 .whenComplete((n, error) -> {
                  if (error != null) {
                      logger.debug("ack to {} lost: {}", origin, error.toString());
                  }
@@ -343,7 +343,7 @@ public final class ClusterRouter implements Router {
                   if (!previous.isEmpty() && !resync) {
                       final String[] p = previous.split("\\|", 3);
                       if (!p[0].equals(nodeId)) {
-                          redis.get().publish(keys.channel(p[0]), "K|" + userId + '|' + p[1]);
+                          LuaScript.call(() -> redis.get().publish(keys.channel(p[0]), "K|" + userId + '|' + p[1]));
                       }
                   }
                   @SuppressWarnings("unchecked")
@@ -414,8 +414,8 @@ public final class ClusterRouter implements Router {
 
     @Override
     public CompletionStage<Boolean> connectedElsewhere(String userId) {
-        return redis.get().get(keys.presence(userId))
-                    .thenApply(p -> p != null && !p.startsWith(nodeId + '|'));
+        return LuaScript.<String>call(() -> redis.get().get(keys.presence(userId)))
+                        .thenApply(p -> p != null && !p.startsWith(nodeId + '|'));
     }
 
     /**

@@ -32,9 +32,26 @@ final class LuaScript {
         }
     }
 
-    /** Runs the script; never blocks. */
+    /**
+     * Issues one Redis command; a command refused synchronously (the client was shut down) becomes a failed stage,
+     * so callers handle every failure in one place.
+     */
+    static <T> CompletionStage<T> call(java.util.function.Supplier<? extends CompletionStage<T>> command) {
+        try {
+            return command.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Runs the script; never blocks, never throws: every failure is a failed stage. */
     <T> CompletionStage<T> run(RedisAsyncCommands<String, String> redis, String[] keys, String... args) {
-        final CompletionStage<T> first = redis.evalsha(sha, type, keys, args);
+        final CompletionStage<T> first;
+        try {
+            first = redis.evalsha(sha, type, keys, args);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // e.g. the connection was closed
+        }
         return first.handle((value, error) -> {
             if (error == null) {
                 return CompletableFuture.completedFuture(value);

@@ -116,7 +116,7 @@ public final class RedisMatchService implements MatchService {
         if (agentId.equals(cache.get(userId))) {
             return TRUE;
         }
-        return redis.get().hget(keys.pairs(), userId).thenApply(agent -> {
+        return LuaScript.<String>call(() -> redis.get().hget(keys.pairs(), userId)).thenApply(agent -> {
             final boolean paired = agentId.equals(agent);
             if (paired) {
                 cache.put(userId, agentId);
@@ -127,12 +127,13 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<String> agentOf(String userId) {
-        return redis.get().hget(keys.pairs(), userId);
+        return LuaScript.call(() -> redis.get().hget(keys.pairs(), userId));
     }
 
     @Override
     public CompletionStage<List<String>> usersOf(String agentId) {
-        return redis.get().smembers(keys.agentUsers(agentId)).thenApply(ArrayList::new);
+        return LuaScript.<java.util.Set<String>>call(() -> redis.get().smembers(keys.agentUsers(agentId)))
+                         .thenApply(ArrayList::new);
     }
 
     @Override
@@ -184,7 +185,7 @@ public final class RedisMatchService implements MatchService {
 
     /** The load of {@code agentId} in the pool, or {@code null} when it is not in it (for tests and stats). */
     CompletionStage<Double> load(String agentId) {
-        return redis.get().zscore(keys.pool(), agentId);
+        return LuaScript.call(() -> redis.get().zscore(keys.pool(), agentId));
     }
 
     /**
