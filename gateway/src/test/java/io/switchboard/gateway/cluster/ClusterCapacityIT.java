@@ -30,7 +30,9 @@ class ClusterCapacityIT {
 
     @AfterEach
     void stop() throws Exception {
-        cluster.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     @Test

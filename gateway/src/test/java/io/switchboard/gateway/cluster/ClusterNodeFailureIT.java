@@ -32,7 +32,9 @@ class ClusterNodeFailureIT {
 
     @AfterEach
     void stop() throws Exception {
-        cluster.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     @Test

@@ -23,7 +23,9 @@ class ClusterReplaceIT {
 
     @AfterEach
     void stop() throws Exception {
-        cluster.close();
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     @Test

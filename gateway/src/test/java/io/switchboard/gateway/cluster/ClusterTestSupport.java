@@ -24,7 +24,9 @@ import org.testcontainers.containers.GenericContainer;
 final class ClusterTestSupport implements AutoCloseable {
 
     static final String ENV = "SWITCHBOARD_TEST_REDIS";
+    private static final String IMAGE = "redis:7-alpine";
     private static GenericContainer<?> container;
+    private static String unavailable;
 
     final String redisUrl;
     final String prefix = "sbtest:" + UUID.randomUUID().toString().substring(0, 8) + ':';
@@ -49,19 +51,38 @@ final class ClusterTestSupport implements AutoCloseable {
         if (env != null && !env.isBlank()) {
             return env;
         }
-        if (container == null) {
-            boolean docker;
-            try {
-                docker = DockerClientFactory.instance().isDockerAvailable();
-            } catch (Throwable t) {
-                docker = false;
-            }
-            Assumptions.assumeTrue(docker, "Cluster ITs need Redis: set " + ENV
-                                           + "=redis://HOST:PORT or provide a Docker engine for Testcontainers");
-            container = new GenericContainer<>("redis:7-alpine").withExposedPorts(6379);
-            container.start();
+        if (container == null && unavailable == null) {
+            unavailable = startContainer();
         }
+        Assumptions.assumeTrue(unavailable == null, () -> "Cluster ITs skipped: " + unavailable + ". Set " + ENV
+                                                          + "=redis://HOST:PORT or provide a Docker engine that has"
+                                                          + " (or can pull) " + IMAGE);
         return "redis://" + container.getHost() + ':' + container.getMappedPort(6379);
+    }
+
+    /** Starts the Testcontainers Redis; returns why it could not, or {@code null}. Bounded: no endless pulls. */
+    private static String startContainer() {
+        try {
+            if (!DockerClientFactory.instance().isDockerAvailable()) {
+                return "no Docker engine";
+            }
+            final var docker = DockerClientFactory.instance().client();
+            if (docker.listImagesCmd().withImageNameFilter(IMAGE).exec().isEmpty()) {
+                final boolean pulled = docker.pullImageCmd(IMAGE)
+                        .exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<>())
+                        .awaitCompletion(60, TimeUnit.SECONDS);
+                if (!pulled || docker.listImagesCmd().withImageNameFilter(IMAGE).exec().isEmpty()) {
+                    return "image " + IMAGE + " is not present and could not be pulled";
+                }
+            }
+            final GenericContainer<?> c = new GenericContainer<>(IMAGE).withExposedPorts(6379);
+            c.start();
+            container = c;
+            Runtime.getRuntime().addShutdownHook(new Thread(c::stop, "redis-container-stop"));
+            return null;
+        } catch (Throwable t) {
+            return "Testcontainers could not start Redis (" + t + ")";
+        }
     }
 
     /** Cluster settings with fast heartbeats, for {@code redisUrl} and this run's prefix. */
