@@ -110,9 +110,20 @@ final class ClusterNode implements AutoCloseable {
         this.graceMillis = graceMillis;
     }
 
-    /** Reaps this node id's previous incarnation, then beats every heartbeat. */
+    /**
+     * Reaps this node id's previous incarnation, then beats every heartbeat. Blocks the calling thread (never an event
+     * loop) until the reap is done: it must finish before this node accepts connections, or it would release the
+     * sessions of this incarnation too.
+     */
     void start() {
-        reap(nodeId);
+        try {
+            reap(nodeId).toCompletableFuture().get(ClusterRedis.COMMAND_TIMEOUT.toMillis() * 5, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while joining the cluster", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot release the users of this node's previous run: " + e, e);
+        }
         task = timer.scheduleAtFixedRate(this::beat, 0, heartbeatMillis, TimeUnit.MILLISECONDS);
     }
 

@@ -10,6 +10,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * (Lettuce pipelines every command of every thread over it, in order) and one pub/sub connection subscribed to this
  * node's channel.
  *
- * <p>Outages: Lettuce reconnects both connections by itself, with exponential backoff, and re-subscribes the channel.
+ * <p>Outages: Lettuce reconnects both connections by itself, with jittered exponential backoff (100 ms to 5 s), and
+ * re-subscribes the channel.
  * While disconnected, commands are rejected at once ({@code DisconnectedBehavior.REJECT_COMMANDS}) rather than
  * queued, and every command has a timeout, so callers see a failed stage quickly and answer {@code UNAVAILABLE}
  * instead of piling up work.
@@ -41,7 +43,15 @@ final class ClusterRedis implements AutoCloseable {
     private volatile boolean closed;
 
     ClusterRedis(String redisUrl) {
-        resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        // Reconnect attempts back off exponentially with full jitter, 100 ms to 5 s, so that a restarted Redis is
+        // found again within seconds and a cluster of nodes does not reconnect in lock-step.
+        resources = DefaultClientResources.builder()
+                                          .ioThreadPoolSize(2)
+                                          .computationThreadPoolSize(2)
+                                          .reconnectDelay(Delay.fullJitter(Duration.ofMillis(100),
+                                                                           Duration.ofSeconds(5), 2,
+                                                                           TimeUnit.MILLISECONDS))
+                                          .build();
         client = RedisClient.create(resources, RedisURI.create(redisUrl));
         client.setOptions(ClientOptions.builder()
                                        .autoReconnect(true)

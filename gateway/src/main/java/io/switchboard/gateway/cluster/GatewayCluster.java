@@ -84,7 +84,12 @@ public final class GatewayCluster implements AutoCloseable {
         final GatewayConfig.Cluster cluster = config.cluster();
         node = new ClusterNode(nodeId, redis::async, keys, router, chat, timer, cluster.heartbeat().toMillis(),
                                cluster.nodeTtl().toMillis(), config.chat().reconnectGrace().toMillis());
-        node.start();
+        try {
+            node.start();
+        } catch (IllegalStateException e) {
+            redis.close();
+            throw e;
+        }
         logger.info("Cluster node {} joined via {} (key prefix '{}')", nodeId, cluster.redisUrl(), keys.prefix);
     }
 
