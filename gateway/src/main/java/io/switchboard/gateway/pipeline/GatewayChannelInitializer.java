@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.LocalRouter;
-import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -116,9 +115,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.SESSION, new SessionHandler(chat, router, idleClose, ws.idleTimeout().toNanos(),
                                                            ws.pingInterval().toNanos(), clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
-                chat, validator, metrics,
-                new TokenBucket(config.rateLimit().perSecond(), config.rateLimit().burst(), System.nanoTime()),
-                ws.maxBadMessages()));
+                chat, validator, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 }
