@@ -32,6 +32,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     /** Request line plus headers of an upgrade request; larger ones get 414/431. */
     private static final int MAX_INITIAL_LINE_BYTES = 4096;
     private static final int MAX_HEADER_BYTES = 8192;
+    /**
+     * How long a close waits for its close frame to be written before the socket is closed anyway: a slow consumer
+     * that does not read would otherwise keep a closing connection open forever.
+     */
+    private static final long FORCE_CLOSE_MILLIS = 3000;
     /** Upgrade and health requests have no body; anything bigger is refused (413). */
     private static final int MAX_HTTP_CONTENT_BYTES = 8192;
 
@@ -64,6 +69,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                 .websocketPath(ws.path())
                 .checkStartsWith(true)
                 .handshakeTimeoutMillis(ws.handshakeTimeout().toMillis())
+                .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
                 .dropPongFrames(true)
                 .handleCloseFrames(true)
                 .sendCloseFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE)
