@@ -105,13 +105,16 @@ public final class ChatService {
             expire(userId, session.role());
             return;
         }
-        final ScheduledFuture<?> timer = session.channel().eventLoop().schedule(
+        // The timer removes only its own entry: a newer disconnect's timer must keep its full grace period.
+        // It runs on this loop, so it cannot fire before `self` is set below.
+        final ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+        self[0] = session.channel().eventLoop().schedule(
                 () -> {
-                    if (graceTimers.remove(userId) != null) {
+                    if (graceTimers.remove(userId, self[0])) {
                         expire(userId, session.role());
                     }
                 }, graceNanos, TimeUnit.NANOSECONDS);
-        final ScheduledFuture<?> previous = graceTimers.put(userId, timer);
+        final ScheduledFuture<?> previous = graceTimers.put(userId, self[0]);
         if (previous != null) {
             previous.cancel(false);
         }

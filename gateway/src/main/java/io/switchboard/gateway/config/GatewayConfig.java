@@ -117,9 +117,10 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public static final int DEFAULT_AGENT_BURST = 2000;
 
         public RateLimit {
-            check("perSecond", perSecond, perSecond > 0, "> 0");
+            // A token costs 1e9 / rate nanoseconds: past a million per second the bucket would stop limiting.
+            check("perSecond", perSecond, perSecond > 0 && perSecond <= 1_000_000, "1..1000000");
             check("burst", burst, burst > 0, "> 0");
-            check("agentPerSecond", agentPerSecond, agentPerSecond > 0, "> 0");
+            check("agentPerSecond", agentPerSecond, agentPerSecond > 0 && agentPerSecond <= 1_000_000, "1..1000000");
             check("agentBurst", agentBurst, agentBurst > 0, "> 0");
         }
     }
