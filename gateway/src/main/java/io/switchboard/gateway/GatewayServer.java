@@ -10,6 +10,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalRouter;
@@ -152,6 +153,12 @@ public final class GatewayServer implements AutoCloseable {
         final Channel ch = serverChannel;
         if (ch != null) {
             ch.close().await(config.server().shutdownTimeout().toMillis());
+        }
+        // A connection accepted just before the listener closed may still be registering on its I/O loop, and joins
+        // allChannels only then. Let those registrations run first, or such a connection would be missed below and
+        // held open until the shutdown timeout.
+        for (EventExecutor loop : resources.ioGroup()) {
+            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
         }
         final int open = allChannels.size();
         for (Channel c : allChannels) {

@@ -41,17 +41,14 @@ public final class LocalRouter implements Router {
 
     @Override
     public Delivery deliver(String toUserId, Envelope envelope) {
+        final long seq = offline.nextSeq();
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
-            // A write that fails (the peer's connection died under us) holds the message instead of losing it.
-            session.channel().writeAndFlush(envelope).addListener(f -> {
-                if (!f.isSuccess()) {
-                    offline.hold(toUserId, envelope);
-                }
-            });
+            // A write that fails (the peer's connection died under us) holds the message in its place.
+            offline.writeOrHold(session.channel(), toUserId, envelope, seq);
             return Delivery.LIVE;
         }
-        final Delivery delivery = offline.holdOrDeliver(toUserId, envelope);
+        final Delivery delivery = offline.holdOrDeliver(toUserId, envelope, seq);
         if (delivery != Delivery.LIVE && session != null && !session.channel().isWritable()) {
             onSlowConsumer(session);
         }
@@ -63,10 +60,10 @@ public final class LocalRouter implements Router {
      */
     public void onWritable(Session session) {
         assert session.channel().eventLoop().inEventLoop();
-        if (session.channel().isWritable() && registry.find(session.userId()) == session) {
+        if (session.channel().isWritable()) {
             session.disarmSlowConsumerCheck();
-            offline.drainTo(session);
         }
+        offline.drainIfCurrent(session);
     }
 
     private void onSlowConsumer(Session session) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -99,6 +100,10 @@ public final class ConfigLoader {
                         str(DEFAULTS.rateLimit().perSecond()), (b, v) -> b.ratePerSecond(parseInt(v))),
             new Setting("rate-burst", "Token bucket size: messages one connection may send at once.",
                         str(DEFAULTS.rateLimit().burst()), (b, v) -> b.rateBurst(parseInt(v))),
+            new Setting("agent-rate-limit", "Messages per second one agent connection may send.",
+                        str(DEFAULTS.rateLimit().agentPerSecond()), (b, v) -> b.agentRatePerSecond(parseInt(v))),
+            new Setting("agent-rate-burst", "Token bucket size of an agent connection.",
+                        str(DEFAULTS.rateLimit().agentBurst()), (b, v) -> b.agentRateBurst(parseInt(v))),
             new Setting("registry-shards", "Session registry shards (a power of two).",
                         str(DEFAULTS.registry().shards()), (b, v) -> b.registryShards(parseInt(v))),
             new Setting("registry-capacity", "Initial capacity of each registry shard.",
@@ -137,47 +142,87 @@ public final class ConfigLoader {
         }
         try {
             final GatewayConfig.Builder builder = GatewayConfig.builder();
+            final Map<String, String> given = new HashMap<>();
             if (parsed.hasMatchedOption("--config")) {
                 final Path file = Path.of(parsed.<String>matchedOptionValue("--config", null));
-                applyProperties(builder, readProperties(file), "config file " + file);
+                applyProperties(builder, readProperties(file), "config file " + file, given);
             }
             for (Setting s : SETTINGS) {
                 final String value = env.get(s.env());
                 if (value != null) {
-                    apply(builder, s, value, "environment variable " + s.env());
+                    apply(builder, s, value, "environment variable " + s.env(), given);
                 }
             }
             for (Setting s : SETTINGS) {
                 if (parsed.hasMatchedOption(s.flag())) {
-                    apply(builder, s, parsed.matchedOptionValue(s.flag(), null), "flag " + s.flag());
+                    apply(builder, s, parsed.matchedOptionValue(s.flag(), null), "flag " + s.flag(), given);
                 }
             }
-            return new Result(builder.build(), null, 0);
+            return new Result(build(builder, given), null, 0);
         } catch (IllegalArgumentException e) {
             return new Result(null, "Invalid configuration: " + e.getMessage(), 2);
         }
     }
 
     /** Applies properties file entries; an unknown key is an error so that typos do not pass silently. */
-    static void applyProperties(GatewayConfig.Builder builder, Properties props, String source) {
+    static void applyProperties(GatewayConfig.Builder builder, Properties props, String source,
+                                Map<String, String> given) {
         final List<String> keys = new ArrayList<>(props.stringPropertyNames());
         Collections.sort(keys);
         for (String key : keys) {
             final Setting s = SETTINGS.stream().filter(x -> x.key().equals(key)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(
                             source + ": unknown setting '" + key + "' (see --help for the keys)"));
-            apply(builder, s, props.getProperty(key).trim(), source);
+            apply(builder, s, props.getProperty(key).trim(), source, given);
         }
     }
 
-    private static void apply(GatewayConfig.Builder builder, Setting s, String value, String source) {
+    private static void apply(GatewayConfig.Builder builder, Setting s, String value, String source,
+                              Map<String, String> given) {
         try {
             s.apply().accept(builder, value);
+            given.put(s.key(), "'" + value + "' (" + source + ')');
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw new IllegalArgumentException(
                     s.key() + " (" + source + "): '" + value + "' " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Builds the configuration. {@link GatewayConfig} validates its records by field name ({@code shards: 3}); the
+     * message is prefixed with the setting's key and the value and source it came from, so that it names what the
+     * operator wrote ({@code registry-shards '3' (flag --registry-shards): shards: 3 (expected: ...)}).
+     */
+    private static GatewayConfig build(GatewayConfig.Builder builder, Map<String, String> given) {
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            final String message = String.valueOf(e.getMessage());
+            final int colon = message.indexOf(':');
+            final String key = colon < 0 ? null : KEY_OF_FIELD.get(message.substring(0, colon));
+            if (key == null) {
+                throw e;
+            }
+            final String value = given.getOrDefault(key, setting(key).defaultValue() + " (default)");
+            throw new IllegalArgumentException(key + " " + value + ": " + message, e);
+        }
+    }
+
+    /** The setting key of each field {@link GatewayConfig} names in its validation messages. */
+    static final Map<String, String> KEY_OF_FIELD = Map.ofEntries(
+            Map.entry("host", "host"), Map.entry("port", "port"), Map.entry("ioThreads", "io-threads"),
+            Map.entry("maxConnections", "max-connections"), Map.entry("backlog", "backlog"),
+            Map.entry("writeBufferLowBytes", "write-buffer-low"), Map.entry("writeBufferHighBytes", "write-buffer-high"),
+            Map.entry("shutdownTimeout", "shutdown-timeout"), Map.entry("path", "path"),
+            Map.entry("maxFrameBytes", "max-frame-bytes"), Map.entry("maxMessageChars", "max-message-chars"),
+            Map.entry("handshakeTimeout", "handshake-timeout"), Map.entry("idleTimeout", "idle-timeout"),
+            Map.entry("pingInterval", "ping-interval"), Map.entry("maxBadMessages", "max-bad-messages"),
+            Map.entry("agentCapacity", "agent-capacity"), Map.entry("reconnectGrace", "reconnect-grace"),
+            Map.entry("slowConsumerTimeout", "slow-consumer-timeout"), Map.entry("maxPerUser", "offline-max-per-user"),
+            Map.entry("ttl", "offline-ttl"), Map.entry("maxTotal", "offline-max-total"),
+            Map.entry("perSecond", "rate-limit"), Map.entry("burst", "rate-burst"),
+            Map.entry("agentPerSecond", "agent-rate-limit"), Map.entry("agentBurst", "agent-rate-burst"),
+            Map.entry("shards", "registry-shards"), Map.entry("initialCapacityPerShard", "registry-capacity"));
 
     private static Properties readProperties(Path file) {
         final Properties props = new Properties();

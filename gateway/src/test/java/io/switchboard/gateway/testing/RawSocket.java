@@ -57,7 +57,19 @@ public final class RawSocket implements AutoCloseable {
 
     /** Connects with a read timeout of {@link WsTestClient#TIMEOUT}. */
     public static RawSocket connect(InetSocketAddress address) throws IOException {
+        return connect(address, 0);
+    }
+
+    /**
+     * Connects with a read timeout of {@link WsTestClient#TIMEOUT} and, if {@code receiveBufferBytes > 0}, that
+     * socket receive buffer (set before connecting, so the TCP window honours it): a small one makes a client that
+     * stops reading back up the server quickly.
+     */
+    public static RawSocket connect(InetSocketAddress address, int receiveBufferBytes) throws IOException {
         final Socket socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
         socket.connect(address, (int) WsTestClient.TIMEOUT.toMillis());
         socket.setSoTimeout((int) WsTestClient.TIMEOUT.toMillis());
         socket.setTcpNoDelay(true);
@@ -68,7 +80,13 @@ public final class RawSocket implements AutoCloseable {
      * Connects and upgrades {@code pathAndQuery} with a correct RFC 6455 request, asserting 101: ready for raw frames.
      */
     public static RawSocket upgraded(InetSocketAddress address, String pathAndQuery) throws IOException {
-        final RawSocket raw = connect(address);
+        return upgraded(address, pathAndQuery, 0);
+    }
+
+    /** {@link #upgraded(InetSocketAddress, String)} with a socket receive buffer; see {@link #connect(InetSocketAddress, int)}. */
+    public static RawSocket upgraded(InetSocketAddress address, String pathAndQuery, int receiveBufferBytes)
+            throws IOException {
+        final RawSocket raw = connect(address, receiveBufferBytes);
         raw.write(upgradeRequest(pathAndQuery, "127.0.0.1:" + address.getPort()));
         final HttpResponse response = raw.readResponse();
         assertEquals(101, response.status(), () -> "upgrade of " + pathAndQuery + " refused: " + response);

@@ -96,7 +96,12 @@ public final class TestGateway implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        server.close();
+    public void close() {
+        try {
+            server.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping the gateway", e);
+        }
     }
 }
