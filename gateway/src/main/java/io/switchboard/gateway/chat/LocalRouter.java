@@ -5,6 +5,7 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.MessageType;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.protocol.netty.CloseCodes;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalRouter implements Router {
 
     private static final Logger logger = LoggerFactory.getLogger(LocalRouter.class);
+    /** {@link io.switchboard.protocol.Envelopes#delivery} stamps this very constant: equals() hits identity first. */
+    private static final String NORMAL = MessageType.NORMAL.wireName();
 
     private final SessionRegistry registry;
     private final OfflineStore offline;
@@ -44,9 +47,13 @@ public final class LocalRouter implements Router {
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
             // A write that fails (the peer's connection died under us) holds the message instead of losing it.
+            // The start time rides in the listener the write needs anyway: timing adds no allocation.
+            final long start = System.nanoTime();
             session.channel().writeAndFlush(envelope).addListener(f -> {
                 if (!f.isSuccess()) {
                     offline.hold(toUserId, envelope);
+                } else if (NORMAL.equals(envelope.type())) {
+                    metrics.deliveryLatency(System.nanoTime() - start);
                 }
             });
             return Delivery.LIVE;
