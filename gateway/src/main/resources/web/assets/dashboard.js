@@ -63,7 +63,7 @@ function show(s) {
   const lat = s.latency.interval;
   const values = {
     rate: rate === null ? '–' : formatRate(rate),
-    p99: lat.count ? micros(lat.p99) : 'no traffic',
+    p99: lat.count ? micros(lat.p99) : '–',
     p50: lat.count ? micros(lat.p50) : '–',
     max: lat.count ? micros(lat.max) : '–',
     p99total: s.latency.total.count ? micros(s.latency.total.p99) : '–',

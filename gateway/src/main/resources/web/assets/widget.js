@@ -45,7 +45,6 @@ function start(id) {
   client.addEventListener('envelope', (e) => onEnvelope(e.detail));
   client.connect();
   addNotice(log, `Signed in as ${id}.`);
-  contact.focus();
 }
 
 function onState(s) {
@@ -55,8 +54,12 @@ function onState(s) {
   if (s.state === 'open') {
     if (everOpened) addNotice(log, 'Reconnected.');
     everOpened = true;
-  } else if (s.state === 'reconnecting' && s.delayMs !== undefined) {
-    addNotice(log, `Connection lost. Reconnecting in ${(s.delayMs / 1000).toFixed(1)} s…`, 'warn');
+    render();
+    // The sign-in form just went away: move focus to the next thing to do rather than leave it on <body>.
+    if (document.activeElement === document.body || !document.activeElement) (agent ? text : contact).focus();
+  } else if (s.state === 'reconnecting' && s.delayMs !== undefined && s.attempt === 1) {
+    // One notice per drop; the pill shows the later attempts.
+    addNotice(log, 'Connection lost. Reconnecting…', 'warn');
   } else if (s.state === 'replaced') {
     addNotice(log, 'This chat was opened somewhere else, so it was closed here.', 'bad');
   }
