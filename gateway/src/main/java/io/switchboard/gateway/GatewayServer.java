@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.ChatService;
@@ -29,6 +30,7 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +85,12 @@ public final class GatewayServer implements AutoCloseable {
                                config.chat().reconnectGrace());
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
+        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, chat, metrics, clock);
+        // Always true until the gateway has an API key; then the dashboard is checked like the API (docs/DASHBOARD.md).
+        final Predicate<HttpRequest> dashboardAuthorized = request -> true;
         initializer = new GatewayChannelInitializer(config, chat, router, json, metrics, allChannels, clock,
-                                                    this::isReady, this::healthJson);
+                                                    this::isReady, this::healthJson,
+                                                    dashboardStats, dashboardAuthorized);
     }
 
     /**

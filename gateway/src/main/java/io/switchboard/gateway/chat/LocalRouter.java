@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalRouter implements Router {
 
     private static final Logger logger = LoggerFactory.getLogger(LocalRouter.class);
+    /** {@link io.switchboard.protocol.Envelopes#delivery} stamps this very constant: equals() hits identity first. */
 
     private final SessionRegistry registry;
     private final OfflineStore offline;

@@ -30,6 +30,7 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
     private final LongAdder unexpectedErrors = new LongAdder();
     private final LongAdder handshakesRejected = new LongAdder();
     private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
+    private final RoutingLatency routingLatency = new RoutingLatency();
 
     public CounterGatewayMetrics() {
         for (Failure f : Failure.values()) {
@@ -65,6 +66,11 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
     @Override
     public void messageRouted() {
         routed.increment();
+    }
+
+    @Override
+    public void deliveryLatency(long nanos) {
+        routingLatency.record(nanos);
     }
 
     @Override
@@ -120,6 +126,16 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
     /** Messages routed live so far. */
     public long messagesRouted() {
         return routed.sum();
+    }
+
+    /** Messages held for an offline or slow peer so far. */
+    public long messagesHeld() {
+        return held.sum();
+    }
+
+    /** The latency of live deliveries, read by the dashboard. */
+    public RoutingLatency routingLatency() {
+        return routingLatency;
     }
 
     /** Failures of one kind so far. */

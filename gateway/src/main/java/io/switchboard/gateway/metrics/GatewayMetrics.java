@@ -31,6 +31,12 @@ public interface GatewayMetrics {
     /** A {@code normal} reached its peer's connection ({@code push success}). */
     default void messageRouted() {}
 
+    /**
+     * A {@code normal} delivered live was written and flushed to its peer's socket, {@code nanos} after the router
+     * took it (the hop to the peer's event loop, queueing behind its other writes, and the flush).
+     */
+    default void deliveryLatency(long nanos) {}
+
     /** A {@code normal} was held for an offline or slow peer ({@code stored offline}). */
     default void messageHeld() {}
 

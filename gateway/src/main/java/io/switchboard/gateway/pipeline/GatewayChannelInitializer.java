@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -21,6 +22,7 @@ import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.time.Clock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -49,13 +51,15 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final ChannelGroup allChannels;
     private final Clock clock;
     private final WebSocketServerProtocolConfig wsConfig;
+    private final StaticPagesHandler staticPages;
     private final HttpEndpointsHandler httpEndpoints;
     private final IdleCloseHandler idleClose = new IdleCloseHandler();
     private final ExceptionHandler exceptions;
 
     public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
-                                     BooleanSupplier ready, Supplier<String> healthJson) {
+                                     BooleanSupplier ready, Supplier<String> healthJson,
+                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized) {
         this.config = config;
         this.chat = chat;
         this.router = router;
@@ -82,6 +86,9 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                         .withUTF8Validator(true)                     // invalid UTF-8: 1007
                         .build())
                 .build();
+        this.staticPages = new StaticPagesHandler(WebResources.load(GatewayChannelInitializer.class.getClassLoader(),
+                                                                    ws.path()),
+                                                  dashboardStats, dashboardAuthorized);
         this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics);
         this.exceptions = new ExceptionHandler(metrics);
     }
@@ -105,6 +112,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast(HandlerNames.HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_CONTENT_BYTES));
+        p.addLast(HandlerNames.STATIC_PAGES, staticPages);
         p.addLast(HandlerNames.HTTP_ENDPOINTS, httpEndpoints);
         p.addLast(HandlerNames.HANDSHAKE_GUARD, new HandshakeGuardHandler(
                 config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics));

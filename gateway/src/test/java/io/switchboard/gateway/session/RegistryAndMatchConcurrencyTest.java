@@ -204,11 +204,9 @@ class RegistryAndMatchConcurrencyTest {
                             matches.unpair(user, mine);
                         }
                     } else if (action < 75) {
-                        // Unpairing from the wrong agent must never change anything.
-                        final String mine = matches.agentOf(user);
-                        if (mine != null && !mine.equals(agent)) {
-                            assertFalse(matches.unpair(user, agent));
-                        }
+                        // Unpairing from another agent races too. Whether it succeeds depends on whether another
+                        // thread re-paired the user with that agent meanwhile, so only the end state is checked.
+                        matches.unpair(user, agent);
                     } else if (action < 88) {
                         matches.agentOnline(agent);
                     } else if (action < 95) {
