@@ -1,6 +1,8 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
@@ -41,11 +43,25 @@ public final class LocalRouter implements Router {
 
     @Override
     public Delivery deliver(String toUserId, Envelope envelope) {
+        return deliver(toUserId, envelope, null);
+    }
+
+    @Override
+    public Delivery deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(toUserId, envelope, encoded);
+    }
+
+    private Delivery deliver(String toUserId, Envelope envelope, ByteBuf encoded) {
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
+            final long start = System.nanoTime();
+            // The frame-codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
+            final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
             // A write that fails (the peer's connection died under us) holds the message instead of losing it.
-            session.channel().writeAndFlush(envelope).addListener(f -> {
-                if (!f.isSuccess()) {
+            session.channel().writeAndFlush(message).addListener(f -> {
+                if (f.isSuccess()) {
+                    metrics.routingLatency(System.nanoTime() - start);
+                } else {
                     offline.hold(toUserId, envelope);
                 }
             });
