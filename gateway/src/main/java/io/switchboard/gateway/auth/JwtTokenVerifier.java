@@ -181,6 +181,11 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
         return new AuthResult.Rejected(failure);
     }
 
+    /** The key file watcher, or {@code null} (HS256); for tests that drive a reload. */
+    KeyFileWatcher watcherForTests() {
+        return watcher;
+    }
+
     /** Stops watching the key file, if any. */
     @Override
     public void close() {
