@@ -227,8 +227,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         final int open = allChannels.size();
         for (Channel c : allChannels) {
-            if (c.pipeline().get(io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.class) != null
-                && c.pipeline().get("wsencoder") != null) {
+            if (GatewayChannelInitializer.isWebSocket(c)) {
                 c.writeAndFlush(new CloseWebSocketFrame(CloseCodes.GOING_AWAY, "server shutting down"))
                  .addListener(ChannelFutureListener.CLOSE);
             } else {

@@ -242,6 +242,7 @@ public final class ConfigLoader {
                 "Settings, in increasing priority: defaults, --config FILE (properties, keys as below),",
                 "SWITCHBOARD_* environment variables (e.g. SWITCHBOARD_IDLE_TIMEOUT), flags.");
         spec.mixinStandardHelpOptions(false);
+        spec.usageMessage().sortOptions(false);
         spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help and exit.")
                                  .build());
         spec.addOption(OptionSpec.builder("--config").paramLabel("FILE").type(String.class)

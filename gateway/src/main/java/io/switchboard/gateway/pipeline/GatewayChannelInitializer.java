@@ -96,6 +96,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         this.exceptions = new ExceptionHandler(metrics);
     }
 
+    /** Whether {@code channel} completed its WebSocket upgrade (and so takes WebSocket frames). */
+    public static boolean isWebSocket(Channel channel) {
+        return channel.attr(SessionAttributes.SESSION).get() != null;
+    }
+
     @Override
     protected void initChannel(Channel ch) {
         allChannels.add(ch);
