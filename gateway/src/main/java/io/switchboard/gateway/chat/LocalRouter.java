@@ -99,7 +99,8 @@ public final class LocalRouter implements Router {
                 logger.debug("{} slow consumer: unwritable for {} ms, closing with 1013", channel,
                              TimeUnit.NANOSECONDS.toMillis(slowConsumerTimeoutNanos));
                 metrics.slowConsumer(true);
-                // The close frame queues behind what the peer is not reading; close the socket regardless.
+                // The close frame queues behind what the peer is not reading; the WebSocket handler's force-close
+                // timeout closes the socket if the frame cannot be written.
                 channel.writeAndFlush(new CloseWebSocketFrame(CloseCodes.TRY_AGAIN_LATER, "slow consumer"));
                 channel.close();
             }

@@ -124,14 +124,21 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
-    /** The per-connection token bucket ({@code RATE_LIMITED}). */
-    public record RateLimit(int perSecond, int burst) {
+    /**
+     * The per-connection token bucket ({@code RATE_LIMITED}). Agents get their own, larger bucket: one agent answers
+     * up to {@code agentCapacity} users.
+     */
+    public record RateLimit(int perSecond, int burst, int agentPerSecond, int agentBurst) {
         public static final int DEFAULT_PER_SECOND = 100;
         public static final int DEFAULT_BURST = 200;
+        public static final int DEFAULT_AGENT_PER_SECOND = 1000;
+        public static final int DEFAULT_AGENT_BURST = 2000;
 
         public RateLimit {
             check("perSecond", perSecond, perSecond > 0, "> 0");
             check("burst", burst, burst > 0, "> 0");
+            check("agentPerSecond", agentPerSecond, agentPerSecond > 0, "> 0");
+            check("agentBurst", agentBurst, agentBurst > 0, "> 0");
         }
     }
 
@@ -337,6 +344,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         b.offlineMaxTotal = offline.maxTotal;
         b.ratePerSecond = rateLimit.perSecond;
         b.rateBurst = rateLimit.burst;
+        b.agentRatePerSecond = rateLimit.agentPerSecond;
+        b.agentRateBurst = rateLimit.agentBurst;
         b.registryShards = registry.shards;
         b.registryInitialCapacityPerShard = registry.initialCapacityPerShard;
         b.authMode = auth.mode;
@@ -385,6 +394,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         private int offlineMaxTotal = Offline.DEFAULT_MAX_TOTAL;
         private int ratePerSecond = RateLimit.DEFAULT_PER_SECOND;
         private int rateBurst = RateLimit.DEFAULT_BURST;
+        private int agentRatePerSecond = RateLimit.DEFAULT_AGENT_PER_SECOND;
+        private int agentRateBurst = RateLimit.DEFAULT_AGENT_BURST;
         private int registryShards = Registry.DEFAULT_SHARDS;
         private int registryInitialCapacityPerShard = Registry.DEFAULT_INITIAL_CAPACITY_PER_SHARD;
         private Auth.Mode authMode = Auth.Mode.OFF;
@@ -431,6 +442,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder offlineMaxTotal(int v) { offlineMaxTotal = v; return this; }
         public Builder ratePerSecond(int v) { ratePerSecond = v; return this; }
         public Builder rateBurst(int v) { rateBurst = v; return this; }
+        public Builder agentRatePerSecond(int v) { agentRatePerSecond = v; return this; }
+        public Builder agentRateBurst(int v) { agentRateBurst = v; return this; }
         public Builder registryShards(int v) { registryShards = v; return this; }
         public Builder registryInitialCapacityPerShard(int v) { registryInitialCapacityPerShard = v; return this; }
         public Builder authMode(Auth.Mode v) { authMode = v; return this; }
@@ -463,7 +476,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                                   maxBadMessages),
                     new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout),
                     new Offline(offlineMaxPerUser, offlineTtl, offlineMaxTotal),
-                    new RateLimit(ratePerSecond, rateBurst),
+                    new RateLimit(ratePerSecond, rateBurst, agentRatePerSecond, agentRateBurst),
                     new Registry(registryShards, registryInitialCapacityPerShard),
                     new Auth(authMode, authSecret, authPublicKeyFile, authJwksFile, authClockSkew, authKeyReloadCheck,
                              allowedOrigins),

@@ -6,7 +6,9 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.TokenBucket;
+import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Validates each inbound message and dispatches it by type to {@link ChatService}, then writes the answer. Malformed
  * input gets {@code error}/{@code BAD_MESSAGE}; after {@code maxBadMessages} malformed messages in a row the
- * connection is closed with 1008. Every message spends a token of the connection's rate limit first.
+ * connection is closed with 1008. Every message spends a token of the connection's rate limit first (the user or the agent bucket, by role).
  *
  * <p>Sits after {@code session}; runs on the channel's event loop, which alone touches its token bucket and strike
  * count. Receives no buffers ({@link InboundFrame} holds none). One per channel.
@@ -31,17 +33,35 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
     private final ChatService chat;
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
-    private final TokenBucket bucket;
+    private final GatewayConfig.RateLimit rateLimit;
     private final int maxBadMessages;
+    private TokenBucket bucket;
     private int badInARow;
 
     EnvelopeDispatchHandler(ChatService chat, EnvelopeValidator validator, GatewayMetrics metrics,
-                            TokenBucket bucket, int maxBadMessages) {
+                            GatewayConfig.RateLimit rateLimit, int maxBadMessages) {
         this.chat = chat;
         this.validator = validator;
         this.metrics = metrics;
-        this.bucket = bucket;
+        this.rateLimit = rateLimit;
         this.maxBadMessages = maxBadMessages;
+    }
+
+    /** With a given bucket whatever the role (tests control its clock this way). */
+    EnvelopeDispatchHandler(ChatService chat, EnvelopeValidator validator, GatewayMetrics metrics,
+                            TokenBucket bucket, int maxBadMessages) {
+        this(chat, validator, metrics, (GatewayConfig.RateLimit) null, maxBadMessages);
+        this.bucket = bucket;
+    }
+
+    /** The connection's bucket, sized by its role (known only after the upgrade). */
+    private TokenBucket bucket(Session session, long now) {
+        if (bucket == null) {
+            bucket = session.role() == Role.AGENT
+                     ? new TokenBucket(rateLimit.agentPerSecond(), rateLimit.agentBurst(), now)
+                     : new TokenBucket(rateLimit.perSecond(), rateLimit.burst(), now);
+        }
+        return bucket;
     }
 
     @Override
@@ -54,7 +74,8 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             return;
         }
         badInARow = 0;
-        if (!bucket.tryAcquire(System.nanoTime())) {
+        final long now = System.nanoTime();
+        if (!bucket(session, now).tryAcquire(now)) {
             ctx.writeAndFlush(chat.rateLimited(session, type, envelope));
             return;
         }

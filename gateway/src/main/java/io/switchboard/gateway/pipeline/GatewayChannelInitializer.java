@@ -15,7 +15,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.LocalRouter;
-import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -34,6 +33,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     /** Request line plus headers of an upgrade request; larger ones get 414/431. */
     private static final int MAX_INITIAL_LINE_BYTES = 4096;
     private static final int MAX_HEADER_BYTES = 8192;
+    /**
+     * How long a close waits for its close frame to be written before the socket is closed anyway: a slow consumer
+     * that does not read would otherwise keep a closing connection open forever.
+     */
+    private static final long FORCE_CLOSE_MILLIS = 3000;
     /** Upgrade and health requests have no body; anything bigger is refused (413). */
     private static final int MAX_HTTP_CONTENT_BYTES = 8192;
 
@@ -80,6 +84,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                 .websocketPath(ws.path())
                 .checkStartsWith(true)
                 .handshakeTimeoutMillis(ws.handshakeTimeout().toMillis())
+                .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
                 .dropPongFrames(true)
                 .handleCloseFrames(true)
                 .sendCloseFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE)
@@ -132,9 +137,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.SESSION, new SessionHandler(chat, router, idleClose, ws.idleTimeout().toNanos(),
                                                            ws.pingInterval().toNanos(), clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
-                chat, validator, metrics,
-                new TokenBucket(config.rateLimit().perSecond(), config.rateLimit().burst(), System.nanoTime()),
-                ws.maxBadMessages()));
+                chat, validator, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 }

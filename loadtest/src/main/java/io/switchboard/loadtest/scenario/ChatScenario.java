@@ -48,6 +48,7 @@ public final class ChatScenario extends ScenarioSupport {
     private final LatencyRecorder replyLatency = new LatencyRecorder("reply");
     private final LongAdder sent = counters.get("chat.sent");
     private final LongAdder sentMeasured = counters.get("chat.sent.measured");
+    private final LongAdder sentInWindow = counters.get("chat.sent.in-window");
     private final LongAdder receipts = counters.get("chat.receipts");
     private final LongAdder delivered = counters.get("agent.delivered");
     private final LongAdder deliveredDup = counters.get("agent.duplicates");
@@ -62,6 +63,8 @@ public final class ChatScenario extends ScenarioSupport {
     private volatile long measureFromNanos = Long.MAX_VALUE;
     private volatile long stopNanos = Long.MAX_VALUE;
     private volatile boolean sending;
+    /** Open loop: how many messages the schedule holds before the stop, all owed even if sent late. */
+    private volatile long scheduled = Long.MAX_VALUE;
 
     public ChatScenario(LoadTestConfig config, ClientResources resources, ClientConnector connector) {
         super(config, resources, connector);
@@ -106,6 +109,13 @@ public final class ChatScenario extends ScenarioSupport {
         this.startNanos = startNanos;
         measureFromNanos = startNanos + config.warmup().toNanos();
         stopNanos = measureFromNanos + config.duration().toNanos();
+        if (scheduler != null) {
+            long n = 0;
+            for (User u : users) {
+                n += scheduler.messagesBefore(u.index, stopNanos - startNanos);
+            }
+            scheduled = n;
+        }
         sending = true;
         for (User u : users) {
             final Channel ch = u.channel;
@@ -120,19 +130,29 @@ public final class ChatScenario extends ScenarioSupport {
         // Nothing to wait for: connections were established in prepare().
     }
 
+    /**
+     * Closed loop: stops at once. Open loop: the schedule ends by itself at the stop time, and messages it owes
+     * from before then are still sent (late, their latency counted from the intended time) during the drain.
+     */
     @Override
     public void stopTraffic() {
-        sending = false;
+        if (scheduler == null) {
+            sending = false;
+        }
     }
 
+    /**
+     * Only quantities of this process: with several workers an agent may serve users of another process, so
+     * deliveries are checked through the replies they cause, which come back to the sending user's process.
+     */
     @Override
     public boolean drained() {
         final long failedReceipts = counters.sumPrefix("receipt.1.");
         final long failedReplies = counters.sumPrefix("agent.receipt.1.");
-        return receipts.sum() >= sent.sum()
-                && delivered.sum() + failedReceipts >= sent.sum()
-                && agentReceipts.sum() >= repliesSent.sum()
-                && replies.sum() + failedReplies >= repliesSent.sum();
+        return (scheduler == null || sent.sum() >= scheduled)
+                && receipts.sum() >= sent.sum()
+                && replies.sum() + repliesDup.sum() + failedReplies >= sent.sum() - failedReceipts
+                && agentReceipts.sum() >= repliesSent.sum();
     }
 
     @Override
@@ -291,6 +311,10 @@ public final class ChatScenario extends ScenarioSupport {
             sent.increment();
             if (intended >= measureFromNanos) {
                 sentMeasured.increment();
+            }
+            final long now = System.nanoTime();
+            if (now >= measureFromNanos && now < stopNanos) {
+                sentInWindow.increment();
             }
         }
 

@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class ConnectionsScenario extends ScenarioSupport {
 
+    private static final int MAX_MATCH_ATTEMPTS = 5;
+    private static final long MATCH_RETRY_MILLIS = 500;
+
     private final List<Conn> conns = new ArrayList<>();
     private final LatencyRecorder pingLatency = new LatencyRecorder("ping");
     private final LongAdder pings = counters.get("ping.sent");
@@ -90,6 +93,7 @@ public final class ConnectionsScenario extends ScenarioSupport {
     private final class Conn extends Tracked {
         final boolean user;
         long pingSentNanos = -1;
+        int matchAttempts;
         ScheduledFuture<?> pinger;
 
         Conn(java.net.URI uri, boolean user) {
@@ -100,12 +104,17 @@ public final class ConnectionsScenario extends ScenarioSupport {
         @Override
         void opened(Channel ch) {
             if (user) {
-                ch.writeAndFlush(Envelope.client(MessageType.MATCH.wireName(), null, Envelopes.SYSTEM, null),
-                        ch.voidPromise());
+                match(ch);
             }
             final long interval = config.pingInterval().toNanos();
             pinger = ch.eventLoop().scheduleAtFixedRate(this::ping, ThreadLocalRandom.current().nextLong(interval),
                     interval, TimeUnit.NANOSECONDS);
+        }
+
+        private void match(Channel ch) {
+            matchAttempts++;
+            ch.writeAndFlush(Envelope.client(MessageType.MATCH.wireName(), null, Envelopes.SYSTEM, null),
+                    ch.voidPromise());
         }
 
         private void ping() {
@@ -132,7 +141,16 @@ public final class ConnectionsScenario extends ScenarioSupport {
                 pingLatency.record((System.nanoTime() - pingSentNanos) / 1000, pingSentNanos >= measureFromNanos);
                 pingSentNanos = -1;
             } else if (type == MessageType.MATCH) {
-                counters.increment(e.isSuccess() ? "match.ok" : "error.match." + e.reason());
+                if (!user) {
+                    counters.increment("agent.matched");
+                } else if (e.isSuccess()) {
+                    counters.increment("match.ok");
+                } else if (matchAttempts < MAX_MATCH_ATTEMPTS) {
+                    // The ramp interleaves agents and users: an agent may simply not be online yet.
+                    ch.eventLoop().schedule(() -> match(ch), MATCH_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                    counters.increment("error.match." + e.reason());
+                }
             } else if (type == MessageType.ERROR) {
                 counters.increment("error.envelope." + e.reason());
             } else {
