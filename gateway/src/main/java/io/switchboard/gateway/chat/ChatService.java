@@ -44,11 +44,22 @@ public final class ChatService {
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
     private final long graceNanos;
+    private final ChatEvents events;
     private final ConcurrentHashMap<String, ScheduledFuture<?>> graceTimers = new ConcurrentHashMap<>();
 
     public ChatService(SessionRegistry registry, MatchService matches, Router router, OfflineStore offline,
                        Envelopes envelopes, EnvelopeValidator validator, GatewayMetrics metrics,
                        Duration reconnectGrace) {
+        this(registry, matches, router, offline, envelopes, validator, metrics, reconnectGrace, ChatEvents.NONE);
+    }
+
+    /**
+     * @param events told about connects, disconnects, pairings and messages (webhooks); must not block
+     */
+    public ChatService(SessionRegistry registry, MatchService matches, Router router, OfflineStore offline,
+                       Envelopes envelopes, EnvelopeValidator validator, GatewayMetrics metrics,
+                       Duration reconnectGrace, ChatEvents events) {
+        this.events = events;
         this.registry = registry;
         this.matches = matches;
         this.router = router;
@@ -69,6 +80,7 @@ public final class ChatService {
         final Session displaced = registry.register(session);
         session.channel().closeFuture().addListener(f -> disconnected(session));
         metrics.connectionOpened(session.role());
+        events.connected(session.userId(), session.role(), session.connectionId(), session.connectedAtMillis());
         if (displaced != null) {
             metrics.sessionReplaced();
             logger.debug("{} replaced by {}", displaced.channel(), session.channel());
@@ -87,6 +99,10 @@ public final class ChatService {
 
     private void disconnected(Session session) {
         metrics.connectionClosed(session.role());
+        final Session.CloseStatus close = session.closeStatus();
+        events.disconnected(session.userId(), session.role(), session.connectionId(),
+                            close == null ? -1 : close.code(), close == null ? null : close.reason(),
+                            close != null && close.byServer());
         if (!registry.unregister(session)) {
             return; // replaced: the newer session carries on
         }
@@ -129,12 +145,14 @@ public final class ChatService {
             final List<String> users = matches.releaseAgent(userId);
             for (String user : users) {
                 metrics.pairingEnded();
+                events.left(user, userId, userId, true);
                 router.deliver(user, envelopes.leave(null, user, userId));
             }
         } else {
             final String agent = matches.agentOf(userId);
             if (agent != null && matches.unpair(userId, agent)) {
                 metrics.pairingEnded();
+                events.left(userId, agent, userId, true);
                 router.deliver(agent, envelopes.leave(null, agent, userId));
             }
         }
@@ -153,6 +171,7 @@ public final class ChatService {
             }
             if (result.isNew()) {
                 metrics.matched();
+                events.matched(me, result.agentId());
                 router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
             }
             return envelopes.matched(msgId, me, result.agentId());
@@ -167,12 +186,22 @@ public final class ChatService {
             return fail(MessageType.RECEIPT, request.msgId(), me, invalid);
         }
         final String to = request.to();
+        if (Envelopes.SYSTEM.equals(to) && events.handlesSystemMessages()) {
+            // A backend implements what the gateway does not (bots, tickets): hand the message off and confirm.
+            final String msgId = envelopes.msgIdOr(request.msgId());
+            events.systemMessage(me, session.role(), msgId, request.msg());
+            return envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS);
+        }
         if (!isPaired(session, to)) {
             return fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED);
         }
         // One id for the delivery and the receipt, so both sides can correlate even when the client gave none.
         final String msgId = envelopes.msgIdOr(request.msgId());
-        final Router.Delivery delivery = router.deliver(to, envelopes.delivery(msgId, me, to, request.msg()));
+        final Envelope delivered = envelopes.delivery(msgId, me, to, request.msg());
+        final Router.Delivery delivery = router.deliver(to, delivered);
+        if (delivery != Router.Delivery.DROPPED) {
+            events.messageRouted(delivered, delivery);
+        }
         return receipt(msgId, me, delivery);
     }
 
@@ -197,6 +226,7 @@ public final class ChatService {
             return fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED);
         }
         metrics.pairingEnded();
+        events.left(user, agent, me, false);
         final String msgId = envelopes.msgIdOr(request.msgId());
         final Router.Delivery delivery = router.deliver(peer, envelopes.leave(msgId, peer, me));
         return receipt(msgId, me, delivery);

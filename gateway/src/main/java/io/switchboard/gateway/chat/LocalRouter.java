@@ -1,6 +1,8 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
@@ -42,11 +44,22 @@ public final class LocalRouter implements Router {
 
     @Override
     public Delivery deliver(String toUserId, Envelope envelope) {
+        return deliver(toUserId, envelope, null);
+    }
+
+    @Override
+    public Delivery deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(toUserId, envelope, encoded);
+    }
+
+    private Delivery deliver(String toUserId, Envelope envelope, ByteBuf encoded) {
         final long seq = offline.nextSeq();
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
+            // The frame-codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
+            final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
             // A write that fails (the peer's connection died under us) holds the message in its place.
-            offline.writeOrHold(session.channel(), toUserId, envelope, seq);
+            offline.writeOrHold(session.channel(), message, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
         final Delivery delivery = offline.holdOrDeliver(toUserId, envelope, seq);

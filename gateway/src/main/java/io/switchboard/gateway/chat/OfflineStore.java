@@ -102,13 +102,21 @@ public final class OfflineStore {
      * and, should the user be connected again by then, delivered to that connection.
      */
     void writeOrHold(Channel channel, String userId, Envelope envelope, long seq) {
+        writeOrHold(channel, envelope, userId, envelope, seq);
+    }
+
+    /**
+     * Writes {@code message} (the envelope, or its pre-encoded frame) and flushes; if the write fails, the envelope
+     * is held in its place. Records the routing latency of a delivered {@code normal}.
+     */
+    void writeOrHold(Channel channel, Object message, String userId, Envelope envelope, long seq) {
         // The start time rides in the listener the write needs anyway: timing adds no allocation.
         final long start = System.nanoTime();
-        channel.writeAndFlush(envelope).addListener(f -> {
+        channel.writeAndFlush(message).addListener(f -> {
             if (!f.isSuccess()) {
                 rehold(userId, envelope, seq);
             } else if (NORMAL.equals(envelope.type())) {
-                metrics.deliveryLatency(System.nanoTime() - start);
+                metrics.routingLatency(System.nanoTime() - start);
             }
         });
     }

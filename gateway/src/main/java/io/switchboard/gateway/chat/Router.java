@@ -1,5 +1,6 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.buffer.ByteBuf;
 import io.switchboard.protocol.Envelope;
 
 /**
@@ -20,4 +21,14 @@ public interface Router {
 
     /** Delivers {@code envelope} to {@code toUserId}. */
     Delivery deliver(String toUserId, Envelope envelope);
+
+    /**
+     * Delivers {@code envelope}, already encoded as its JSON text in {@code encoded}, so that a fan-out to many
+     * recipients encodes once: a live delivery writes a {@code TextWebSocketFrame} over
+     * {@code encoded.retainedDuplicate()}; a held one keeps the envelope. The caller keeps ownership of
+     * {@code encoded} and releases it after the last recipient. This default ignores the encoding.
+     */
+    default Delivery deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(toUserId, envelope);
+    }
 }

@@ -108,7 +108,47 @@ public final class ConfigLoader {
                         str(DEFAULTS.registry().shards()), (b, v) -> b.registryShards(parseInt(v))),
             new Setting("registry-capacity", "Initial capacity of each registry shard.",
                         str(DEFAULTS.registry().initialCapacityPerShard()),
-                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))));
+                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))),
+            new Setting("auth-mode", "Handshake authentication: off, hs256, rs256, es256 or jwks (PROTOCOL.md §1).",
+                        "off", (b, v) -> b.authMode(GatewayConfig.Auth.Mode.parse(v))),
+            new Setting("auth-secret", "HS256 shared secret, at least 32 bytes. Secret: also from "
+                        + "SWITCHBOARD_AUTH_SECRET_FILE.", "none", (b, v) -> b.authSecret(noneAsEmpty(v))),
+            new Setting("auth-public-key-file", "PEM public key (RSA for rs256, EC P-256 for es256).",
+                        "none", (b, v) -> b.authPublicKeyFile(parsePath(v))),
+            new Setting("auth-jwks-file", "JWKS file (RS256/ES256 keys by kid), reloaded when it changes.",
+                        "none", (b, v) -> b.authJwksFile(parsePath(v))),
+            new Setting("auth-clock-skew", "Tolerance on a token's exp and nbf.",
+                        dur(DEFAULTS.auth().clockSkew()), (b, v) -> b.authClockSkew(parseDuration(v))),
+            new Setting("auth-key-reload-check", "How often the key or JWKS file is checked for changes.",
+                        dur(DEFAULTS.auth().keyReloadCheck()), (b, v) -> b.authKeyReloadCheck(parseDuration(v))),
+            new Setting("allowed-origins", "Comma-separated browser origins allowed to connect (else 403); empty: any.",
+                        "any", (b, v) -> b.allowedOrigins(parseList(v))),
+            new Setting("api-enabled", "Whether the server-side API listener runs.",
+                        Boolean.toString(DEFAULTS.api().enabled()), (b, v) -> b.apiEnabled(parseBoolean(v))),
+            new Setting("api-host", "Address of the server-side API listener.",
+                        DEFAULTS.api().host(), (b, v) -> b.apiHost(v)),
+            new Setting("api-port", "Port of the server-side API listener (0 picks a free one; -1: port + 1, i.e. 8081).",
+                        "-1", (b, v) -> b.apiPort(parseInt(v))),
+            new Setting("api-key", "Key backends send as 'Authorization: Bearer KEY'; none: no key required. Secret: "
+                        + "also from SWITCHBOARD_API_KEY_FILE.", "none", (b, v) -> b.apiKey(noneAsEmpty(v))),
+            new Setting("api-max-body", "Largest API request body (else 413).",
+                        bytes(DEFAULTS.api().maxBodyBytes()), (b, v) -> b.apiMaxBodyBytes(parseBytes(v))),
+            new Setting("webhook-urls", "Comma-separated http(s) URLs that receive events; none: webhooks off.",
+                        "none", (b, v) -> b.webhookUrls(parseUris(v))),
+            new Setting("webhook-secret", "HMAC-SHA256 key of X-Switchboard-Signature. Secret: also from "
+                        + "SWITCHBOARD_WEBHOOK_SECRET_FILE.", "none", (b, v) -> b.webhookSecret(noneAsEmpty(v))),
+            new Setting("webhook-queue-size", "Events waiting per URL; past it new events are dropped and counted.",
+                        str(DEFAULTS.webhooks().queueSize()), (b, v) -> b.webhookQueueSize(parseInt(v))),
+            new Setting("webhook-retry-window", "How long an event is retried (backoff with jitter) before it is dropped.",
+                        dur(DEFAULTS.webhooks().retryWindow()), (b, v) -> b.webhookRetryWindow(parseDuration(v))),
+            new Setting("webhook-timeout", "How long one webhook POST may take.",
+                        dur(DEFAULTS.webhooks().requestTimeout()), (b, v) -> b.webhookRequestTimeout(parseDuration(v))),
+            new Setting("webhook-archive-messages", "Also send every routed normal message (event message.routed).",
+                        Boolean.toString(DEFAULTS.webhooks().archiveMessages()),
+                        (b, v) -> b.webhookArchiveMessages(parseBoolean(v))));
+
+    /** Settings whose value is a secret: never echoed in errors, and also read from a file named by {@code ENV_FILE}. */
+    static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("auth-secret", "api-key", "webhook-secret");
 
     /** The outcome of reading the command line: a configuration, or text to print and an exit code. */
     public record Result(GatewayConfig config, String output, int exitCode) {
@@ -152,6 +192,11 @@ public final class ConfigLoader {
                 if (value != null) {
                     apply(builder, s, value, "environment variable " + s.env(), given);
                 }
+                // Docker/Kubernetes secrets arrive as files: SWITCHBOARD_API_KEY_FILE=/run/secrets/api-key.
+                final String file = SECRET_KEYS.contains(s.key()) ? env.get(s.env() + "_FILE") : null;
+                if (file != null) {
+                    apply(builder, s, readSecret(Path.of(file), s.env() + "_FILE"), "file " + file, given);
+                }
             }
             for (Setting s : SETTINGS) {
                 if (parsed.hasMatchedOption(s.flag())) {
@@ -179,12 +224,12 @@ public final class ConfigLoader {
 
     private static void apply(GatewayConfig.Builder builder, Setting s, String value, String source,
                               Map<String, String> given) {
+        final String shown = SECRET_KEYS.contains(s.key()) ? "(secret)" : "'" + value + "'";
         try {
             s.apply().accept(builder, value);
-            given.put(s.key(), "'" + value + "' (" + source + ')');
+            given.put(s.key(), shown + " (" + source + ')');
         } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new IllegalArgumentException(
-                    s.key() + " (" + source + "): '" + value + "' " + e.getMessage(), e);
+            throw new IllegalArgumentException(s.key() + " (" + source + "): " + shown + ' ' + e.getMessage(), e);
         }
     }
 
@@ -222,6 +267,11 @@ public final class ConfigLoader {
             Map.entry("ttl", "offline-ttl"), Map.entry("maxTotal", "offline-max-total"),
             Map.entry("perSecond", "rate-limit"), Map.entry("burst", "rate-burst"),
             Map.entry("agentPerSecond", "agent-rate-limit"), Map.entry("agentBurst", "agent-rate-burst"),
+            Map.entry("mode", "auth-mode"), Map.entry("authKeyReloadCheck", "auth-key-reload-check"),
+            Map.entry("allowedOrigins", "allowed-origins"), Map.entry("apiHost", "api-host"),
+            Map.entry("apiPort", "api-port"), Map.entry("apiMaxBodyBytes", "api-max-body"),
+            Map.entry("webhookUrls", "webhook-urls"), Map.entry("webhookQueueSize", "webhook-queue-size"),
+            Map.entry("webhookRetryWindow", "webhook-retry-window"), Map.entry("webhookRequestTimeout", "webhook-timeout"),
             Map.entry("shards", "registry-shards"), Map.entry("initialCapacityPerShard", "registry-capacity"));
 
     private static Properties readProperties(Path file) {
@@ -261,6 +311,60 @@ public final class ConfigLoader {
         cli.setUsageHelpWidth(120);
         cli.usage(new PrintWriter(out));
         return out.toString();
+    }
+
+    private static String readSecret(Path file, String variable) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(variable + ": cannot read " + file + " (" + e + ')', e);
+        }
+    }
+
+    static boolean parseBoolean(String v) {
+        final String s = v.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("true") || s.equals("yes") || s.equals("on")) {
+            return true;
+        }
+        if (s.equals("false") || s.equals("no") || s.equals("off")) {
+            return false;
+        }
+        throw new IllegalArgumentException("is not true or false");
+    }
+
+    static List<String> parseList(String v) {
+        final List<String> out = new ArrayList<>();
+        // "none" and "any" are how --help shows an empty list.
+        if ("none".equalsIgnoreCase(v.trim()) || "any".equalsIgnoreCase(v.trim())) {
+            return out;
+        }
+        for (String part : v.split(",")) {
+            if (!part.isBlank()) {
+                out.add(part.trim());
+            }
+        }
+        return out;
+    }
+
+    static List<java.net.URI> parseUris(String v) {
+        final List<java.net.URI> out = new ArrayList<>();
+        for (String part : parseList(v)) {
+            try {
+                out.add(new java.net.URI(part));
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("is not a list of URLs (" + e.getMessage() + ')');
+            }
+        }
+        return out;
+    }
+
+    static Path parsePath(String v) {
+        return v.isBlank() || "none".equalsIgnoreCase(v.trim()) ? null : Path.of(v.trim());
+    }
+
+    /** {@code none}, the shown default of an unset secret, reads back as unset. */
+    static String noneAsEmpty(String v) {
+        return "none".equalsIgnoreCase(v.trim()) ? "" : v;
     }
 
     static int parseInt(String v) {

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.LocalRouter;
 import io.switchboard.gateway.config.GatewayConfig;
@@ -54,12 +55,28 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final StaticPagesHandler staticPages;
     private final HttpEndpointsHandler httpEndpoints;
     private final IdleCloseHandler idleClose = new IdleCloseHandler();
+    private final CloseStatusHandler closeStatus = new CloseStatusHandler();
+    private final HandshakePolicy handshakePolicy;
     private final ExceptionHandler exceptions;
 
     public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
                                      BooleanSupplier ready, Supplier<String> healthJson,
                                      Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized) {
+        this(config, chat, router, json, metrics, allChannels, clock, ready, healthJson, dashboardStats,
+             dashboardAuthorized, HandshakePolicy.OPEN, null);
+    }
+
+    /**
+     * @param handshakePolicy the token verifier and Origin allow-list of the handshake guard
+     * @param metricsText     the Prometheus text of {@code GET /metrics} on this port, or {@code null} for none
+     */
+    public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
+                                     GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
+                                     BooleanSupplier ready, Supplier<String> healthJson,
+                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized,
+                                     HandshakePolicy handshakePolicy, Supplier<String> metricsText) {
+        this.handshakePolicy = handshakePolicy;
         this.config = config;
         this.chat = chat;
         this.router = router;
@@ -89,7 +106,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         this.staticPages = new StaticPagesHandler(WebResources.load(GatewayChannelInitializer.class.getClassLoader(),
                                                                     ws.path()),
                                                   dashboardStats, dashboardAuthorized);
-        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics);
+        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics, metricsText);
         this.exceptions = new ExceptionHandler(metrics);
     }
 
@@ -115,10 +132,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.STATIC_PAGES, staticPages);
         p.addLast(HandlerNames.HTTP_ENDPOINTS, httpEndpoints);
         p.addLast(HandlerNames.HANDSHAKE_GUARD, new HandshakeGuardHandler(
-                config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics));
+                config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics, handshakePolicy));
     }
 
     private void addWebSocketHandlers(ChannelPipeline p) {
+        p.addLast(HandlerNames.CLOSE_STATUS, closeStatus);
         p.addLast(HandlerNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(HandlerNames.WS_AGGREGATOR, new WebSocketFrameAggregator(config.webSocket().maxFrameBytes()));
         p.addLast(HandlerNames.FRAME_CODEC, new EnvelopeFrameCodec(json));

@@ -5,10 +5,11 @@ package io.switchboard.gateway.pipeline;
  * <pre>
  * before the upgrade:
  *   flush-consolidation → http-codec → http-aggregator → static-pages → http-endpoints
- *     → handshake-guard → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
+ *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch
+ *     → exceptions
  * after it (Netty's handshaker swaps http-codec for its frame encoder and decoder):
  *   flush-consolidation → idle-state → idle-close → wsencoder → wsdecoder
- *     → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
+ *     → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
  * </pre>
  * The server channel carries {@link ConnectionLimitHandler} instead (accept-time rejection).
  */
@@ -19,6 +20,7 @@ final class HandlerNames {
     static final String STATIC_PAGES = "static-pages";
     static final String HTTP_ENDPOINTS = "http-endpoints";
     static final String HANDSHAKE_GUARD = "handshake-guard";
+    static final String CLOSE_STATUS = "close-status";
     static final String WS_PROTOCOL = "ws-protocol";
     static final String WS_AGGREGATOR = "ws-aggregator";
     static final String IDLE_STATE = "idle-state";

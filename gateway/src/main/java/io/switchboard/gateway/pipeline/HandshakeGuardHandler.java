@@ -12,6 +12,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.auth.AuthResult;
+import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
@@ -22,6 +24,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Decides everything about a WebSocket upgrade request before Netty's handshaker sees it ({@code PROTOCOL.md} §1):
  * the method (405), the path and {@code {userId}} (404, 400), HTTP/1.1 with a {@code Host} (400), the RFC 6455
- * headers (400), {@code Sec-WebSocket-Version: 13} (else 426), and the role. An accepted request gets a
+ * headers (400), {@code Sec-WebSocket-Version: 13} (else 426), the browser origin (403), the token (401, or 403 for
+ * another user's token) and the role: from the verified token when authentication is on, else from {@code ?role=}.
+ * Rejections are counted by status and logged without the token. An accepted request gets a
  * {@link ConnectionIdentity} attribute and goes on to {@code ws-protocol}.
  *
  * <p>It also bounds the whole handshake: a connection that has not upgraded within {@code handshakeTimeout} of being
@@ -42,16 +47,23 @@ import org.slf4j.LoggerFactory;
 final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger logger = LoggerFactory.getLogger(HandshakeGuardHandler.class);
+    private static final String BEARER = "Bearer ";
 
     private final String wsPath;
     private final long handshakeTimeoutNanos;
     private final GatewayMetrics metrics;
+    private final HandshakePolicy policy;
     private ScheduledFuture<?> deadline;
 
     HandshakeGuardHandler(String wsPath, long handshakeTimeoutNanos, GatewayMetrics metrics) {
+        this(wsPath, handshakeTimeoutNanos, metrics, HandshakePolicy.OPEN);
+    }
+
+    HandshakeGuardHandler(String wsPath, long handshakeTimeoutNanos, GatewayMetrics metrics, HandshakePolicy policy) {
         this.wsPath = wsPath;
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
         this.metrics = metrics;
+        this.policy = policy;
     }
 
     @Override
@@ -129,12 +141,47 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         if (!isValidKey(headers.get(HttpHeaderNames.SEC_WEBSOCKET_KEY))) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing or invalid Sec-WebSocket-Key");
         }
-        final Role role = role(new QueryStringDecoder(uri).parameters().get("role"));
-        if (role == null) {
-            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+        if (!policy.originAllowed(headers.get(HttpHeaderNames.ORIGIN))) {
+            return reject(ctx, HttpResponseStatus.FORBIDDEN, "origin not allowed");
+        }
+        final Map<String, List<String>> params = new QueryStringDecoder(uri).parameters();
+        final Role role;
+        if (policy.verifier() != null) {
+            // PROTOCOL.md §1: with authentication on, userId and role come from the token, never from ?role=.
+            final AuthResult result = policy.verifier().verifyFor(token(headers, params), userId);
+            if (result instanceof AuthResult.Rejected rejected) {
+                return rejectToken(ctx, rejected.failure());
+            }
+            role = ((AuthResult.Verified) result).role();
+        } else {
+            role = role(params.get("role"));
+            if (role == null) {
+                return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+            }
         }
         ctx.channel().attr(SessionAttributes.IDENTITY).set(new ConnectionIdentity(userId, role));
         return null;
+    }
+
+    /** The token of {@code Authorization: Bearer} or else of {@code ?token=}; {@code null} if neither. */
+    private static String token(HttpHeaders headers, Map<String, List<String>> params) {
+        final String authorization = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return authorization.substring(BEARER.length()).trim();
+        }
+        final List<String> tokens = params.get("token");
+        return tokens == null || tokens.size() != 1 ? null : tokens.get(0);
+    }
+
+    private String rejectToken(ChannelHandlerContext ctx, AuthResult.Failure failure) {
+        final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.valueOf(failure.status()),
+                                                         failure.message());
+        if (failure.status() == 401) {
+            // RFC 6750 §3: tell the client which scheme to use and that its token was not good.
+            res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, failure == AuthResult.Failure.MISSING
+                    ? "Bearer" : "Bearer error=\"invalid_token\"");
+        }
+        return reject(ctx, res, failure.message());
     }
 
     private static Role role(List<String> values) {
