@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -7,8 +8,10 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.switchboard.gateway.config.GatewayConfig;
 import java.time.Duration;
@@ -51,6 +54,11 @@ final class GatewayResources implements AutoCloseable {
 
     EventLoopGroup ioGroup() {
         return ioGroup;
+    }
+
+    /** The client socket channel of the same transport (webhook connections). */
+    Class<? extends Channel> clientChannelClass() {
+        return epoll ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 
     Class<? extends ServerChannel> serverChannelClass() {

@@ -10,6 +10,11 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.gateway.api.ApiChannelInitializer;
+import io.switchboard.gateway.auth.HandshakePolicy;
+import io.switchboard.gateway.auth.JwtTokenVerifier;
+import io.switchboard.gateway.chat.ChatEvents;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalRouter;
@@ -19,6 +24,10 @@ import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.FanOutGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.metrics.MicrometerGatewayMetrics;
+import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
 import io.switchboard.gateway.session.Role;
@@ -30,7 +39,12 @@ import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import io.switchboard.gateway.api.ApiKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +68,11 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayConfig config;
     private final GatewayResources resources;
     private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final MicrometerGatewayMetrics micrometer;
+    private final JwtTokenVerifier verifier;
+    private final WebhookDispatcher webhooks;
+    private final ApiChannelInitializer apiInitializer;
+    private volatile Channel apiChannel;
     private final ShardedSessionRegistry registry;
     private final MatchService matches;
     private final OfflineStore offline;
@@ -73,16 +92,26 @@ public final class GatewayServer implements AutoCloseable {
 
     GatewayServer(GatewayConfig config, Clock clock) {
         this.config = requireNonNull(config, "config");
+        // Before any thread is started: a bad key file fails here without leaking event loops.
+        verifier = config.auth().enabled() ? JwtTokenVerifier.create(config.auth(), clock, () -> {}) : null;
         resources = new GatewayResources(config.server());
         final EnvelopeJson json = EnvelopeJson.create();
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
-        offline = new OfflineStore(registry, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
+        micrometer = new MicrometerGatewayMetrics(registry::count);
+        micrometer.bindNetty(resources.bossGroup(), resources.ioGroup());
+        // Components record into both: the cheap counters (healthz, stats, tests) and Micrometer (/metrics).
+        final GatewayMetrics sink = new FanOutGatewayMetrics(List.of(metrics, micrometer));
+        webhooks = config.webhooks().enabled()
+                   ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
+                                           sink, clock)
+                   : null;
+        offline = new OfflineStore(registry, sink, config.offline().maxPerUser(), config.offline().maxTotal(),
                                    config.offline().ttl().toNanos(), System::nanoTime);
-        router = new LocalRouter(registry, offline, metrics, config.chat().slowConsumerTimeout().toNanos());
+        router = new LocalRouter(registry, offline, sink, config.chat().slowConsumerTimeout().toNanos());
         final Router chatRouter;
         if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
-            cluster = new GatewayCluster(config, registry, router, json, metrics);
+            cluster = new GatewayCluster(config, registry, router, json, sink);
             matches = cluster.matches();
             chatRouter = cluster.router();
         } else {
@@ -91,12 +120,25 @@ public final class GatewayServer implements AutoCloseable {
             chatRouter = router;
         }
         chat = new ChatService(registry, matches, chatRouter, offline, envelopes,
-                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
-                               config.chat().reconnectGrace());
+                               new EnvelopeValidator(config.webSocket().maxMessageChars()), sink,
+                               config.chat().reconnectGrace(), webhooks == null ? ChatEvents.NONE : webhooks);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
-        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
-        initializer = new GatewayChannelInitializer(config, chat, router, json, metrics, allChannels, clock,
-                                                    this::isReady, this::healthJson);
+        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), sink);
+        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, chat, metrics, clock);
+        // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
+        final ApiKey apiKey = new ApiKey(config.api().apiKey());
+        initializer = new GatewayChannelInitializer(config, chat, router, json, sink, allChannels, clock,
+                                                    this::isReady, this::healthJson,
+                                                    dashboardStats, apiKey,
+                                                    new HandshakePolicy(verifier,
+                                                                        Set.copyOf(config.auth().allowedOrigins())),
+                                                    micrometer::scrape);
+        apiInitializer = config.api().enabled()
+                         ? new ApiChannelInitializer(config, registry, matches, offline, chatRouter, envelopes, json,
+                                                     sink,
+                                                     allChannels, micrometer::scrape, this::isReady, this::healthJson,
+                                                     this::stats)
+                         : null;
     }
 
     /**
@@ -133,11 +175,38 @@ public final class GatewayServer implements AutoCloseable {
             resources.shutdown(config.server().shutdownTimeout());
             throw new IllegalStateException("cannot listen on " + server.host() + ':' + server.port() + ": " + e, e);
         }
+        if (apiInitializer != null) {
+            startApi();
+        }
         offlineSweeper();
         logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}",
                     localAddress(), resources.transportName(), resources.ioThreads(),
                     config.webSocket().path());
         return this;
+    }
+
+    private void startApi() throws InterruptedException {
+        final GatewayConfig.Api api = config.api();
+        final ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(resources.bossGroup(), resources.ioGroup())
+                .channel(resources.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(apiInitializer);
+        try {
+            apiChannel = bootstrap.bind(api.host(), config.apiPort()).sync().channel();
+        } catch (Exception e) {
+            serverChannel.close().await(config.server().shutdownTimeout().toMillis());
+            if (cluster != null) {
+                cluster.close();
+            }
+            releaseExtras();
+            resources.shutdown(config.server().shutdownTimeout());
+            throw new IllegalStateException("cannot listen for the API on " + api.host() + ':' + config.apiPort()
+                                            + ": " + e, e);
+        }
+        logger.info("Switchboard API listening on {}{}", apiAddress(),
+                    api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
     private void offlineSweeper() {
@@ -150,6 +219,15 @@ public final class GatewayServer implements AutoCloseable {
         final Channel ch = serverChannel;
         if (ch == null) {
             throw new IllegalStateException("not started");
+        }
+        return (InetSocketAddress) ch.localAddress();
+    }
+
+    /** The bound address of the server-side API listener. */
+    public InetSocketAddress apiAddress() {
+        final Channel ch = apiChannel;
+        if (ch == null) {
+            throw new IllegalStateException(apiInitializer == null ? "the API is disabled" : "not started");
         }
         return (InetSocketAddress) ch.localAddress();
     }
@@ -177,10 +255,19 @@ public final class GatewayServer implements AutoCloseable {
         if (ch != null) {
             ch.close().await(config.server().shutdownTimeout().toMillis());
         }
+        // A connection accepted just before the listener closed may still be registering on its I/O loop, and joins
+        // allChannels only then. Let those registrations run first, or such a connection would be missed below and
+        // held open until the shutdown timeout.
+        for (EventExecutor loop : resources.ioGroup()) {
+            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
+        }
+        final Channel api = apiChannel;
+        if (api != null) {
+            api.close().await(config.server().shutdownTimeout().toMillis());
+        }
         final int open = allChannels.size();
         for (Channel c : allChannels) {
-            if (c.pipeline().get(io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.class) != null
-                && c.pipeline().get("wsencoder") != null) {
+            if (GatewayChannelInitializer.isWebSocket(c)) {
                 c.writeAndFlush(new CloseWebSocketFrame(CloseCodes.GOING_AWAY, "server shutting down"))
                  .addListener(ChannelFutureListener.CLOSE);
             } else {
@@ -195,9 +282,53 @@ public final class GatewayServer implements AutoCloseable {
         if (cluster != null) {
             cluster.close();
         }
+        awaitWebhooks(start);
+        releaseExtras();
         resources.shutdown(config.server().shutdownTimeout());
         logger.info("Switchboard stopped: drained {} connections in {} ms", open,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
+
+    /** Gives the disconnect webhooks of the drained sessions what is left of the shutdown timeout. */
+    private void awaitWebhooks(long startNanos) throws InterruptedException {
+        if (webhooks == null) {
+            return;
+        }
+        final long left = config.server().shutdownTimeout().toNanos() - (System.nanoTime() - startNanos);
+        try {
+            webhooks.whenIdle().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            logger.warn("Shutdown timeout: {} webhook events not delivered", webhooks.queued());
+        }
+    }
+
+    private void releaseExtras() {
+        if (webhooks != null) {
+            webhooks.close();
+        }
+        if (verifier != null) {
+            verifier.close();
+        }
+        micrometer.close();
+    }
+
+    /** The body of {@code GET /api/v1/stats}. */
+    private Map<String, Object> stats() {
+        final Map<String, Object> connections = new LinkedHashMap<>();
+        connections.put("user", registry.count(Role.USER));
+        connections.put("agent", registry.count(Role.AGENT));
+        connections.put("total", registry.size());
+        final Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("connections", connections);
+        stats.put("pairs", matches.pairings());
+        stats.put("availableAgents", matches.availableAgents());
+        stats.put("offlineHeld", offline.size());
+        stats.put("reconnectGraceTimers", chat.graceTimers());
+        stats.put("messagesRouted", metrics.messagesRouted());
+        stats.put("webhooksQueued", webhooks == null ? 0 : webhooks.queued());
+        stats.put("draining", draining);
+        stats.put("counters", metrics.snapshot());
+        return stats;
     }
 
     private String healthJson() {
@@ -210,6 +341,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The configuration this gateway runs with. */
     public GatewayConfig config() {
         return config;
+    }
+
+    /** The Micrometer registry behind {@code /metrics}. */
+    public MicrometerGatewayMetrics micrometer() {
+        return micrometer;
     }
 
     /** The gateway's counters. */

@@ -49,11 +49,22 @@ public final class ChatService {
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
     private final long graceNanos;
+    private final ChatEvents events;
     private final ConcurrentHashMap<String, ScheduledFuture<?>> graceTimers = new ConcurrentHashMap<>();
 
     public ChatService(SessionRegistry registry, MatchService matches, Router router, OfflineStore offline,
                        Envelopes envelopes, EnvelopeValidator validator, GatewayMetrics metrics,
                        Duration reconnectGrace) {
+        this(registry, matches, router, offline, envelopes, validator, metrics, reconnectGrace, ChatEvents.NONE);
+    }
+
+    /**
+     * @param events told about connects, disconnects, pairings and messages (webhooks); must not block
+     */
+    public ChatService(SessionRegistry registry, MatchService matches, Router router, OfflineStore offline,
+                       Envelopes envelopes, EnvelopeValidator validator, GatewayMetrics metrics,
+                       Duration reconnectGrace, ChatEvents events) {
+        this.events = events;
         this.registry = registry;
         this.matches = matches;
         this.router = router;
@@ -74,6 +85,7 @@ public final class ChatService {
         final Session displaced = registry.register(session);
         session.channel().closeFuture().addListener(f -> disconnected(session));
         metrics.connectionOpened(session.role());
+        events.connected(session.userId(), session.role(), session.connectionId(), session.connectedAtMillis());
         if (displaced != null) {
             metrics.sessionReplaced();
             logger.debug("{} replaced by {}", displaced.channel(), session.channel());
@@ -94,6 +106,10 @@ public final class ChatService {
 
     private void disconnected(Session session) {
         metrics.connectionClosed(session.role());
+        final Session.CloseStatus close = session.closeStatus();
+        events.disconnected(session.userId(), session.role(), session.connectionId(),
+                            close == null ? -1 : close.code(), close == null ? null : close.reason(),
+                            close != null && close.byServer());
         if (!registry.unregister(session)) {
             return; // replaced: the newer session carries on
         }
@@ -129,13 +145,16 @@ public final class ChatService {
             expire(userId, session.role());
             return;
         }
-        final ScheduledFuture<?> timer = session.channel().eventLoop().schedule(
+        // The timer removes only its own entry: a newer disconnect's timer must keep its full grace period.
+        // It runs on this loop, so it cannot fire before `self` is set below.
+        final ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+        self[0] = session.channel().eventLoop().schedule(
                 () -> {
-                    if (graceTimers.remove(userId) != null) {
+                    if (graceTimers.remove(userId, self[0])) {
                         expire(userId, session.role());
                     }
                 }, graceNanos, TimeUnit.NANOSECONDS);
-        final ScheduledFuture<?> previous = graceTimers.put(userId, timer);
+        final ScheduledFuture<?> previous = graceTimers.put(userId, self[0]);
         if (previous != null) {
             previous.cancel(false);
         }
@@ -165,6 +184,7 @@ public final class ChatService {
             return matches.releaseAgent(userId).thenAccept(users -> {
                 for (String user : users) {
                     metrics.pairingEnded();
+                    events.left(user, userId, userId, true);
                     router.deliver(user, envelopes.leave(null, user, userId));
                 }
             });
@@ -176,6 +196,7 @@ public final class ChatService {
             return matches.unpair(userId, agent).thenAccept(ended -> {
                 if (ended) {
                     metrics.pairingEnded();
+                    events.left(userId, agent, userId, true);
                     router.deliver(agent, envelopes.leave(null, agent, userId));
                 }
             });
@@ -202,6 +223,7 @@ public final class ChatService {
             }
             if (result.isNew()) {
                 metrics.matched();
+                events.matched(me, result.agentId());
                 router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
             }
             return envelopes.matched(msgId, me, result.agentId());
@@ -209,35 +231,89 @@ public final class ChatService {
     }
 
     /**
+     * Where the answer to a {@code normal} goes when it is not known at once (a cluster answer waits for Redis or
+     * for the node holding the peer). Called synchronously, before {@link #normal(Session, Envelope, Pending)}
+     * returns {@code null}; the implementation continues on the session's loop.
+     */
+    @FunctionalInterface
+    public interface Pending {
+        void later(CompletionStage<Envelope> answer);
+    }
+
+    /**
      * {@code normal}: routes to the paired peer; completes with the receipt for the sender. On one gateway every stage
      * involved is already complete, so the receipt is too.
      */
     public CompletionStage<Envelope> normal(Session session, Envelope request) {
+        final Object[] pending = new Object[1];
+        final Envelope now = normal(session, request, answer -> pending[0] = answer);
+        if (now != null) {
+            return completed(now);
+        }
+        @SuppressWarnings("unchecked")
+        final CompletionStage<Envelope> later = (CompletionStage<Envelope>) pending[0];
+        return later;
+    }
+
+    /**
+     * The hot path of {@code normal}, allocation-free on one gateway: returns the receipt when it is known at once
+     * (every single-node answer); otherwise hands its stage to {@code pending} and returns {@code null}.
+     */
+    public Envelope normal(Session session, Envelope request, Pending pending) {
         final String me = session.userId();
         final Failure invalid = validator.checkNormal(request);
         if (invalid != null) {
-            return completed(fail(MessageType.RECEIPT, request.msgId(), me, invalid));
+            return fail(MessageType.RECEIPT, request.msgId(), me, invalid);
         }
         final String to = request.to();
+        if (Envelopes.SYSTEM.equals(to) && events.handlesSystemMessages()) {
+            // A backend implements what the gateway does not (bots, tickets): hand the message off and confirm.
+            final String msgId = envelopes.msgIdOr(request.msgId());
+            events.systemMessage(me, session.role(), msgId, request.msg());
+            return envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS);
+        }
         final CompletionStage<Boolean> paired = session.role() == Role.USER
                                                 ? matches.isPaired(me, to) : matches.isPaired(to, me);
         final Boolean pairedNow = valueIfDone(paired);
         if (pairedNow != null) {
-            return routeNormal(me, request, pairedNow);
+            return routeNormal(me, request, pairedNow, pending);
         }
-        return paired.thenCompose(p -> routeNormal(me, request, p))
-                     .exceptionally(error -> unavailable(request.msgId(), me, error));
+        pending.later(paired.thenCompose(p -> {
+                                final Object[] inner = new Object[1];
+                                final Envelope answer = routeNormal(me, request, p, later -> inner[0] = later);
+                                @SuppressWarnings("unchecked")
+                                final CompletionStage<Envelope> stage = answer != null
+                                        ? completed(answer) : (CompletionStage<Envelope>) inner[0];
+                                return stage;
+                            })
+                            .exceptionally(error -> unavailable(request.msgId(), me, error)));
+        return null;
     }
 
-    private CompletionStage<Envelope> routeNormal(String me, Envelope request, boolean paired) {
+    private Envelope routeNormal(String me, Envelope request, boolean paired, Pending pending) {
         if (!paired) {
-            return completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+            return fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED);
         }
         // One id for the delivery and the receipt, so both sides can correlate even when the client gave none.
         final String msgId = envelopes.msgIdOr(request.msgId());
         final String to = request.to();
-        return receiptWhenDelivered(msgId, me,
-                                    router.deliver(to, envelopes.delivery(msgId, me, to, request.msg())));
+        final Envelope delivered = envelopes.delivery(msgId, me, to, request.msg());
+        final CompletionStage<Router.Delivery> delivery = router.deliver(to, delivered);
+        final Router.Delivery now = valueIfDone(delivery);
+        if (now != null) {
+            return routed(msgId, me, delivered, now);
+        }
+        pending.later(delivery.handle((d, error) -> error != null ? unavailable(msgId, me, error)
+                                                                  : routed(msgId, me, delivered, d)));
+        return null;
+    }
+
+    /** The receipt of a routed {@code normal}, after telling the event hook what became of it. */
+    private Envelope routed(String msgId, String me, Envelope delivered, Router.Delivery delivery) {
+        if (delivery != Router.Delivery.DROPPED) {
+            events.messageRouted(delivered, delivery);
+        }
+        return receipt(msgId, me, delivery);
     }
 
     /** {@code leave}: ends the pairing with {@code to} (a user may omit it) and tells the peer. */
@@ -261,6 +337,7 @@ public final class ChatService {
                     return completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
                 }
                 metrics.pairingEnded();
+                events.left(user, agent, me, false);
                 final String msgId = envelopes.msgIdOr(request.msgId());
                 return receiptWhenDelivered(msgId, me, router.deliver(p, envelopes.leave(msgId, p, me)));
             });

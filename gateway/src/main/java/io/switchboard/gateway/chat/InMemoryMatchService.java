@@ -189,6 +189,7 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     /** The load of every known agent (a copy, for stats and tests). */
+    @Override
     public synchronized Map<String, Integer> loads() {
         final Map<String, Integer> loads = new HashMap<>();
         agents.forEach((id, a) -> loads.put(id, a.load));
@@ -196,6 +197,7 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     /** The most users one agent serves. */
+    @Override
     public int capacity() {
         return capacity;
     }

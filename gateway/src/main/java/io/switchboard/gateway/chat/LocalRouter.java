@@ -1,6 +1,8 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
@@ -26,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalRouter implements Router {
 
     private static final Logger logger = LoggerFactory.getLogger(LocalRouter.class);
+    /** {@link io.switchboard.protocol.Envelopes#delivery} stamps this very constant: equals() hits identity first. */
 
     private final SessionRegistry registry;
     private final OfflineStore offline;
@@ -42,22 +45,34 @@ public final class LocalRouter implements Router {
 
     @Override
     public CompletionStage<Delivery> deliver(String toUserId, Envelope envelope) {
-        return deliverNow(toUserId, envelope).asStage();
+        return deliverNow(toUserId, envelope, null).asStage();
+    }
+
+    @Override
+    public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliverNow(toUserId, envelope, encoded).asStage();
     }
 
     /** The synchronous form of {@link #deliver}: on one gateway the outcome is known at once. */
     public Delivery deliverNow(String toUserId, Envelope envelope) {
+        return deliverNow(toUserId, envelope, null);
+    }
+
+    /**
+     * The synchronous form of {@link #deliverEncoded} ({@code encoded} may be {@code null}: encode the envelope). A
+     * live delivery takes {@code encoded.retainedDuplicate()} before returning; the caller keeps {@code encoded}.
+     */
+    public Delivery deliverNow(String toUserId, Envelope envelope, ByteBuf encoded) {
+        final long seq = offline.nextSeq();
         final Session session = registry.find(toUserId);
         if (session != null && session.channel().isWritable() && !offline.hasPending(toUserId)) {
-            // A write that fails (the peer's connection died under us) holds the message instead of losing it.
-            session.channel().writeAndFlush(envelope).addListener(f -> {
-                if (!f.isSuccess()) {
-                    offline.hold(toUserId, envelope);
-                }
-            });
+            // The frame-codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
+            final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
+            // A write that fails (the peer's connection died under us) holds the message in its place.
+            offline.writeOrHold(session.channel(), message, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
-        final Delivery delivery = offline.holdOrDeliver(toUserId, envelope);
+        final Delivery delivery = offline.holdOrDeliver(toUserId, envelope, seq);
         if (delivery != Delivery.LIVE && session != null && !session.channel().isWritable()) {
             onSlowConsumer(session);
         }
@@ -69,10 +84,10 @@ public final class LocalRouter implements Router {
      */
     public void onWritable(Session session) {
         assert session.channel().eventLoop().inEventLoop();
-        if (session.channel().isWritable() && registry.find(session.userId()) == session) {
+        if (session.channel().isWritable()) {
             session.disarmSlowConsumerCheck();
-            offline.drainTo(session);
         }
+        offline.drainIfCurrent(session);
     }
 
     private void onSlowConsumer(Session session) {
@@ -89,7 +104,8 @@ public final class LocalRouter implements Router {
                 logger.debug("{} slow consumer: unwritable for {} ms, closing with 1013", channel,
                              TimeUnit.NANOSECONDS.toMillis(slowConsumerTimeoutNanos));
                 metrics.slowConsumer(true);
-                // The close frame queues behind what the peer is not reading; close the socket regardless.
+                // The close frame queues behind what the peer is not reading; the WebSocket handler's force-close
+                // timeout closes the socket if the frame cannot be written.
                 channel.writeAndFlush(new CloseWebSocketFrame(CloseCodes.TRY_AGAIN_LATER, "slow consumer"));
                 channel.close();
             }

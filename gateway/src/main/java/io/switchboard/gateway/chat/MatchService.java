@@ -1,6 +1,7 @@
 package io.switchboard.gateway.chat;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -46,4 +47,15 @@ public interface MatchService {
 
     /** The number of agents that can be matched now (online, below capacity), or -1 if unknown locally. */
     int availableAgents();
+
+    /**
+     * The load of every agent this gateway knows without asking anyone (a copy, for stats); empty when the pairings
+     * live in a shared store.
+     */
+    default Map<String, Integer> loads() {
+        return Map.of();
+    }
+
+    /** The most users one agent serves. */
+    int capacity();
 }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.buffer.ByteBuf;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.protocol.Envelope;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,17 @@ public interface Router {
 
     /** Delivers {@code envelope} to {@code toUserId}; completes with what became of it. */
     CompletionStage<Delivery> deliver(String toUserId, Envelope envelope);
+
+    /**
+     * Delivers {@code envelope}, already encoded as its JSON text in {@code encoded}, so that a fan-out to many
+     * recipients encodes once: a live delivery to a connection of this gateway writes a {@code TextWebSocketFrame}
+     * over {@code encoded.retainedDuplicate()}, taken before this method returns; a held one, or one for another
+     * node, keeps the envelope. The caller keeps ownership of {@code encoded} and releases it after the last
+     * recipient (it may do so before the returned stage completes). This default ignores the encoding.
+     */
+    default CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(toUserId, envelope);
+    }
 
     /**
      * {@code session} was just registered on this gateway. Called on the session's event loop, after the local

@@ -24,8 +24,9 @@ public final class TokenBucket {
     /** Takes one token if there is one. */
     public boolean tryAcquire(long nowNanos) {
         final long elapsed = nowNanos - lastNanos;
-        lastNanos = nowNanos;
         if (elapsed > 0) {
+            // Only forward: after a step back, the time up to the latest reading is not credited a second time.
+            lastNanos = nowNanos;
             creditNanos = Math.min(capacityNanos, creditNanos + elapsed);
         }
         if (creditNanos >= nanosPerToken) {

@@ -2,6 +2,7 @@ package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -157,15 +158,30 @@ public final class ClusterRouter implements Router {
 
     @Override
     public CompletionStage<Delivery> deliver(String toUserId, Envelope envelope) {
+        return deliver(toUserId, envelope, null);
+    }
+
+    /**
+     * A recipient of this node shares the encoded frame ({@code retainedDuplicate}, taken before returning); one on
+     * another node gets the envelope's JSON, read from {@code encoded} rather than encoded again.
+     */
+    @Override
+    public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(toUserId, envelope, encoded);
+    }
+
+    private CompletionStage<Delivery> deliver(String toUserId, Envelope envelope, ByteBuf encoded) {
         final Session session = registry.find(toUserId);
         if (session != null) {
-            return deliverLocal(session, envelope).asStage();
+            return deliverLocal(session, envelope, encoded).asStage();
         }
         final String corr = nodeId + '-' + nextCorrelation.incrementAndGet();
         final CompletableFuture<Delivery> result = new CompletableFuture<>();
         pendingAcks.put(corr, result);
         result.whenComplete((d, e) -> pendingAcks.remove(corr));
-        final String body = new String(json.toBytes(envelope), StandardCharsets.UTF_8);
+        final String body = encoded != null
+                            ? encoded.toString(encoded.readerIndex(), encoded.readableBytes(), StandardCharsets.UTF_8)
+                            : new String(json.toBytes(envelope), StandardCharsets.UTF_8);
         route(toUserId, envelope, body, "D|" + nodeId + '|' + corr + "|0|" + toUserId + '|' + body)
                 .whenComplete((outcome, error) -> {
                     if (error != null) {
@@ -219,6 +235,14 @@ public final class ClusterRouter implements Router {
 
     /** Delivers to a session of this node, behind its held messages if they are still on their way. */
     private Delivery deliverLocal(Session session, Envelope envelope) {
+        return deliverLocal(session, envelope, null);
+    }
+
+    /**
+     * As {@link #deliverLocal(Session, Envelope)}, writing {@code encoded} (if not {@code null}) when the write
+     * happens now; a delivery queued behind the hold keeps the envelope, so the buffer is never kept past the call.
+     */
+    private Delivery deliverLocal(Session session, Envelope envelope, ByteBuf encoded) {
         matches.observe(session.userId(), envelope);
         if (syncing.containsKey(session)) {
             session.channel().eventLoop().execute(() -> {
@@ -231,7 +255,7 @@ public final class ClusterRouter implements Router {
             });
             return Delivery.LIVE;
         }
-        return local.deliverNow(session.userId(), envelope);
+        return local.deliverNow(session.userId(), envelope, encoded);
     }
 
     // ---------------------------------------------------------------- channel messages

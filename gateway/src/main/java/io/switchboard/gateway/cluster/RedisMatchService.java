@@ -174,6 +174,11 @@ public final class RedisMatchService implements MatchService {
     }
 
     @Override
+    public int capacity() {
+        return Integer.parseInt(capacity);
+    }
+
+    @Override
     public int pairings() {
         return cache.size();
     }

@@ -2,7 +2,11 @@ package io.switchboard.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Everything a gateway needs to start, validated at construction. Build it with {@link #builder()} or load it with
@@ -10,7 +14,7 @@ import java.time.Duration;
  * {@code java -jar switchboard-gateway.jar --help}.
  */
 public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offline offline, RateLimit rateLimit,
-                            Registry registry, Cluster cluster) {
+                            Registry registry, Auth auth, Api api, Webhooks webhooks, Cluster cluster) {
 
     public GatewayConfig {
         requireNonNull(server, "server");
@@ -20,6 +24,20 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         requireNonNull(rateLimit, "rateLimit");
         requireNonNull(registry, "registry");
         requireNonNull(cluster, "cluster");
+        requireNonNull(auth, "auth");
+        requireNonNull(api, "api");
+        requireNonNull(webhooks, "webhooks");
+        if (api.port() == Api.PORT_NEXT_TO_MAIN && server.port() == 65535) {
+            throw new IllegalArgumentException("apiPort: next to port 65535 (expected: an explicit apiPort)");
+        }
+    }
+
+    /** The port the API listener binds: {@code api.port}, or next to the main port ({@code 0} if that is 0). */
+    public int apiPort() {
+        if (api.port() != Api.PORT_NEXT_TO_MAIN) {
+            return api.port();
+        }
+        return server.port() == 0 ? 0 : server.port() + 1;
     }
 
     /** The listener and its resources. */
@@ -107,14 +125,22 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
-    /** The per-connection token bucket ({@code RATE_LIMITED}). */
-    public record RateLimit(int perSecond, int burst) {
+    /**
+     * The per-connection token bucket ({@code RATE_LIMITED}). Agents get their own, larger bucket: one agent answers
+     * up to {@code agentCapacity} users.
+     */
+    public record RateLimit(int perSecond, int burst, int agentPerSecond, int agentBurst) {
         public static final int DEFAULT_PER_SECOND = 100;
         public static final int DEFAULT_BURST = 200;
+        public static final int DEFAULT_AGENT_PER_SECOND = 1000;
+        public static final int DEFAULT_AGENT_BURST = 2000;
 
         public RateLimit {
-            check("perSecond", perSecond, perSecond > 0, "> 0");
+            // A token costs 1e9 / rate nanoseconds: past a million per second the bucket would stop limiting.
+            check("perSecond", perSecond, perSecond > 0 && perSecond <= 1_000_000, "1..1000000");
             check("burst", burst, burst > 0, "> 0");
+            check("agentPerSecond", agentPerSecond, agentPerSecond > 0 && agentPerSecond <= 1_000_000, "1..1000000");
+            check("agentBurst", agentBurst, agentBurst > 0, "> 0");
         }
     }
 
@@ -127,6 +153,165 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             check("shards", shards, shards > 0 && Integer.bitCount(shards) == 1 && shards <= 4096,
                   "a power of two in 1..4096");
             check("initialCapacityPerShard", initialCapacityPerShard, initialCapacityPerShard > 0, "> 0");
+        }
+    }
+
+    /**
+     * Handshake authentication ({@code PROTOCOL.md} §1): off, or a JWT verified with an HS256 shared secret, an RS256
+     * or ES256 public key (PEM file), or a JWKS file reloaded when it changes; plus an optional Origin allow-list.
+     * {@link #toString()} never shows the secret.
+     *
+     * @param secret         the HS256 shared secret (at least 32 bytes); empty unless {@code mode} is HS256
+     * @param publicKeyFile  the PEM public key of RS256/ES256, or {@code null}
+     * @param jwksFile       the JWKS file of mode JWKS, or {@code null}
+     * @param clockSkew      tolerance on {@code exp} and {@code nbf}
+     * @param keyReloadCheck how often the key file's modification time is checked (off the event loops)
+     * @param allowedOrigins browser origins allowed to connect; empty allows any (non-browser clients send none)
+     */
+    public record Auth(Mode mode, String secret, Path publicKeyFile, Path jwksFile, Duration clockSkew,
+                       Duration keyReloadCheck, List<String> allowedOrigins) {
+        public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_KEY_RELOAD_CHECK = Duration.ofSeconds(5);
+        /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits. */
+        public static final int MIN_SECRET_BYTES = 32;
+
+        /** How tokens are verified. */
+        public enum Mode {
+            OFF, HS256, RS256, ES256, JWKS;
+
+            /** Parses {@code off|hs256|rs256|es256|jwks}. */
+            public static Mode parse(String s) {
+                try {
+                    return valueOf(s.trim().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("is not one of off, hs256, rs256, es256, jwks");
+                }
+            }
+        }
+
+        public Auth {
+            requireNonNull(mode, "mode");
+            secret = secret == null ? "" : secret;
+            checkNonNegative("authClockSkew", clockSkew);
+            checkPositive("authKeyReloadCheck", keyReloadCheck);
+            allowedOrigins = List.copyOf(requireNonNull(allowedOrigins, "allowedOrigins"));
+            switch (mode) {
+                case HS256:
+                    final int n = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                    if (n < MIN_SECRET_BYTES) {
+                        // The value itself is a secret: name its length, never its content.
+                        throw new IllegalArgumentException("authSecret: a secret of " + n + " bytes (expected: >= "
+                                                           + MIN_SECRET_BYTES + " bytes for hs256)");
+                    }
+                    break;
+                case RS256:
+                case ES256:
+                    if (publicKeyFile == null) {
+                        throw new IllegalArgumentException("authPublicKeyFile: none (expected: a PEM file for "
+                                                           + mode.name().toLowerCase(Locale.ROOT) + ')');
+                    }
+                    break;
+                case JWKS:
+                    if (jwksFile == null) {
+                        throw new IllegalArgumentException("authJwksFile: none (expected: a JWKS file for jwks)");
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        /** Whether the handshake requires a token. */
+        public boolean enabled() {
+            return mode != Mode.OFF;
+        }
+
+        @Override
+        public String toString() {
+            return "Auth[mode=" + mode + ", secret=" + (secret.isEmpty() ? "none" : "(set)") + ", publicKeyFile="
+                   + publicKeyFile + ", jwksFile=" + jwksFile + ", clockSkew=" + clockSkew + ", keyReloadCheck="
+                   + keyReloadCheck + ", allowedOrigins=" + allowedOrigins + ']';
+        }
+    }
+
+    /**
+     * The server-side HTTP API for backends ({@code docs/API.md}): its own listener on the gateway's event loops.
+     * {@link #toString()} never shows the key.
+     *
+     * @param port         the API port; {@link #PORT_NEXT_TO_MAIN} by default, see {@link GatewayConfig#apiPort()}
+     * @param apiKey       the key backends send as {@code Authorization: Bearer}; empty: no key required
+     * @param maxBodyBytes the largest request body accepted (else 413)
+     */
+    public record Api(boolean enabled, String host, int port, String apiKey, int maxBodyBytes) {
+        public static final boolean DEFAULT_ENABLED = true;
+        /** Loopback by default: the API can push to anyone, so exposing it is a deliberate choice. */
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        /**
+         * The main port + 1: 8081 with the default 8080, and an ephemeral port when the main port is 0 (tests), so
+         * that two gateways in one JVM never fight over the API port.
+         */
+        public static final int PORT_NEXT_TO_MAIN = -1;
+        public static final int DEFAULT_PORT = PORT_NEXT_TO_MAIN;
+        public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+        public Api {
+            requireNonNull(host, "apiHost");
+            apiKey = apiKey == null ? "" : apiKey;
+            check("apiPort", port, port >= -1 && port <= 65535, "0..65535, or -1 for the main port + 1");
+            check("apiMaxBodyBytes", maxBodyBytes, maxBodyBytes >= 1024, ">= 1024");
+        }
+
+        @Override
+        public String toString() {
+            return "Api[enabled=" + enabled + ", host=" + host + ", port=" + port + ", apiKey="
+                   + (apiKey.isEmpty() ? "none" : "(set)") + ", maxBodyBytes=" + maxBodyBytes + ']';
+        }
+    }
+
+    /**
+     * Webhooks to backends ({@code docs/WEBHOOKS.md}): the URLs that receive events, the HMAC secret that signs them,
+     * and the bounds of the delivery queue. {@link #toString()} never shows the secret.
+     *
+     * @param urls            http(s) URLs; empty: webhooks off
+     * @param secret          the HMAC-SHA256 key of {@code X-Switchboard-Signature}; required with URLs
+     * @param queueSize       events waiting per URL; past it new events are dropped and counted
+     * @param retryWindow     how long an event is retried before it is given up
+     * @param requestTimeout  how long one POST may take
+     * @param archiveMessages whether every routed {@code normal} is also sent (event {@code message.routed})
+     */
+    public record Webhooks(List<URI> urls, String secret, int queueSize, Duration retryWindow, Duration requestTimeout,
+                           boolean archiveMessages) {
+        public static final int DEFAULT_QUEUE_SIZE = 10_000;
+        public static final Duration DEFAULT_RETRY_WINDOW = Duration.ofMinutes(5);
+        public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+        public Webhooks {
+            urls = List.copyOf(requireNonNull(urls, "webhookUrls"));
+            secret = secret == null ? "" : secret;
+            for (URI u : urls) {
+                final String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+                if (!(scheme.equals("http") || scheme.equals("https")) || u.getHost() == null) {
+                    throw new IllegalArgumentException("webhookUrls: " + u + " (expected: an http or https URL)");
+                }
+            }
+            if (!urls.isEmpty() && secret.isEmpty()) {
+                throw new IllegalArgumentException("webhookSecret: none (expected: a secret to sign webhooks with)");
+            }
+            check("webhookQueueSize", queueSize, queueSize > 0, "> 0");
+            checkPositive("webhookRetryWindow", retryWindow);
+            checkPositive("webhookRequestTimeout", requestTimeout);
+        }
+
+        /** Whether any URL receives events. */
+        public boolean enabled() {
+            return !urls.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "Webhooks[urls=" + urls + ", secret=" + (secret.isEmpty() ? "none" : "(set)") + ", queueSize="
+                   + queueSize + ", retryWindow=" + retryWindow + ", requestTimeout=" + requestTimeout
+                   + ", archiveMessages=" + archiveMessages + ']';
         }
     }
 
@@ -211,8 +396,28 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         b.offlineMaxTotal = offline.maxTotal;
         b.ratePerSecond = rateLimit.perSecond;
         b.rateBurst = rateLimit.burst;
+        b.agentRatePerSecond = rateLimit.agentPerSecond;
+        b.agentRateBurst = rateLimit.agentBurst;
         b.registryShards = registry.shards;
         b.registryInitialCapacityPerShard = registry.initialCapacityPerShard;
+        b.authMode = auth.mode;
+        b.authSecret = auth.secret;
+        b.authPublicKeyFile = auth.publicKeyFile;
+        b.authJwksFile = auth.jwksFile;
+        b.authClockSkew = auth.clockSkew;
+        b.authKeyReloadCheck = auth.keyReloadCheck;
+        b.allowedOrigins = auth.allowedOrigins;
+        b.apiEnabled = api.enabled;
+        b.apiHost = api.host;
+        b.apiPort = api.port;
+        b.apiKey = api.apiKey;
+        b.apiMaxBodyBytes = api.maxBodyBytes;
+        b.webhookUrls = webhooks.urls;
+        b.webhookSecret = webhooks.secret;
+        b.webhookQueueSize = webhooks.queueSize;
+        b.webhookRetryWindow = webhooks.retryWindow;
+        b.webhookRequestTimeout = webhooks.requestTimeout;
+        b.webhookArchiveMessages = webhooks.archiveMessages;
         b.clusterMode = cluster.mode;
         b.redisUrl = cluster.redisUrl;
         b.nodeId = cluster.nodeId;
@@ -248,8 +453,28 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         private int offlineMaxTotal = Offline.DEFAULT_MAX_TOTAL;
         private int ratePerSecond = RateLimit.DEFAULT_PER_SECOND;
         private int rateBurst = RateLimit.DEFAULT_BURST;
+        private int agentRatePerSecond = RateLimit.DEFAULT_AGENT_PER_SECOND;
+        private int agentRateBurst = RateLimit.DEFAULT_AGENT_BURST;
         private int registryShards = Registry.DEFAULT_SHARDS;
         private int registryInitialCapacityPerShard = Registry.DEFAULT_INITIAL_CAPACITY_PER_SHARD;
+        private Auth.Mode authMode = Auth.Mode.OFF;
+        private String authSecret = "";
+        private Path authPublicKeyFile;
+        private Path authJwksFile;
+        private Duration authClockSkew = Auth.DEFAULT_CLOCK_SKEW;
+        private Duration authKeyReloadCheck = Auth.DEFAULT_KEY_RELOAD_CHECK;
+        private List<String> allowedOrigins = List.of();
+        private boolean apiEnabled = Api.DEFAULT_ENABLED;
+        private String apiHost = Api.DEFAULT_HOST;
+        private int apiPort = Api.DEFAULT_PORT;
+        private String apiKey = "";
+        private int apiMaxBodyBytes = Api.DEFAULT_MAX_BODY_BYTES;
+        private List<URI> webhookUrls = List.of();
+        private String webhookSecret = "";
+        private int webhookQueueSize = Webhooks.DEFAULT_QUEUE_SIZE;
+        private Duration webhookRetryWindow = Webhooks.DEFAULT_RETRY_WINDOW;
+        private Duration webhookRequestTimeout = Webhooks.DEFAULT_REQUEST_TIMEOUT;
+        private boolean webhookArchiveMessages;
         private Cluster.Mode clusterMode = Cluster.DEFAULT_MODE;
         private String redisUrl = Cluster.DEFAULT_REDIS_URL;
         private String nodeId = Cluster.DEFAULT_NODE_ID;
@@ -283,8 +508,28 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder offlineMaxTotal(int v) { offlineMaxTotal = v; return this; }
         public Builder ratePerSecond(int v) { ratePerSecond = v; return this; }
         public Builder rateBurst(int v) { rateBurst = v; return this; }
+        public Builder agentRatePerSecond(int v) { agentRatePerSecond = v; return this; }
+        public Builder agentRateBurst(int v) { agentRateBurst = v; return this; }
         public Builder registryShards(int v) { registryShards = v; return this; }
         public Builder registryInitialCapacityPerShard(int v) { registryInitialCapacityPerShard = v; return this; }
+        public Builder authMode(Auth.Mode v) { authMode = v; return this; }
+        public Builder authSecret(String v) { authSecret = v; return this; }
+        public Builder authPublicKeyFile(Path v) { authPublicKeyFile = v; return this; }
+        public Builder authJwksFile(Path v) { authJwksFile = v; return this; }
+        public Builder authClockSkew(Duration v) { authClockSkew = v; return this; }
+        public Builder authKeyReloadCheck(Duration v) { authKeyReloadCheck = v; return this; }
+        public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
+        public Builder apiEnabled(boolean v) { apiEnabled = v; return this; }
+        public Builder apiHost(String v) { apiHost = v; return this; }
+        public Builder apiPort(int v) { apiPort = v; return this; }
+        public Builder apiKey(String v) { apiKey = v; return this; }
+        public Builder apiMaxBodyBytes(int v) { apiMaxBodyBytes = v; return this; }
+        public Builder webhookUrls(List<URI> v) { webhookUrls = v; return this; }
+        public Builder webhookSecret(String v) { webhookSecret = v; return this; }
+        public Builder webhookQueueSize(int v) { webhookQueueSize = v; return this; }
+        public Builder webhookRetryWindow(Duration v) { webhookRetryWindow = v; return this; }
+        public Builder webhookRequestTimeout(Duration v) { webhookRequestTimeout = v; return this; }
+        public Builder webhookArchiveMessages(boolean v) { webhookArchiveMessages = v; return this; }
         public Builder clusterMode(Cluster.Mode v) { clusterMode = v; return this; }
         public Builder redisUrl(String v) { redisUrl = v; return this; }
         public Builder nodeId(String v) { nodeId = v; return this; }
@@ -304,8 +549,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                                   maxBadMessages),
                     new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout),
                     new Offline(offlineMaxPerUser, offlineTtl, offlineMaxTotal),
-                    new RateLimit(ratePerSecond, rateBurst),
+                    new RateLimit(ratePerSecond, rateBurst, agentRatePerSecond, agentRateBurst),
                     new Registry(registryShards, registryInitialCapacityPerShard),
+                    new Auth(authMode, authSecret, authPublicKeyFile, authJwksFile, authClockSkew, authKeyReloadCheck,
+                             allowedOrigins),
+                    new Api(apiEnabled, apiHost, apiPort, apiKey, apiMaxBodyBytes),
+                    new Webhooks(webhookUrls, webhookSecret, webhookQueueSize, webhookRetryWindow,
+                                 webhookRequestTimeout, webhookArchiveMessages),
                     new Cluster(clusterMode, redisUrl, nodeId, nodeHeartbeat, nodeTtl, redisKeyPrefix,
                                 remoteTimeout));
         }

@@ -29,7 +29,14 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
     private final LongAdder policyCloses = new LongAdder();
     private final LongAdder unexpectedErrors = new LongAdder();
     private final LongAdder handshakesRejected = new LongAdder();
+    private final LongAdder pushDelivered = new LongAdder();
+    private final LongAdder pushHeld = new LongAdder();
+    private final LongAdder pushUnknown = new LongAdder();
+    private final LongAdder webhooksSent = new LongAdder();
+    private final LongAdder webhooksFailed = new LongAdder();
+    private final LongAdder webhooksDropped = new LongAdder();
     private final Map<Failure, LongAdder> failures = new EnumMap<>(Failure.class);
+    private final RoutingLatency routingLatency = new RoutingLatency();
 
     public CounterGatewayMetrics() {
         for (Failure f : Failure.values()) {
@@ -65,6 +72,11 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
     @Override
     public void messageRouted() {
         routed.increment();
+    }
+
+    @Override
+    public void routingLatency(long nanos) {
+        routingLatency.record(nanos);
     }
 
     @Override
@@ -117,9 +129,61 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
         unexpectedErrors.increment();
     }
 
+    @Override
+    public void pushed(int delivered, int heldCount, int unknown) {
+        pushDelivered.add(delivered);
+        pushHeld.add(heldCount);
+        pushUnknown.add(unknown);
+    }
+
+    @Override
+    public void webhookSent(long nanos) {
+        webhooksSent.increment();
+    }
+
+    @Override
+    public void webhookFailed() {
+        webhooksFailed.increment();
+    }
+
+    @Override
+    public void webhookDropped(String reason) {
+        webhooksDropped.increment();
+    }
+
+    /** Handshakes refused before the upgrade so far, any status. */
+    public long handshakesRejected() {
+        return handshakesRejected.sum();
+    }
+
+    /** Webhooks accepted by their backend so far. */
+    public long webhooksSent() {
+        return webhooksSent.sum();
+    }
+
+    /** Webhook attempts that failed (and were retried) so far. */
+    public long webhooksFailed() {
+        return webhooksFailed.sum();
+    }
+
+    /** Webhook events given up (queue full or retry window over) so far. */
+    public long webhooksDropped() {
+        return webhooksDropped.sum();
+    }
+
     /** Messages routed live so far. */
     public long messagesRouted() {
         return routed.sum();
+    }
+
+    /** Messages held for an offline or slow peer so far. */
+    public long messagesHeld() {
+        return held.sum();
+    }
+
+    /** The latency of live deliveries, read by the dashboard. */
+    public RoutingLatency routingLatency() {
+        return routingLatency;
     }
 
     /** Failures of one kind so far. */
@@ -146,6 +210,12 @@ public final class CounterGatewayMetrics implements GatewayMetrics {
         m.put("offline.delivered", offlineDelivered.sum());
         m.put("connections.policy_closed", policyCloses.sum());
         m.put("errors.unexpected", unexpectedErrors.sum());
+        m.put("push.delivered", pushDelivered.sum());
+        m.put("push.held", pushHeld.sum());
+        m.put("push.unknown", pushUnknown.sum());
+        m.put("webhooks.sent", webhooksSent.sum());
+        m.put("webhooks.failed", webhooksFailed.sum());
+        m.put("webhooks.dropped", webhooksDropped.sum());
         for (Map.Entry<Failure, LongAdder> e : failures.entrySet()) {
             m.put("failures." + e.getKey().reason(), e.getValue().sum());
         }

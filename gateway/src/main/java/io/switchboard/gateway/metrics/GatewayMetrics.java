@@ -31,6 +31,7 @@ public interface GatewayMetrics {
     /** A {@code normal} reached its peer's connection ({@code push success}). */
     default void messageRouted() {}
 
+
     /** A {@code normal} was held for an offline or slow peer ({@code stored offline}). */
     default void messageHeld() {}
 
@@ -60,4 +61,19 @@ public interface GatewayMetrics {
 
     /** An unexpected exception on a connection. */
     default void unexpectedError() {}
+
+    /** A message reached the recipient's socket {@code nanos} after the router took it (the end-to-end hop). */
+    default void routingLatency(long nanos) {}
+
+    /** A server-side push ({@code POST /api/v1/push}) reached these recipients live, held or not at all. */
+    default void pushed(int delivered, int held, int unknown) {}
+
+    /** A webhook was accepted by its backend (2xx) after {@code nanos} for that attempt. */
+    default void webhookSent(long nanos) {}
+
+    /** One webhook attempt failed (connection error, timeout or non-2xx); it is retried within the window. */
+    default void webhookFailed() {}
+
+    /** A webhook event was given up: {@code queue_full} at enqueue, or {@code retry_window} after retries. */
+    default void webhookDropped(String reason) {}
 }

@@ -6,7 +6,9 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.TokenBucket;
+import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
@@ -21,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Validates each inbound message and dispatches it by type to {@link ChatService}, then writes the answer. Malformed
  * input gets {@code error}/{@code BAD_MESSAGE}; after {@code maxBadMessages} malformed messages in a row the
- * connection is closed with 1008. Every message spends a token of the connection's rate limit first.
+ * connection is closed with 1008. Every message spends a token of the connection's rate limit first (the user or the agent bucket, by role).
  *
  * <p>Sits after {@code session}; runs on the channel's event loop, which alone touches its token bucket and strike
  * count. Receives no buffers ({@link InboundFrame} holds none). One per channel.
@@ -33,17 +35,36 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
     private final ChatService chat;
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
-    private final TokenBucket bucket;
+    private final GatewayConfig.RateLimit rateLimit;
     private final int maxBadMessages;
+    private TokenBucket bucket;
     private int badInARow;
+    private ChatService.Pending pending;
 
     EnvelopeDispatchHandler(ChatService chat, EnvelopeValidator validator, GatewayMetrics metrics,
-                            TokenBucket bucket, int maxBadMessages) {
+                            GatewayConfig.RateLimit rateLimit, int maxBadMessages) {
         this.chat = chat;
         this.validator = validator;
         this.metrics = metrics;
-        this.bucket = bucket;
+        this.rateLimit = rateLimit;
         this.maxBadMessages = maxBadMessages;
+    }
+
+    /** With a given bucket whatever the role (tests control its clock this way). */
+    EnvelopeDispatchHandler(ChatService chat, EnvelopeValidator validator, GatewayMetrics metrics,
+                            TokenBucket bucket, int maxBadMessages) {
+        this(chat, validator, metrics, (GatewayConfig.RateLimit) null, maxBadMessages);
+        this.bucket = bucket;
+    }
+
+    /** The connection's bucket, sized by its role (known only after the upgrade). */
+    private TokenBucket bucket(Session session, long now) {
+        if (bucket == null) {
+            bucket = session.role() == Role.AGENT
+                     ? new TokenBucket(rateLimit.agentPerSecond(), rateLimit.agentBurst(), now)
+                     : new TokenBucket(rateLimit.perSecond(), rateLimit.burst(), now);
+        }
+        return bucket;
     }
 
     @Override
@@ -56,13 +77,18 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             return;
         }
         badInARow = 0;
-        if (!bucket.tryAcquire(System.nanoTime())) {
+        final long now = System.nanoTime();
+        if (!bucket(session, now).tryAcquire(now)) {
             ctx.writeAndFlush(chat.rateLimited(session, type, envelope));
             return;
         }
         switch (type) {
             case NORMAL:
-                reply(ctx, chat.normal(session, envelope));
+                // Allocation-free when the receipt is known at once (every single-node answer).
+                final Envelope receipt = chat.normal(session, envelope, pending(ctx));
+                if (receipt != null) {
+                    ctx.writeAndFlush(receipt);
+                }
                 break;
             case MATCH:
                 reply(ctx, chat.match(session, envelope));
@@ -76,6 +102,14 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             default:
                 throw new IllegalStateException("validator let through " + type);
         }
+    }
+
+    /** Writes a receipt that was not known at once; made once per channel. */
+    private ChatService.Pending pending(ChannelHandlerContext ctx) {
+        if (pending == null) {
+            pending = answer -> reply(ctx, answer);
+        }
+        return pending;
     }
 
     /**

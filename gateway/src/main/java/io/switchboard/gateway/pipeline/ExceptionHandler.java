@@ -4,7 +4,16 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
@@ -19,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The last handler of every pipeline: whatever was thrown and not handled ends here, is logged once at the right
  * level, counted, and the connection is closed with the matching status. A peer reset and a WebSocket protocol
  * violation (which Netty's decoder has already answered with its close frame) are DEBUG; an oversized fragmented
- * message gets 1009; anything unexpected is a WARN with the stack trace and 1011.
+ * message gets 1009; anything unexpected is a WARN with the stack trace and 1011 (HTTP 500 before the upgrade).
  *
  * <p>Runs on the channel's event loop. Holds no buffers. Stateless; {@code @Sharable}.
  */
@@ -38,7 +47,8 @@ final class ExceptionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         final boolean upgraded = ctx.channel().hasAttr(SessionAttributes.SESSION)
                                  && ctx.channel().attr(SessionAttributes.SESSION).get() != null;
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
+            // A reset, or a peer that went away in the middle of a fragmented message: routine, not a server fault.
             logger.debug("{} I/O error: {}", ctx.channel(), cause.toString());
             ctx.close();
         } else if (cause instanceof CorruptedWebSocketFrameException) {
@@ -58,8 +68,21 @@ final class ExceptionHandler extends ChannelInboundHandlerAdapter {
             if (upgraded) {
                 closeWith(ctx, CloseCodes.INTERNAL_ERROR, "internal error");
             } else {
-                ctx.close();
+                internalServerError(ctx);
             }
+        }
+    }
+
+    /** Before the upgrade the HTTP codec is still in place: answer 500 and close. */
+    private static void internalServerError(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive() && ctx.pipeline().get(HttpServerCodec.class) != null) {
+            final FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                                                     HttpResponseStatus.INTERNAL_SERVER_ERROR);
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            HttpUtil.setContentLength(res, 0);
+            ctx.channel().writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
         }
     }
 

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -12,9 +13,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.LocalRouter;
-import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -22,6 +23,7 @@ import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.time.Clock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +35,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     /** Request line plus headers of an upgrade request; larger ones get 414/431. */
     private static final int MAX_INITIAL_LINE_BYTES = 4096;
     private static final int MAX_HEADER_BYTES = 8192;
+    /**
+     * How long a close waits for its close frame to be written before the socket is closed anyway: a slow consumer
+     * that does not read would otherwise keep a closing connection open forever.
+     */
+    private static final long FORCE_CLOSE_MILLIS = 3000;
     /** Upgrade and health requests have no body; anything bigger is refused (413). */
     private static final int MAX_HTTP_CONTENT_BYTES = 8192;
 
@@ -45,13 +52,31 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final ChannelGroup allChannels;
     private final Clock clock;
     private final WebSocketServerProtocolConfig wsConfig;
+    private final StaticPagesHandler staticPages;
     private final HttpEndpointsHandler httpEndpoints;
     private final IdleCloseHandler idleClose = new IdleCloseHandler();
+    private final CloseStatusHandler closeStatus = new CloseStatusHandler();
+    private final HandshakePolicy handshakePolicy;
     private final ExceptionHandler exceptions;
 
     public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
-                                     BooleanSupplier ready, Supplier<String> healthJson) {
+                                     BooleanSupplier ready, Supplier<String> healthJson,
+                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized) {
+        this(config, chat, router, json, metrics, allChannels, clock, ready, healthJson, dashboardStats,
+             dashboardAuthorized, HandshakePolicy.OPEN, null);
+    }
+
+    /**
+     * @param handshakePolicy the token verifier and Origin allow-list of the handshake guard
+     * @param metricsText     the Prometheus text of {@code GET /metrics} on this port, or {@code null} for none
+     */
+    public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
+                                     GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
+                                     BooleanSupplier ready, Supplier<String> healthJson,
+                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized,
+                                     HandshakePolicy handshakePolicy, Supplier<String> metricsText) {
+        this.handshakePolicy = handshakePolicy;
         this.config = config;
         this.chat = chat;
         this.router = router;
@@ -65,6 +90,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                 .websocketPath(ws.path())
                 .checkStartsWith(true)
                 .handshakeTimeoutMillis(ws.handshakeTimeout().toMillis())
+                .forceCloseTimeoutMillis(FORCE_CLOSE_MILLIS)
                 .dropPongFrames(true)
                 .handleCloseFrames(true)
                 .sendCloseFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE)
@@ -77,8 +103,16 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                         .withUTF8Validator(true)                     // invalid UTF-8: 1007
                         .build())
                 .build();
-        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics);
+        this.staticPages = new StaticPagesHandler(WebResources.load(GatewayChannelInitializer.class.getClassLoader(),
+                                                                    ws.path()),
+                                                  dashboardStats, dashboardAuthorized);
+        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics, metricsText);
         this.exceptions = new ExceptionHandler(metrics);
+    }
+
+    /** Whether {@code channel} completed its WebSocket upgrade (and so takes WebSocket frames). */
+    public static boolean isWebSocket(Channel channel) {
+        return channel.attr(SessionAttributes.SESSION).get() != null;
     }
 
     @Override
@@ -95,12 +129,14 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast(HandlerNames.HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_CONTENT_BYTES));
+        p.addLast(HandlerNames.STATIC_PAGES, staticPages);
         p.addLast(HandlerNames.HTTP_ENDPOINTS, httpEndpoints);
         p.addLast(HandlerNames.HANDSHAKE_GUARD, new HandshakeGuardHandler(
-                config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics));
+                config.webSocket().path(), config.webSocket().handshakeTimeout().toNanos(), metrics, handshakePolicy));
     }
 
     private void addWebSocketHandlers(ChannelPipeline p) {
+        p.addLast(HandlerNames.CLOSE_STATUS, closeStatus);
         p.addLast(HandlerNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(HandlerNames.WS_AGGREGATOR, new WebSocketFrameAggregator(config.webSocket().maxFrameBytes()));
         p.addLast(HandlerNames.FRAME_CODEC, new EnvelopeFrameCodec(json));
@@ -111,9 +147,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         p.addLast(HandlerNames.SESSION, new SessionHandler(chat, router, idleClose, ws.idleTimeout().toNanos(),
                                                            ws.pingInterval().toNanos(), clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
-                chat, validator, metrics,
-                new TokenBucket(config.rateLimit().perSecond(), config.rateLimit().burst(), System.nanoTime()),
-                ws.maxBadMessages()));
+                chat, validator, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 }

@@ -4,11 +4,12 @@ package io.switchboard.gateway.pipeline;
  * Names of the handlers in a gateway connection's pipeline, in order.
  * <pre>
  * before the upgrade:
- *   flush-consolidation → http-codec → http-aggregator → http-endpoints → handshake-guard
- *     → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
+ *   flush-consolidation → http-codec → http-aggregator → static-pages → http-endpoints
+ *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch
+ *     → exceptions
  * after it (Netty's handshaker swaps http-codec for its frame encoder and decoder):
  *   flush-consolidation → idle-state → idle-close → wsencoder → wsdecoder
- *     → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
+ *     → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
  * </pre>
  * The server channel carries {@link ConnectionLimitHandler} instead (accept-time rejection).
  */
@@ -16,8 +17,10 @@ final class HandlerNames {
     static final String FLUSH_CONSOLIDATION = "flush-consolidation";
     static final String HTTP_CODEC = "http-codec";
     static final String HTTP_AGGREGATOR = "http-aggregator";
+    static final String STATIC_PAGES = "static-pages";
     static final String HTTP_ENDPOINTS = "http-endpoints";
     static final String HANDSHAKE_GUARD = "handshake-guard";
+    static final String CLOSE_STATUS = "close-status";
     static final String WS_PROTOCOL = "ws-protocol";
     static final String WS_AGGREGATOR = "ws-aggregator";
     static final String IDLE_STATE = "idle-state";

@@ -12,13 +12,19 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.auth.AuthResult;
+import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.validate.UserIds;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -27,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Decides everything about a WebSocket upgrade request before Netty's handshaker sees it ({@code PROTOCOL.md} §1):
  * the method (405), the path and {@code {userId}} (404, 400), HTTP/1.1 with a {@code Host} (400), the RFC 6455
- * headers (400), {@code Sec-WebSocket-Version: 13} (else 426), and the role. An accepted request gets a
+ * headers (400), {@code Sec-WebSocket-Version: 13} (else 426), the browser origin (403), the token (401, or 403 for
+ * another user's token) and the role: from the verified token when authentication is on, else from {@code ?role=}.
+ * Rejections are counted by status and logged without the token. An accepted request gets a
  * {@link ConnectionIdentity} attribute and goes on to {@code ws-protocol}.
  *
  * <p>It also bounds the whole handshake: a connection that has not upgraded within {@code handshakeTimeout} of being
@@ -39,16 +47,23 @@ import org.slf4j.LoggerFactory;
 final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger logger = LoggerFactory.getLogger(HandshakeGuardHandler.class);
+    private static final String BEARER = "Bearer ";
 
     private final String wsPath;
     private final long handshakeTimeoutNanos;
     private final GatewayMetrics metrics;
+    private final HandshakePolicy policy;
     private ScheduledFuture<?> deadline;
 
     HandshakeGuardHandler(String wsPath, long handshakeTimeoutNanos, GatewayMetrics metrics) {
+        this(wsPath, handshakeTimeoutNanos, metrics, HandshakePolicy.OPEN);
+    }
+
+    HandshakeGuardHandler(String wsPath, long handshakeTimeoutNanos, GatewayMetrics metrics, HandshakePolicy policy) {
         this.wsPath = wsPath;
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
         this.metrics = metrics;
+        this.policy = policy;
     }
 
     @Override
@@ -100,12 +115,9 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         if (rawUserId.indexOf('/') >= 0) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId contains '/'");
         }
-        final String userId;
-        try {
-            // A path segment: '+' is a plus sign, not a space as in form encoding.
-            userId = QueryStringDecoder.decodeComponent(rawUserId.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoding");
+        final String userId = decodePathSegment(rawUserId);
+        if (userId == null) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoded UTF-8");
         }
         final String userIdProblem = UserIds.problem(userId);
         if (userIdProblem != null) {
@@ -129,12 +141,47 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         if (!isValidKey(headers.get(HttpHeaderNames.SEC_WEBSOCKET_KEY))) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, "missing or invalid Sec-WebSocket-Key");
         }
-        final Role role = role(new QueryStringDecoder(uri).parameters().get("role"));
-        if (role == null) {
-            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+        if (!policy.originAllowed(headers.get(HttpHeaderNames.ORIGIN))) {
+            return reject(ctx, HttpResponseStatus.FORBIDDEN, "origin not allowed");
+        }
+        final Map<String, List<String>> params = new QueryStringDecoder(uri).parameters();
+        final Role role;
+        if (policy.verifier() != null) {
+            // PROTOCOL.md §1: with authentication on, userId and role come from the token, never from ?role=.
+            final AuthResult result = policy.verifier().verifyFor(token(headers, params), userId);
+            if (result instanceof AuthResult.Rejected rejected) {
+                return rejectToken(ctx, rejected.failure());
+            }
+            role = ((AuthResult.Verified) result).role();
+        } else {
+            role = role(params.get("role"));
+            if (role == null) {
+                return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+            }
         }
         ctx.channel().attr(SessionAttributes.IDENTITY).set(new ConnectionIdentity(userId, role));
         return null;
+    }
+
+    /** The token of {@code Authorization: Bearer} or else of {@code ?token=}; {@code null} if neither. */
+    private static String token(HttpHeaders headers, Map<String, List<String>> params) {
+        final String authorization = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return authorization.substring(BEARER.length()).trim();
+        }
+        final List<String> tokens = params.get("token");
+        return tokens == null || tokens.size() != 1 ? null : tokens.get(0);
+    }
+
+    private String rejectToken(ChannelHandlerContext ctx, AuthResult.Failure failure) {
+        final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.valueOf(failure.status()),
+                                                         failure.message());
+        if (failure.status() == 401) {
+            // RFC 6750 §3: tell the client which scheme to use and that its token was not good.
+            res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, failure == AuthResult.Failure.MISSING
+                    ? "Bearer" : "Bearer error=\"invalid_token\"");
+        }
+        return reject(ctx, res, failure.message());
     }
 
     private static Role role(List<String> values) {
@@ -142,6 +189,42 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
             return Role.USER;
         }
         return values.size() == 1 ? Role.fromWire(values.get(0)) : null;
+    }
+
+    /**
+     * Percent-decodes a path segment strictly: {@code +} is a plus sign (not a space as in form encoding), and
+     * malformed escapes or bytes that are not UTF-8 give {@code null} rather than U+FFFD, so two different raw ids
+     * can never decode to the same userId. The HTTP decoder hands the request line over as ISO-8859-1, so each char
+     * is one raw byte.
+     */
+    static String decodePathSegment(String raw) {
+        final byte[] bytes = new byte[raw.length()];
+        int n = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            final char c = raw.charAt(i);
+            if (c == '%') {
+                final int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
+                final int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
+                if (lo < 0) {
+                    return null;
+                }
+                bytes[n++] = (byte) (hi << 4 | lo);
+                i += 2;
+            } else if (c <= 0xFF) {
+                bytes[n++] = (byte) c;
+            } else {
+                return null;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 0, n))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     /** RFC 6455 §4.1: the key is the base64 of 16 bytes. */

@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * Answers every HTTP request that is not a WebSocket upgrade: {@code GET /healthz} (live), {@code GET /readyz}
- * (accepting connections and not draining), a WebSocket path without an upgrade (426), anything else 404/405, and
+ * (accepting connections and not draining), {@code GET /metrics} (Prometheus text, when given), a WebSocket path without an upgrade (426), anything else 404/405, and
  * requests the HTTP decoder rejected (400, 414, 431). Upgrade requests pass on to the handshake guard untouched.
  *
  * <p>Sits after {@code http-aggregator}; runs on the channel's event loop. Releases every request it answers; an
@@ -34,13 +34,21 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
     private final BooleanSupplier ready;
     private final Supplier<String> healthJson;
     private final GatewayMetrics metrics;
+    private final Supplier<String> metricsText;
+
+    HttpEndpointsHandler(String wsPath, BooleanSupplier ready, Supplier<String> healthJson, GatewayMetrics metrics) {
+        this(wsPath, ready, healthJson, metrics, null);
+    }
 
     /**
      * @param wsPath     the WebSocket path prefix
      * @param ready      whether the gateway is ready for traffic (false while draining)
      * @param healthJson the body of {@code /healthz}
+     * @param metricsText the Prometheus text of {@code /metrics}, or {@code null} to answer 404 there
      */
-    HttpEndpointsHandler(String wsPath, BooleanSupplier ready, Supplier<String> healthJson, GatewayMetrics metrics) {
+    HttpEndpointsHandler(String wsPath, BooleanSupplier ready, Supplier<String> healthJson, GatewayMetrics metrics,
+                         Supplier<String> metricsText) {
+        this.metricsText = metricsText;
         this.wsPath = wsPath;
         this.ready = ready;
         this.healthJson = healthJson;
@@ -110,6 +118,19 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
                 HttpResponses.send(ctx, HttpResponses.json(
                         ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                         isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}"), keepAlive);
+                return;
+            case "/metrics":
+                if (metricsText == null) {
+                    reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);
+                    return;
+                }
+                if (!isGet) {
+                    methodNotAllowed(ctx, keepAlive);
+                    return;
+                }
+                final FullHttpResponse metricsRes = HttpResponses.json(ctx, HttpResponseStatus.OK, metricsText.get());
+                metricsRes.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                HttpResponses.send(ctx, metricsRes, keepAlive);
                 return;
             default:
                 reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.Channel;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One upgraded WebSocket connection of one userId. Identity matters: two sessions of the same userId are different
@@ -19,6 +20,10 @@ public final class Session {
     private final Channel channel;
     private final long connectedAtMillis;
     private final AtomicBoolean slowConsumerCheckArmed = new AtomicBoolean();
+    private final AtomicReference<CloseStatus> closeStatus = new AtomicReference<>();
+
+    /** The first WebSocket close frame seen on the connection, and which side sent it. */
+    public record CloseStatus(int code, String reason, boolean byServer) {}
 
     public Session(ConnectionIdentity identity, Channel channel, long connectedAtMillis) {
         this.userId = identity.userId();
@@ -42,6 +47,21 @@ public final class Session {
 
     public long connectedAtMillis() {
         return connectedAtMillis;
+    }
+
+    /** A stable id of this connection (the channel's), to tell two connections of one userId apart. */
+    public String connectionId() {
+        return channel.id().asLongText();
+    }
+
+    /** Records a close frame; only the first one counts (the answer to a close echoes it). Thread-safe. */
+    public void recordClose(int code, String reason, boolean byServer) {
+        closeStatus.compareAndSet(null, new CloseStatus(code, reason, byServer));
+    }
+
+    /** The first close frame sent or received, or {@code null} if none (yet). */
+    public CloseStatus closeStatus() {
+        return closeStatus.get();
     }
 
     /**

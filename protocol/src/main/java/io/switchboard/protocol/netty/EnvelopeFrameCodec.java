@@ -25,7 +25,8 @@ import java.util.List;
  * not one (never an exception). A {@link BinaryWebSocketFrame} is answered with close 1003 ({@code PROTOCOL.md} §1).
  * Other frames (ping, pong, close) pass through untouched. Continuation frames must not reach this codec: put a
  * {@code WebSocketFrameAggregator} before it. Outbound, an {@link Envelope} becomes a {@link TextWebSocketFrame}
- * written straight into a buffer from the channel's allocator.
+ * written straight into a buffer from the channel's allocator; any other outbound message, notably a pre-encoded
+ * {@link TextWebSocketFrame} that a fan-out shares among recipients, passes through untouched.
  *
  * <p>Runs on the channel's event loop. Releases every inbound frame it decodes (by {@link MessageToMessageCodec});
  * an outbound buffer is released here if serialization fails, otherwise owned by Netty once written. Created per

@@ -229,4 +229,25 @@ class EnvelopeFrameCodecTest {
         assertEquals("InboundFrame(ping)", valid.toString());
         assertEquals("InboundFrame(malformed: why)", InboundFrame.malformed("why").toString());
     }
+
+    @Test
+    void preEncodedTextFramePassesThroughOutbound() {
+        // The push API encodes a fan-out once and writes TextWebSocketFrame(buf.retainedDuplicate()) per recipient.
+        final EmbeddedChannel ch = new EmbeddedChannel(new EnvelopeFrameCodec(EnvelopeJson.create()));
+        final io.netty.buffer.ByteBuf shared = io.netty.buffer.Unpooled.copiedBuffer("{\"type\":\"normal\"}",
+                                                                                  java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            assertTrue(ch.writeOutbound(new TextWebSocketFrame(shared.retainedDuplicate())));
+            final TextWebSocketFrame out = ch.readOutbound();
+            try {
+                assertEquals("{\"type\":\"normal\"}", out.text());
+            } finally {
+                out.release();
+            }
+            assertEquals(1, shared.refCnt());
+        } finally {
+            shared.release();
+        }
+        assertFalse(ch.finishAndReleaseAll());
+    }
 }

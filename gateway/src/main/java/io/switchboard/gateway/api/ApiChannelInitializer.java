@@ -1,0 +1,77 @@
+package io.switchboard.gateway.api;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.OfflineStore;
+import io.switchboard.gateway.chat.Router;
+import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.protocol.Envelopes;
+import io.switchboard.protocol.json.EnvelopeJson;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The pipeline of a connection to the server-side API listener:
+ * <pre>
+ * api-http-codec → api-http-aggregator (bounded by api-max-body: else 413) → api-read-timeout → api
+ * </pre>
+ * An idle keep-alive connection is closed after {@value #IDLE_SECONDS} s. The handlers are built once, here.
+ */
+public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
+
+    private static final int IDLE_SECONDS = 60;
+    private static final int MAX_INITIAL_LINE_BYTES = 4096;
+    private static final int MAX_HEADER_BYTES = 8192;
+
+    private final int maxBodyBytes;
+    private final ChannelGroup allChannels;
+    private final ApiHandler api;
+
+    /**
+     * @param stats the body of {@code GET /api/v1/stats}
+     */
+    public ApiChannelInitializer(GatewayConfig config, SessionRegistry registry, MatchService matches,
+                                 OfflineStore offline, Router router, Envelopes envelopes, EnvelopeJson json,
+                                 GatewayMetrics metrics, ChannelGroup allChannels, Supplier<String> metricsText,
+                                 BooleanSupplier ready, Supplier<String> healthJson,
+                                 Supplier<Map<String, Object>> stats) {
+        this.maxBodyBytes = config.api().maxBodyBytes();
+        this.allChannels = allChannels;
+        final PushService push = new PushService(registry, matches, offline, router, envelopes, json, metrics);
+        this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), metricsText, ready, healthJson,
+                                  stats);
+    }
+
+    private static ObjectMapper mapper(int maxBodyBytes) {
+        return JsonMapper.builder(JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(16)
+                        .maxDocumentLength(maxBodyBytes)
+                        .build())
+                .build()).build();
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        allChannels.add(ch);
+        final ChannelPipeline p = ch.pipeline();
+        p.addLast("api-http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
+        p.addLast("api-http-aggregator", new HttpObjectAggregator(maxBodyBytes));
+        p.addLast("api-read-timeout", new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS));
+        p.addLast("api", api);
+    }
+}

@@ -1,0 +1,304 @@
+package io.switchboard.gateway.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.switchboard.gateway.session.Role;
+import io.switchboard.protocol.Envelopes;
+import io.switchboard.protocol.validate.UserIds;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API listener's only handler: checks the API key, then dispatches by route to one small method each. Bodies
+ * are JSON in and out; every error is {@code {"error":"...","status":4xx}} ({@code docs/API.md}).
+ *
+ * <p>Last in the API pipeline, after {@code http-aggregator}. Runs on the channel's event loop and does no I/O of its
+ * own. The request is released by {@link SimpleChannelInboundHandler}; each response is owned by Netty once written.
+ * Stateless; {@code @Sharable}.
+ */
+@Sharable
+final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger logger = LoggerFactory.getLogger(ApiHandler.class);
+    private static final String USERS = "/api/v1/users/";
+    private static final String CONNECTION = "/connection";
+    private static final int MAX_RECIPIENTS = 100_000;
+    private static final int MAX_TYPE_CHARS = 32;
+
+    private final PushService push;
+    private final ObjectMapper mapper;
+    private final ApiKey apiKey;
+    private final Supplier<String> metricsText;
+    private final BooleanSupplier ready;
+    private final Supplier<String> healthJson;
+    private final Supplier<Map<String, Object>> stats;
+
+    /**
+     * @param apiKey the key backends must send as {@code Authorization: Bearer}; empty: none required
+     */
+    ApiHandler(PushService push, ObjectMapper mapper, String apiKey, Supplier<String> metricsText,
+               BooleanSupplier ready, Supplier<String> healthJson, Supplier<Map<String, Object>> stats) {
+        this.push = push;
+        this.mapper = mapper;
+        this.apiKey = new ApiKey(apiKey);
+        this.metricsText = metricsText;
+        this.ready = ready;
+        this.healthJson = healthJson;
+        this.stats = stats;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        final boolean keepAlive = HttpUtil.isKeepAlive(req);
+        if (!req.decoderResult().isSuccess()) {
+            ApiResponses.send(ctx, ApiResponses.error(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"),
+                              false);
+            return;
+        }
+        Object res;
+        try {
+            res = route(ctx, req, new QueryStringDecoder(req.uri()).path());
+        } catch (ApiException e) {
+            res = ApiResponses.error(ctx, e.status, e.getMessage());
+        }
+        if (res instanceof FullHttpResponse now) {
+            ApiResponses.send(ctx, now, keepAlive);
+            return;
+        }
+        // Answered later (a cluster push waits for Redis or other nodes): read nothing more until this response is
+        // written, so pipelined requests are answered in order.
+        @SuppressWarnings("unchecked")
+        final CompletionStage<Object> later = (CompletionStage<Object>) res;
+        ctx.channel().config().setAutoRead(false);
+        later.whenCompleteAsync((body, error) -> {
+            final FullHttpResponse response;
+            if (error == null) {
+                response = ApiResponses.json(ctx, HttpResponseStatus.OK, write(body));
+            } else {
+                final Throwable cause = error instanceof CompletionException && error.getCause() != null
+                                        ? error.getCause() : error;
+                if (cause instanceof ApiException e) {
+                    response = ApiResponses.error(ctx, e.status, e.getMessage());
+                } else {
+                    logger.debug("{} API request failed: {}", ctx.channel(), cause.toString());
+                    response = ApiResponses.error(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                                  "temporarily unavailable");
+                }
+            }
+            ApiResponses.send(ctx, response, keepAlive);
+            ctx.channel().config().setAutoRead(true);
+        }, ctx.executor());
+    }
+
+    /**
+     * The response to {@code req}: a {@link FullHttpResponse} when it is known at once, else a
+     * {@link CompletionStage} of the object to send as JSON.
+     */
+    private Object route(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
+        switch (path) {
+            case "/healthz":
+                requireMethod(req, HttpMethod.GET);
+                return ApiResponses.json(ctx, HttpResponseStatus.OK, healthJson.get());
+            case "/readyz":
+                requireMethod(req, HttpMethod.GET);
+                final boolean isReady = ready.getAsBoolean();
+                return ApiResponses.json(ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                         isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
+            case "/metrics":
+                requireMethod(req, HttpMethod.GET);
+                return ApiResponses.text(ctx, metricsText.get(), "text/plain; version=0.0.4; charset=utf-8");
+            default:
+                break;
+        }
+        if (!path.startsWith("/api/")) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, "no such endpoint");
+        }
+        authorize(req);
+        if (path.equals("/api/v1/push")) {
+            requireMethod(req, HttpMethod.POST);
+            return json(ctx, push(ctx, req));
+        }
+        if (path.equals("/api/v1/stats")) {
+            requireMethod(req, HttpMethod.GET);
+            return ApiResponses.json(ctx, HttpResponseStatus.OK, write(stats.get()));
+        }
+        if (path.startsWith(USERS)) {
+            final String rest = path.substring(USERS.length());
+            if (rest.endsWith(CONNECTION)) {
+                requireMethod(req, HttpMethod.DELETE);
+                return disconnect(ctx, userId(rest.substring(0, rest.length() - CONNECTION.length())));
+            }
+            requireMethod(req, HttpMethod.GET);
+            return json(ctx, push.user(userId(rest)));
+        }
+        throw new ApiException(HttpResponseStatus.NOT_FOUND, "no such endpoint");
+    }
+
+    /** A 200 with {@code body} as JSON now if its stage is complete (always on one gateway), else the stage. */
+    private Object json(ChannelHandlerContext ctx, CompletionStage<?> body) {
+        final Object now = PushService.valueIfDone(body);
+        return now != null ? ApiResponses.json(ctx, HttpResponseStatus.OK, write(now)) : body;
+    }
+
+    private CompletionStage<PushService.PushResult> push(ChannelHandlerContext ctx, FullHttpRequest req) {
+        final JsonNode body = readBody(req);
+        final String type = optionalString(body, "type", "normal");
+        final String from = optionalString(body, "from", Envelopes.SYSTEM);
+        final String msgId = optionalString(body, "msgId", null);
+        final String msg = optionalString(body, "msg", null);
+        if (msg == null) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "msg is required (a string)");
+        }
+        if (type.isEmpty() || type.length() > MAX_TYPE_CHARS) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "type must be 1.." + MAX_TYPE_CHARS + " chars");
+        }
+        if (msgId != null && (msgId.isEmpty() || msgId.codePointCount(0, msgId.length()) > 64)) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "msgId must be 1..64 chars");
+        }
+        final JsonNode to = body.get("to");
+        final JsonNode role = body.get("role");
+        if ((to == null) == (role == null)) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "give exactly one of 'to' and 'role'");
+        }
+        final CompletionStage<PushService.PushResult> result;
+        if (role != null) {
+            final Role r = role.isTextual() ? Role.fromWire(role.asText()) : null;
+            if (r == null) {
+                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
+            }
+            result = push.pushToRole(r, type, from, msgId, msg, ctx.alloc());
+        } else if (to.isTextual()) {
+            result = push.pushToUser(checkedUserId(to.asText()), type, from, msgId, msg);
+        } else if (to.isArray() && !to.isEmpty() && to.size() <= MAX_RECIPIENTS) {
+            final List<String> userIds = new ArrayList<>(to.size());
+            for (JsonNode u : to) {
+                if (!u.isTextual()) {
+                    throw new ApiException(HttpResponseStatus.BAD_REQUEST, "to must hold userId strings");
+                }
+                userIds.add(checkedUserId(u.asText()));
+            }
+            result = push.pushToMany(userIds, type, from, msgId, msg, ctx.alloc());
+        } else {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST,
+                                   "to must be a userId or a list of 1.." + MAX_RECIPIENTS + " userIds");
+        }
+        return result;
+    }
+
+    private FullHttpResponse disconnect(ChannelHandlerContext ctx, String userId) {
+        if (!push.disconnect(userId)) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, "user not connected");
+        }
+        return ApiResponses.empty(HttpResponseStatus.NO_CONTENT);
+    }
+
+    private void authorize(FullHttpRequest req) {
+        if (!apiKey.test(req)) {
+            throw new ApiException(HttpResponseStatus.UNAUTHORIZED, "missing or wrong API key");
+        }
+    }
+
+    private JsonNode readBody(FullHttpRequest req) {
+        try (ByteBufInputStream in = new ByteBufInputStream(req.content())) {
+            final JsonNode node = mapper.readTree(in);
+            if (node == null || !node.isObject()) {
+                throw new ApiException(HttpResponseStatus.BAD_REQUEST, "the body must be a JSON object");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "malformed JSON");
+        } catch (IOException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "unreadable body");
+        }
+    }
+
+    private static String optionalString(JsonNode body, String field, String dflt) {
+        final JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, field + " must be a string");
+        }
+        return v.asText();
+    }
+
+    private static String userId(String rawSegment) {
+        if (rawSegment.isEmpty() || rawSegment.indexOf('/') >= 0) {
+            throw new ApiException(HttpResponseStatus.NOT_FOUND, "no such endpoint");
+        }
+        final String decoded;
+        try {
+            decoded = QueryStringDecoder.decodeComponent(rawSegment.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoding");
+        }
+        return checkedUserId(decoded);
+    }
+
+    private static String checkedUserId(String userId) {
+        final String problem = UserIds.problem(userId);
+        if (problem != null) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, problem);
+        }
+        return userId;
+    }
+
+    private static void requireMethod(FullHttpRequest req, HttpMethod method) {
+        if (!method.equals(req.method())) {
+            throw new ApiException(HttpResponseStatus.METHOD_NOT_ALLOWED, "use " + method.name() + " here");
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException || cause instanceof ReadTimeoutException) {
+            logger.debug("{} API connection closed: {}", ctx.channel(), cause.toString());
+        } else {
+            logger.warn("{} unexpected API error, closing the connection", ctx.channel(), cause);
+        }
+        ctx.close();
+    }
+
+    /** A request the API refuses, with its status; the message goes into the error body. */
+    static final class ApiException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final HttpResponseStatus status;
+
+        ApiException(HttpResponseStatus status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}

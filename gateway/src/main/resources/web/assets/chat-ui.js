@@ -1,0 +1,65 @@
+// DOM helpers shared by the customer widget and the agent console. Text only (textContent), never HTML.
+
+/** Appends a chat bubble to an <ol class="log"> and keeps it scrolled to the end; returns the <li>. */
+export function addMessage(log, { text, mine, who, time }) {
+  const li = document.createElement('li');
+  li.className = `msg ${mine ? 'mine' : 'theirs'}`;
+  const bubble = document.createElement('div');
+  bubble.className = 'bubble';
+  bubble.textContent = text;
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  const from = document.createElement('span');
+  from.className = 'visually-hidden';
+  from.textContent = `${who}:`;
+  li.append(from, bubble, meta);
+  const t = document.createElement('span');
+  t.textContent = time;
+  meta.append(t);
+  if (mine) {
+    const tick = document.createElement('span');
+    tick.className = 'tick';
+    meta.append(tick);
+  }
+  append(log, li);
+  return li;
+}
+
+/** A centred one-line notice ("The agent left the chat."); kind: '' | 'warn' | 'bad'. */
+export function addNotice(log, text, kind = '') {
+  const li = document.createElement('li');
+  li.className = `notice ${kind}`.trim();
+  li.textContent = text;
+  append(log, li);
+  return li;
+}
+
+/** Sets a sent message's delivery tick: 'sending' or {status, text}. */
+export function setTick(li, status) {
+  const tick = li.querySelector('.tick');
+  if (!tick) return;
+  if (status === 'sending') {
+    tick.dataset.status = 'sending';
+    tick.textContent = 'Sending…';
+  } else {
+    tick.dataset.status = status.status;
+    tick.textContent = status.text;
+  }
+}
+
+/** The connection pill's text and colour for a client 'state' event. */
+export function describeState(s) {
+  switch (s.state) {
+    case 'open': return { label: 'Online', state: 'open' };
+    case 'connecting': return { label: 'Connecting…', state: 'connecting' };
+    case 'reconnecting': return { label: s.delayMs !== undefined ? `Reconnecting (try ${s.attempt})` : 'Reconnecting…', state: 'reconnecting' };
+    case 'replaced': return { label: 'Opened elsewhere', state: 'replaced' };
+    default: return { label: 'Offline', state: 'closed' };
+  }
+}
+
+function append(log, li) {
+  const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  log.append(li);
+  if (atEnd || li.classList.contains('mine')) log.scrollTop = log.scrollHeight;
+}

@@ -1,0 +1,128 @@
+package io.switchboard.gateway.it;
+
+import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.WsTestClient;
+import io.switchboard.gateway.testing.WsTestClients;
+import io.switchboard.protocol.Envelope;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** PROTOCOL.md §4, the example session of the original service, step by step with its exact ids and texts. */
+class ExampleSessionIT {
+
+    static final String AGENT = "cf2137234f3943e3898df8fcd14f099a__mtx";
+    static final String REPLY = "同学,你好,非常高兴为你服务,有什么需要我帮忙的呢?";
+
+    private static WsTestClients clients;
+    private TestGateway gateway;
+
+    @BeforeAll
+    static void clients() {
+        clients = new WsTestClients();
+    }
+
+    @AfterAll
+    static void closeClients() {
+        clients.close();
+    }
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        gateway = TestGateway.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        gateway.close();
+    }
+
+    @Test
+    void exampleSession() {
+        // 1. admin connects as a user; the agent is connected with ?role=agent.
+        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
+             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+
+            // 2. match
+            final long before = System.currentTimeMillis();
+            admin.sendText("{\"type\":\"match\",\"from\":\"admin\",\"to\":\"system\"}");
+            final Envelope matched = admin.next("match", TIMEOUT);
+            assertServerMessage(matched, "match", "0", "system", "admin", AGENT, before);
+            assertNull(matched.reason());
+            final Envelope agentMatched = agent.next("match", TIMEOUT);
+            assertServerMessage(agentMatched, "match", "0", "system", AGENT, "admin", before);
+
+            // 3. admin says hello; gets "push success"; the agent gets the message from admin.
+            admin.sendText("{\"type\":\"normal\",\"from\":\"admin\",\"to\":\"" + AGENT + "\",\"msg\":\"你好\"}");
+            final Envelope receipt = admin.next("receipt", TIMEOUT);
+            assertServerMessage(receipt, "receipt", "0", "system", "admin", "push success", before);
+            final Envelope hello = agent.next("normal", TIMEOUT);
+            assertServerMessage(hello, "normal", "0", "admin", AGENT, "你好", before);
+            // Without a client msgId, the delivery and its receipt still share one server id.
+            assertEquals(receipt.msgId(), hello.msgId());
+
+            // 4. the agent replies; admin gets it as a normal from the agent.
+            agent.sendText("{\"type\":\"normal\",\"to\":\"admin\",\"msg\":\"" + REPLY + "\"}");
+            final Envelope agentReceipt = agent.next("receipt", TIMEOUT);
+            assertServerMessage(agentReceipt, "receipt", "0", "system", AGENT, "push success", before);
+            final Envelope reply = admin.next("normal", TIMEOUT);
+            assertServerMessage(reply, "normal", "0", AGENT, "admin", REPLY, before);
+
+            // 5. an empty msg: a failed receipt with the exact text, nothing delivered.
+            admin.sendText("{\"type\":\"normal\",\"to\":\"" + AGENT + "\",\"msg\":\"\"}");
+            final Envelope empty = admin.next("receipt", TIMEOUT);
+            assertServerMessage(empty, "receipt", "1", "system", "admin", "消息内容为空", before);
+            assertEquals("EMPTY_MSG", empty.reason());
+            agent.assertNoMessage(Duration.ofMillis(200));
+            admin.assertNoMessage(Duration.ZERO);
+        }
+    }
+
+    @Test
+    void clientMsgIdIsEchoedOnEveryAnswer() {
+        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
+             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+            admin.send(Envelope.client("match", "m-1", "system", null));
+            assertEquals("m-1", admin.next("match", TIMEOUT).msgId());
+            agent.next("match", TIMEOUT);
+
+            admin.send(Envelope.client("normal", "111", AGENT, "你好"));
+            assertEquals("111", admin.next("receipt", TIMEOUT).msgId());
+            assertEquals("111", agent.next("normal", TIMEOUT).msgId());
+        }
+    }
+
+    /**
+     * Every server-to-client message carries type, msgId, from, to, msg, code and timestamp, all strings (the
+     * strict client codec already refused any non-string), the timestamp being the server's epoch milliseconds.
+     */
+    static void assertServerMessage(Envelope e, String type, String code, String from, String to, String msg,
+                                    long notBeforeMillis) {
+        assertEquals(type, e.type(), () -> "type of " + e);
+        assertEquals(code, e.code(), () -> "code of " + e);
+        assertEquals(from, e.from(), () -> "from of " + e);
+        assertEquals(to, e.to(), () -> "to of " + e);
+        assertEquals(msg, e.msg(), () -> "msg of " + e);
+        assertNotNull(e.msgId(), () -> "msgId of " + e);
+        assertTrue(!e.msgId().isEmpty() && e.msgId().length() <= 64, () -> "msgId of " + e);
+        assertNotNull(e.timestamp(), () -> "timestamp of " + e);
+        assertTrue(e.timestamp().matches("[0-9]{13}"), () -> "timestamp of " + e);
+        final long ts = Long.parseLong(e.timestamp());
+        assertTrue(ts >= notBeforeMillis - 1000 && ts <= System.currentTimeMillis() + 1000,
+                   () -> "timestamp " + ts + " is not the server's current epoch millis");
+        if ("1".equals(code)) {
+            assertNotNull(e.reason(), () -> "a failure without reason: " + e);
+        } else {
+            assertNull(e.reason(), () -> "a success with a reason: " + e);
+        }
+    }
+}

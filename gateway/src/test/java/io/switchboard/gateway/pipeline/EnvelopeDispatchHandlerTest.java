@@ -1,0 +1,250 @@
+package io.switchboard.gateway.pipeline;
+
+import static io.switchboard.gateway.testing.Stages.done;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.InMemoryMatchService;
+import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.OfflineStore;
+import io.switchboard.gateway.chat.TokenBucket;
+import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.session.ConnectionIdentity;
+import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.gateway.session.ShardedSessionRegistry;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Envelopes;
+import io.switchboard.protocol.Failure;
+import io.switchboard.protocol.netty.InboundFrame;
+import io.switchboard.protocol.validate.EnvelopeValidator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class EnvelopeDispatchHandlerTest {
+
+    private static final int MAX_BAD = 3;
+
+    private final ShardedSessionRegistry registry = new ShardedSessionRegistry(2, 16);
+    private final InMemoryMatchService matches = new InMemoryMatchService(5);
+    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final OfflineStore offline =
+            new OfflineStore(registry, metrics, 10, 100, TimeUnit.MINUTES.toNanos(1), System::nanoTime);
+    private final LocalRouter router = new LocalRouter(registry, offline, metrics, TimeUnit.SECONDS.toNanos(10));
+    private final EnvelopeValidator validator = new EnvelopeValidator(4096);
+    private final ChatService chat = new ChatService(registry, matches, router, offline, Envelopes.systemClock(),
+                                                     validator, metrics, Duration.ofSeconds(30));
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void finish() {
+        for (EmbeddedChannel ch : channels) {
+            assertNull(ch.readOutbound(), "unexpected message left");
+            assertFalse(ch.finishAndReleaseAll());
+        }
+    }
+
+    /** A connection of {@code userId} with its session registered, and a bucket of {@code burst} tokens. */
+    private EmbeddedChannel connection(String userId, Role role, TokenBucket bucket) {
+        final EmbeddedChannel ch = new EmbeddedChannel(
+                new EnvelopeDispatchHandler(chat, validator, metrics, bucket, MAX_BAD));
+        channels.add(ch);
+        final Session session = new Session(new ConnectionIdentity(userId, role), ch, 0);
+        ch.attr(SessionAttributes.SESSION).set(session);
+        chat.connected(session);
+        return ch;
+    }
+
+    private EmbeddedChannel connection(String userId, Role role) {
+        return connection(userId, role, new TokenBucket(1000, 1000, System.nanoTime()));
+    }
+
+    /**
+     * A bucket of {@code burst} tokens that never refills during the test: it believes "now" is an hour ahead, and
+     * the dispatcher's earlier {@code System.nanoTime()} readings are a clock going backwards, which grants nothing.
+     */
+    private static TokenBucket frozenBucket(int burst) {
+        return new TokenBucket(1, burst, System.nanoTime() + TimeUnit.HOURS.toNanos(1));
+    }
+
+    private static Envelope next(EmbeddedChannel ch) {
+        final Object o = ch.readOutbound();
+        assertNotNull(o, "expected an answer");
+        return (Envelope) o;
+    }
+
+    private static void send(EmbeddedChannel ch, String type, String msgId, String to, String msg) {
+        ch.writeInbound(InboundFrame.of(Envelope.client(type, msgId, to, msg)));
+        ch.runPendingTasks(); // match answers continue on the loop
+    }
+
+    private static void assertBadMessage(Envelope e, String msgId) {
+        assertEquals("error", e.type());
+        assertEquals("1", e.code());
+        assertEquals("BAD_MESSAGE", e.reason());
+        assertEquals("消息格式错误", e.msg());
+        assertEquals("system", e.from());
+        assertEquals("u", e.to());
+        if (msgId != null) {
+            assertEquals(msgId, e.msgId());
+        }
+    }
+
+    private static void assertClosedWith1008(EmbeddedChannel ch) {
+        final CloseWebSocketFrame close = ch.readOutbound();
+        try {
+            assertEquals(1008, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void malformedInputGetsAnErrorAndTheNthInARowCloses1008() {
+        final EmbeddedChannel ch = connection("u", Role.USER);
+        for (int i = 1; i < MAX_BAD; i++) {
+            ch.writeInbound(InboundFrame.malformed("not a JSON object"));
+            assertBadMessage(next(ch), null);
+            assertTrue(ch.isOpen(), "strike " + i);
+        }
+        ch.writeInbound(InboundFrame.malformed("not a JSON object"));
+        assertBadMessage(next(ch), null);
+        assertClosedWith1008(ch);
+        assertEquals(1, metrics.snapshot().get("connections.policy_closed"));
+        assertEquals(MAX_BAD, metrics.failures(Failure.BAD_MESSAGE));
+    }
+
+    @Test
+    void unknownAndServerOnlyTypesAreBadMessagesThatEchoAValidMsgId() {
+        final EmbeddedChannel ch = connection("u", Role.USER);
+        send(ch, "dance", "m1", null, null);
+        assertBadMessage(next(ch), "m1");
+        send(ch, "receipt", "m2", null, null);
+        assertBadMessage(next(ch), "m2");
+        send(ch, null, "x".repeat(65), null, null); // no type, and a msgId too long to echo
+        final Envelope e = next(ch);
+        assertBadMessage(e, null);
+        assertNotEquals("x".repeat(65), e.msgId());
+        assertClosedWith1008(ch);
+    }
+
+    @Test
+    void aValidMessageResetsTheStrikes() {
+        final EmbeddedChannel ch = connection("u", Role.USER);
+        for (int round = 0; round < 3; round++) {
+            for (int i = 1; i < MAX_BAD; i++) {
+                ch.writeInbound(InboundFrame.malformed("garbage"));
+                assertBadMessage(next(ch), null);
+            }
+            send(ch, "ping", "p" + round, null, null);
+            assertEquals("pong", next(ch).type());
+        }
+        assertTrue(ch.isOpen());
+        assertEquals(0, metrics.snapshot().get("connections.policy_closed"));
+    }
+
+    @Test
+    void dispatchesEachTypeToItsAnswer() {
+        final EmbeddedChannel agent = connection("a", Role.AGENT);
+        final EmbeddedChannel user = connection("u", Role.USER);
+
+        send(user, "match", "m1", "system", null);
+        final Envelope matched = next(user);
+        assertEquals("match", matched.type());
+        assertEquals("a", matched.msg());
+        assertEquals("m1", matched.msgId());
+        assertEquals("u", next(agent).msg());
+
+        send(user, "normal", "n1", "a", "你好");
+        final Envelope receipt = next(user);
+        assertEquals("receipt", receipt.type());
+        assertEquals("push success", receipt.msg());
+        assertEquals("n1", receipt.msgId());
+        assertEquals("你好", next(agent).msg());
+
+        send(user, "ping", "p1", null, null);
+        assertEquals("pong", next(user).type());
+
+        send(agent, "leave", "l1", "u", null);
+        assertEquals("receipt", next(agent).type());
+        final Envelope left = next(user);
+        assertEquals("leave", left.type());
+        assertEquals("a", left.msg());
+    }
+
+    @Test
+    void overTheRateLimitEachTypeGetsItsOwnKindOfRateLimitedAnswer() {
+        connection("a", Role.AGENT);
+        final EmbeddedChannel user = connection("u", Role.USER, frozenBucket(1));
+        send(user, "ping", "p1", null, null);
+        assertEquals("0", next(user).code(), "the burst allows one");
+
+        send(user, "ping", "p2", null, null);
+        assertRateLimited(next(user), "pong", "p2");
+        send(user, "normal", "n1", "a", "hi");
+        assertRateLimited(next(user), "receipt", "n1");
+        send(user, "match", "m1", "system", null);
+        assertRateLimited(next(user), "match", "m1");
+        send(user, "leave", "l1", "a", null);
+        assertRateLimited(next(user), "receipt", "l1");
+        assertEquals(4, metrics.failures(Failure.RATE_LIMITED));
+        assertNull(done(matches.agentOf("u")), "a rate-limited match does nothing");
+        assertTrue(user.isOpen(), "rate limiting does not close");
+
+        // Malformed input is answered as such, not as rate limited, and still counts strikes.
+        user.writeInbound(InboundFrame.malformed("garbage"));
+        assertEquals("BAD_MESSAGE", next(user).reason());
+    }
+
+    @Test
+    void usersAndAgentsGetTheBucketOfTheirRole() {
+        // One token a second: nothing refills within the test; a user may send 1 at once, an agent 3.
+        final GatewayConfig.RateLimit limits = new GatewayConfig.RateLimit(1, 1, 1, 3);
+        final EmbeddedChannel agent = connectionWithLimits("a", Role.AGENT, limits);
+        final EmbeddedChannel user = connectionWithLimits("u", Role.USER, limits);
+        send(user, "ping", "p1", null, null);
+        assertEquals("0", next(user).code());
+        send(user, "ping", "p2", null, null);
+        assertRateLimited(next(user), "pong", "p2");
+        for (int i = 1; i <= 3; i++) {
+            send(agent, "ping", "a" + i, null, null);
+            assertEquals("0", next(agent).code(), "agent ping " + i);
+        }
+        send(agent, "ping", "a4", null, null);
+        final Envelope limited = next(agent);
+        assertEquals("RATE_LIMITED", limited.reason());
+        assertEquals("a", limited.to());
+    }
+
+    private EmbeddedChannel connectionWithLimits(String userId, Role role, GatewayConfig.RateLimit limits) {
+        final EmbeddedChannel ch = new EmbeddedChannel(
+                new EnvelopeDispatchHandler(chat, validator, metrics, limits, MAX_BAD));
+        channels.add(ch);
+        final Session session = new Session(new ConnectionIdentity(userId, role), ch, 0);
+        ch.attr(SessionAttributes.SESSION).set(session);
+        chat.connected(session);
+        return ch;
+    }
+
+    private static void assertRateLimited(Envelope e, String type, String msgId) {
+        assertEquals(type, e.type());
+        assertEquals(msgId, e.msgId());
+        assertEquals("1", e.code());
+        assertEquals("RATE_LIMITED", e.reason());
+        assertEquals("发送过于频繁", e.msg());
+        assertEquals("u", e.to());
+    }
+}

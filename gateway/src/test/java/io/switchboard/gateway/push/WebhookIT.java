@@ -1,0 +1,181 @@
+package io.switchboard.gateway.push;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.WsTestClient;
+import io.switchboard.gateway.testing.WsTestClients;
+import io.switchboard.protocol.Envelope;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Webhooks ({@code docs/WEBHOOKS.md}) to a real HTTP backend started in the test (the JDK's HttpServer). */
+class WebhookIT {
+
+    private static final String SECRET = "webhook-it-secret";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One request the backend received: headers that matter and the raw body. */
+    record Received(String event, String delivery, String signature, byte[] body, int answeredWith) {
+        JsonNode json() throws IOException {
+            return JSON.readTree(body);
+        }
+    }
+
+    private HttpServer backend;
+    private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    /** The backend answers 503 to this many requests first (it is "down"), then 200. */
+    private final AtomicInteger failFirst = new AtomicInteger();
+    private TestGateway gateway;
+    private WsTestClients clients;
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        backend.createContext("/hooks", this::handle);
+        backend.start();
+        clients = new WsTestClients();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        final byte[] body = exchange.getRequestBody().readAllBytes();
+        final int status = failFirst.getAndDecrement() > 0 ? 503 : 200;
+        received.add(new Received(exchange.getRequestHeaders().getFirst("X-Switchboard-Event"),
+                                  exchange.getRequestHeaders().getFirst("X-Switchboard-Delivery"),
+                                  exchange.getRequestHeaders().getFirst("X-Switchboard-Signature"), body, status));
+        exchange.sendResponseHeaders(status, -1);
+        exchange.close();
+    }
+
+    private void startGateway(boolean archive) throws InterruptedException {
+        final URI url = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/hooks");
+        gateway = TestGateway.start(b -> b.webhookUrls(List.of(url)).webhookSecret(SECRET)
+                                          .webhookArchiveMessages(archive).webhookRetryWindow(Duration.ofMinutes(1))
+                                          .reconnectGrace(Duration.ZERO));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        clients.close();
+        if (gateway != null) {
+            gateway.close();
+        }
+        backend.stop(0);
+    }
+
+    /** The next accepted (2xx) delivery; failed attempts before it are skipped but counted in {@code failures}. */
+    private Received nextAccepted(List<Received> failures) throws InterruptedException {
+        while (true) {
+            final Received r = received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(r, "no webhook arrived");
+            if (r.answeredWith() == 200) {
+                return r;
+            }
+            failures.add(r);
+        }
+    }
+
+    private static String hmac(byte[] body) throws Exception {
+        final Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+    }
+
+    /** A user and an agent connect, match, chat, leave, write to system, and disconnect. */
+    private void scriptedSession() {
+        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("ag"))) {
+            agent.send(Envelope.client("ping", "p", null, null));
+            agent.next("pong", WsTestClient.TIMEOUT);
+            try (WsTestClient user = WsTestClient.connect(clients, gateway.user("u"))) {
+                user.send(Envelope.client("match", "1", "system", null));
+                user.next("match", WsTestClient.TIMEOUT);
+                user.send(Envelope.client("normal", "2", "ag", "hi"));
+                user.next("receipt", WsTestClient.TIMEOUT);
+                user.send(Envelope.client("normal", "3", "system", "open a ticket"));
+                final Envelope receipt = user.next("receipt", WsTestClient.TIMEOUT);
+                assertEquals("push success", receipt.msg());
+                assertEquals("0", receipt.code());
+                user.send(Envelope.client("leave", "4", "ag", null));
+                user.next("receipt", WsTestClient.TIMEOUT);
+            }
+        }
+    }
+
+    private static final List<String> SCRIPT = List.of("connect", "connect", "match", "message.routed",
+                                                       "message.system", "leave", "disconnect", "disconnect");
+
+    @Test
+    void eventsArriveSignedAndInOrder() throws Exception {
+        startGateway(true);
+        scriptedSession();
+        final List<Received> failures = new ArrayList<>();
+        final List<String> events = new ArrayList<>();
+        final Set<String> deliveries = new HashSet<>();
+        for (int i = 0; i < SCRIPT.size(); i++) {
+            final Received r = nextAccepted(failures);
+            assertEquals(hmac(r.body()), r.signature(), "signature of " + r.event());
+            final JsonNode json = r.json();
+            assertEquals(r.event(), json.get("event").asText());
+            assertEquals(r.delivery(), json.get("deliveryId").asText());
+            assertTrue(deliveries.add(r.delivery()), "delivery ids are unique");
+            events.add(r.event());
+            if (r.event().equals("message.system")) {
+                assertEquals("u", json.at("/data/from").asText());
+                assertEquals("open a ticket", json.at("/data/msg").asText());
+                assertEquals("3", json.at("/data/msgId").asText());
+            }
+            if (r.event().equals("disconnect") && json.at("/data/userId").asText().equals("u")) {
+                assertEquals(1000, json.at("/data/closeCode").asInt());
+                assertEquals("client", json.at("/data/closedBy").asText());
+            }
+        }
+        // The agent connects first; the user closes before the agent.
+        assertEquals(SCRIPT, events);
+        assertEquals(0, failures.size());
+    }
+
+    @Test
+    void backendDownThenUpLosesNothingWithinTheRetryWindow() throws Exception {
+        failFirst.set(4);
+        startGateway(false);
+        scriptedSession();
+        final List<Received> failures = new ArrayList<>();
+        final List<String> events = new ArrayList<>();
+        final List<String> expected = SCRIPT.stream().filter(e -> !e.equals("message.routed")).toList();
+        for (int i = 0; i < expected.size(); i++) {
+            events.add(nextAccepted(failures).event());
+        }
+        assertEquals(expected, events);
+        assertEquals(4, failures.size());
+        // Every failed attempt was the first event, retried with the same delivery id.
+        final String firstDelivery = failures.get(0).delivery();
+        for (Received f : failures) {
+            assertEquals("connect", f.event());
+            assertEquals(firstDelivery, f.delivery());
+        }
+        assertEquals(4, gateway.server().metrics().webhooksFailed());
+    }
+}

@@ -1,0 +1,158 @@
+package io.switchboard.loadtest;
+
+import static java.util.Objects.requireNonNull;
+
+import io.switchboard.loadtest.report.SloGates;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The immutable settings of one run (or of one worker's slice of it), validated on construction.
+ *
+ * @param url               base endpoint, e.g. {@code ws://127.0.0.1:8080/pinter/imserver}; userIds are appended
+ * @param idPrefix          prefix of every userId, so that concurrent runs do not collide
+ * @param agents            agents in the whole run
+ * @param users             users in the whole run
+ * @param rate              total user messages per second of the whole run; {@code null} = closed loop ("max")
+ * @param duration          the measured window (chat) or the hold time (connections)
+ * @param warmup            time before the measured window
+ * @param drain             longest wait for outstanding receipts and replies after sending stops
+ * @param connectRate       connects per second of the whole run
+ * @param maxInFlight       most handshakes outstanding at once in the whole run
+ * @param source            source address spec ({@code 127.0.0.2-127.0.0.40}), or {@code null}
+ * @param workers           worker processes to fork (1 = run in this process)
+ * @param payloadBytes      size of each chat message's text
+ * @param pingInterval      interval of application pings in the connections scenario
+ * @param agentCapacity     users one agent serves at most (the gateway's capacity setting)
+ * @param ioThreads         event-loop threads (0 = Netty's default)
+ * @param reportJson        JSON report file, or {@code null}
+ * @param reportHtml        HTML report file, or {@code null}
+ * @param gates             SLO gates
+ * @param sliceIndex        this process's slice (0-based)
+ * @param sliceCount        number of slices (1 unless this is a worker)
+ */
+public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
+                             Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
+                             int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
+                             Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount) {
+
+    public LoadTestConfig {
+        requireNonNull(url, "url");
+        requireNonNull(idPrefix, "idPrefix");
+        requireNonNull(duration, "duration");
+        requireNonNull(warmup, "warmup");
+        requireNonNull(drain, "drain");
+        requireNonNull(pingInterval, "pingInterval");
+        requireNonNull(gates, "gates");
+        if (!"ws".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
+            throw new IllegalArgumentException("--url: " + url + " (expected ws://host:port/path)");
+        }
+        if (!idPrefix.matches("[A-Za-z0-9_.]{1,32}")) {
+            throw new IllegalArgumentException("--id-prefix: '" + idPrefix + "' (expected 1..32 of [A-Za-z0-9_.])");
+        }
+        check(agents >= 0, "--agents", agents, ">= 0");
+        check(users >= 0, "--users", users, ">= 0");
+        check(agents + users > 0, "--agents + --users", agents + users, "> 0");
+        check(rate == null || rate > 0, "--rate", rate, "> 0 or max");
+        check(!duration.isNegative() && !duration.isZero(), "--duration", duration, "> 0");
+        check(!warmup.isNegative(), "--warmup", warmup, ">= 0");
+        check(!drain.isNegative(), "--drain", drain, ">= 0");
+        check(connectRate > 0, "--connect-rate", connectRate, "> 0");
+        check(maxInFlight > 0, "--max-inflight-handshakes", maxInFlight, "> 0");
+        check(workers >= 1, "--workers", workers, ">= 1");
+        check(payloadBytes >= 48 && payloadBytes <= 4096, "--payload-bytes", payloadBytes, "48..4096");
+        check(!pingInterval.isNegative() && !pingInterval.isZero(), "--ping-interval", pingInterval, "> 0");
+        check(agentCapacity > 0, "--agent-capacity", agentCapacity, "> 0");
+        check(ioThreads >= 0, "--io-threads", ioThreads, ">= 0");
+        check(sliceCount >= 1 && sliceIndex >= 0 && sliceIndex < sliceCount, "--worker-slice",
+                sliceIndex + "/" + sliceCount, "i/n with 0 <= i < n");
+    }
+
+    private static void check(boolean ok, String option, Object value, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException(option + ": " + value + " (expected " + expected + ')');
+        }
+    }
+
+    /** The first global user index of this slice. */
+    public int firstUser() {
+        return (int) ((long) users * sliceIndex / sliceCount);
+    }
+
+    /** The end (exclusive) of this slice's global user indices. */
+    public int endUser() {
+        return (int) ((long) users * (sliceIndex + 1) / sliceCount);
+    }
+
+    public int firstAgent() {
+        return (int) ((long) agents * sliceIndex / sliceCount);
+    }
+
+    public int endAgent() {
+        return (int) ((long) agents * (sliceIndex + 1) / sliceCount);
+    }
+
+    /** This slice's share of the connect rate. */
+    public double sliceConnectRate() {
+        return connectRate / sliceCount;
+    }
+
+    /** This slice's share of the in-flight handshake bound (at least 1). */
+    public int sliceMaxInFlight() {
+        return Math.max(1, maxInFlight / sliceCount);
+    }
+
+    /** Whether this is the closed-loop mode ({@code --rate max}). */
+    public boolean closedLoop() {
+        return rate == null;
+    }
+
+    /** The userId of global user {@code i}. */
+    public String userId(int i) {
+        return idPrefix + "-u-" + i;
+    }
+
+    /** The userId of global agent {@code i}. */
+    public String agentId(int i) {
+        return idPrefix + "-a-" + i;
+    }
+
+    /** The connection URI of {@code userId}, with {@code ?role=agent} for agents. */
+    public URI connectUri(String userId, boolean agent) {
+        String base = url.toString();
+        if (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return URI.create(base + '/' + userId + (agent ? "?role=agent" : ""));
+    }
+
+    /** This config restricted to slice {@code index} of {@code count} (a worker's share). */
+    public LoadTestConfig slice(int index, int count) {
+        return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
+                maxInFlight, source, 1, payloadBytes, pingInterval, agentCapacity, ioThreads, null, null, gates,
+                index, count);
+    }
+
+    /** The settings shown in reports. */
+    public Map<String, String> describe(String scenario) {
+        final Map<String, String> m = new LinkedHashMap<>();
+        m.put("scenario", scenario);
+        m.put("url", url.toString());
+        m.put("idPrefix", idPrefix);
+        m.put("agents", Integer.toString(agents));
+        m.put("users", Integer.toString(users));
+        m.put("rate", rate == null ? "max" : String.valueOf(rate.longValue() == rate ? rate.longValue() : rate));
+        m.put("duration", duration.toString());
+        m.put("warmup", warmup.toString());
+        m.put("connectRate", String.valueOf(connectRate));
+        m.put("maxInflightHandshakes", Integer.toString(maxInFlight));
+        m.put("source", source == null ? "" : source);
+        m.put("workers", Integer.toString(Math.max(workers, sliceCount)));
+        m.put("payloadBytes", Integer.toString(payloadBytes));
+        m.put("pingInterval", pingInterval.toString());
+        return m;
+    }
+}

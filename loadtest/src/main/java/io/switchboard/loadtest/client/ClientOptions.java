@@ -1,0 +1,45 @@
+package io.switchboard.loadtest.client;
+
+import static java.util.Objects.requireNonNull;
+
+import io.switchboard.protocol.json.EnvelopeJson;
+import java.time.Duration;
+
+/**
+ * Immutable settings of the WebSocket client, shared by every connection of a process.
+ *
+ * @param connectTimeout   TCP connect timeout
+ * @param handshakeTimeout time allowed for the HTTP upgrade after the TCP connect
+ * @param maxMessageBytes  largest inbound message accepted, after reassembling fragments
+ * @param json             the shared JSON codec
+ */
+public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, int maxMessageBytes, EnvelopeJson json) {
+
+    /** 10 s: generous, so that a slow accept queue shows up as latency, not as failures. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** 10 s. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** 64 KiB, the gateway's default limit ({@code PROTOCOL.md} §1). */
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+    public ClientOptions {
+        requireNonNull(connectTimeout, "connectTimeout");
+        requireNonNull(handshakeTimeout, "handshakeTimeout");
+        requireNonNull(json, "json");
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw new IllegalArgumentException("connectTimeout: " + connectTimeout + " (expected > 0)");
+        }
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("handshakeTimeout: " + handshakeTimeout + " (expected > 0)");
+        }
+        if (maxMessageBytes < 128) {
+            throw new IllegalArgumentException("maxMessageBytes: " + maxMessageBytes + " (expected >= 128)");
+        }
+    }
+
+    /** The defaults above with a fresh {@link EnvelopeJson}. */
+    public static ClientOptions defaults() {
+        return new ClientOptions(DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
+                EnvelopeJson.create());
+    }
+}
