@@ -154,7 +154,15 @@ public final class WsTestClient implements AutoCloseable {
      */
     public static WsTestClient connect(WsTestClients clients, URI uri, Options options) {
         try {
-            return connectAsync(clients, uri, options).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            final WsTestClient client = connectAsync(clients, uri, options).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (uri.getQuery() != null && uri.getQuery().contains("role=agent")) {
+                // The client sees the 101 as soon as the server flushed it, possibly before the server ran its session
+                // start; only then is the agent matchable. A ping round trip proves the start ran (the server starts a
+                // session at the latest on its first message), so a test may match against it right away.
+                client.send(Envelope.client("ping", null, null, null));
+                client.next("pong", TIMEOUT);
+            }
+            return client;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof HandshakeRejected) {
                 throw (HandshakeRejected) e.getCause();
