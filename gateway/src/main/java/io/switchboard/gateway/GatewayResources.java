@@ -32,7 +32,10 @@ final class GatewayResources implements AutoCloseable {
     GatewayResources(GatewayConfig.Server server) {
         epoll = Epoll.isAvailable();
         bossGroup = new MultiThreadIoEventLoopGroup(1, threads("sb-boss", false), ioHandlerFactory());
-        ioGroup = new MultiThreadIoEventLoopGroup(server.ioThreads(), threads("sb-io-", true), ioHandlerFactory());
+        // One event loop per core by default: measured cheaper per routed message than Netty's 2 x cores, which adds
+        // cross-loop hops between loops sharing a core (docs/BENCHMARKS.md).
+        final int ioThreads = server.ioThreads() > 0 ? server.ioThreads() : Runtime.getRuntime().availableProcessors();
+        ioGroup = new MultiThreadIoEventLoopGroup(ioThreads, threads("sb-io-", true), ioHandlerFactory());
     }
 
     private IoHandlerFactory ioHandlerFactory() {

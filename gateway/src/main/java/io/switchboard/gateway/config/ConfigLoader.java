@@ -56,7 +56,7 @@ public final class ConfigLoader {
             new Setting("host", "Address to listen on.", DEFAULTS.server().host(), (b, v) -> b.host(v)),
             new Setting("port", "WebSocket and HTTP port (0 picks a free one).",
                         str(DEFAULTS.server().port()), (b, v) -> b.port(parseInt(v))),
-            new Setting("io-threads", "Event-loop threads (0: twice the cores).",
+            new Setting("io-threads", "Event-loop threads (0: one per available core).",
                         str(DEFAULTS.server().ioThreads()), (b, v) -> b.ioThreads(parseInt(v))),
             new Setting("max-connections", "Connections accepted at once; more are closed at accept.",
                         str(DEFAULTS.server().maxConnections()), (b, v) -> b.maxConnections(parseInt(v))),

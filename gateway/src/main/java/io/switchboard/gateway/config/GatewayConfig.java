@@ -45,7 +45,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                          int writeBufferLowBytes, int writeBufferHighBytes, Duration shutdownTimeout) {
         public static final String DEFAULT_HOST = "0.0.0.0";
         public static final int DEFAULT_PORT = 8080;
-        /** 0: Netty's default, twice the available processors. */
+        /** 0: one event loop per available processor. */
         public static final int DEFAULT_IO_THREADS = 0;
         public static final int DEFAULT_MAX_CONNECTIONS = 200_000;
         public static final int DEFAULT_BACKLOG = 4096;

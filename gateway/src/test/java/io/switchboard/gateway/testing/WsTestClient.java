@@ -34,9 +34,12 @@ import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import io.switchboard.protocol.netty.InboundFrame;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,7 +101,7 @@ public final class WsTestClient implements AutoCloseable {
     }
 
     private final Channel channel;
-    private final BlockingQueue<InboundFrame> received = new LinkedBlockingQueue<>();
+    private final LinkedBlockingDeque<InboundFrame> received = new LinkedBlockingDeque<>();
     private final BlockingQueue<Boolean> pings = new LinkedBlockingQueue<>();
     private final CompletableFuture<WsTestClient> handshake = new CompletableFuture<>();
     private final CompletableFuture<CloseStatus> closeFuture = new CompletableFuture<>();
@@ -159,8 +162,7 @@ public final class WsTestClient implements AutoCloseable {
                 // The client sees the 101 as soon as the server flushed it, possibly before the server ran its session
                 // start; only then is the agent matchable. A ping round trip proves the start ran (the server starts a
                 // session at the latest on its first message), so a test may match against it right away.
-                client.send(Envelope.client("ping", null, null, null));
-                client.next("pong", TIMEOUT);
+                client.awaitPongKeepingTheRest(uri);
             }
             return client;
         } catch (ExecutionException e) {
@@ -203,6 +205,29 @@ public final class WsTestClient implements AutoCloseable {
      */
     public ChannelFuture sendRaw(WebSocketFrame frame) {
         return channel.writeAndFlush(requireNonNull(frame, "frame"));
+    }
+
+    /**
+     * Sends a ping and waits for its pong. Messages the server sent first (held messages, a match notice) stay
+     * queued, in order, for the test to read.
+     */
+    private void awaitPongKeepingTheRest(URI uri) throws InterruptedException {
+        send(Envelope.client("ping", null, null, null));
+        final List<InboundFrame> ahead = new ArrayList<>();
+        final long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            final InboundFrame frame = received.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (frame == null) {
+                throw new AssertionError("no pong within " + TIMEOUT + " after connecting " + uri);
+            }
+            if (frame.isValid() && "pong".equals(frame.envelope().type())) {
+                break;
+            }
+            ahead.add(frame);
+        }
+        for (int i = ahead.size() - 1; i >= 0; i--) {
+            received.addFirst(ahead.get(i));
+        }
     }
 
     /** The next message, waiting at most {@code timeout}; fails the test on timeout or an invalid message. */
