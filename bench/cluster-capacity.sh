@@ -2,7 +2,7 @@
 # Holds many connections across several gateway nodes in cluster mode (one Redis), to show the cluster scales past
 # the ~19,900 sockets one process may hold here. Per node: RSS per held connection; Redis: memory per connection.
 #
-#   bench/cluster-capacity.sh [--nodes 6] [--per-node 16700] [--rate 100] [--hold 420s] [--heap 256m]
+#   bench/cluster-capacity.sh [--nodes 6] [--per-node 16700] [--rate 100] [--stagger 15] [--hold 420s] [--heap 256m]
 #                             [--redis redis://127.0.0.1:6379]
 #
 # Each node gets its own load-tester process (users matched to agents on that node, pinging; 16,700 sockets stay under
@@ -15,6 +15,7 @@ NODES=6
 PER_NODE=16700
 HOLD=420s
 RATE=100
+STAGGER=15
 HEAP=256m
 REDIS="${SWITCHBOARD_TEST_REDIS:-redis://127.0.0.1:6379}"
 BASE_PORT=18100
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --per-node) PER_NODE="$2"; shift 2 ;;
     --hold) HOLD="$2"; shift 2 ;;
     --rate) RATE="$2"; shift 2 ;;
+    --stagger) STAGGER="$2"; shift 2 ;;
     --heap) HEAP="$2"; shift 2 ;;
     --redis) REDIS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
@@ -78,6 +80,8 @@ for i in $(seq 1 "$NODES"); do
     --connect-rate "$RATE" --max-inflight-handshakes 100 --ping-interval 30s --duration "$HOLD" \
     --id-prefix "n$i" --report-json "$OUT/loadtest-node$i.json" > "$OUT/loadtest-node$i.txt" 2> "$OUT/loadtest-node$i.err" &
   LT_PIDS+=($!)
+  # Staggered starts: six JVMs starting and JIT-compiling at once on 2 cores make handshakes time out.
+  sleep "$STAGGER"
 done
 
 # Measure once every connection is up, or once the count has stopped growing for 10 s (connects that time out
