@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
+import io.switchboard.gateway.pipeline.HttpResponses;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.validate.UserIds;
@@ -73,7 +74,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         final boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
-            ApiResponses.send(ctx, ApiResponses.error(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"),
+            HttpResponses.send(ctx, ApiResponses.error(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"),
                               false);
             return;
         }
@@ -84,7 +85,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             res = ApiResponses.error(ctx, e.status, e.getMessage());
         }
         if (res instanceof FullHttpResponse now) {
-            ApiResponses.send(ctx, now, keepAlive);
+            HttpResponses.send(ctx, now, keepAlive);
             return;
         }
         // Answered later (a cluster push waits for Redis or other nodes): read nothing more until this response is
@@ -95,7 +96,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         later.whenCompleteAsync((body, error) -> {
             final FullHttpResponse response;
             if (error == null) {
-                response = ApiResponses.json(ctx, HttpResponseStatus.OK, write(body));
+                response = HttpResponses.json(ctx, HttpResponseStatus.OK, write(body));
             } else {
                 final Throwable cause = error instanceof CompletionException && error.getCause() != null
                                         ? error.getCause() : error;
@@ -107,7 +108,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                                                   "temporarily unavailable");
                 }
             }
-            ApiResponses.send(ctx, response, keepAlive);
+            HttpResponses.send(ctx, response, keepAlive);
             ctx.channel().config().setAutoRead(true);
         }, ctx.executor());
     }
@@ -120,15 +121,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         switch (path) {
             case "/healthz":
                 requireMethod(req, HttpMethod.GET);
-                return ApiResponses.json(ctx, HttpResponseStatus.OK, healthJson.get());
+                return HttpResponses.json(ctx, HttpResponseStatus.OK, healthJson.get());
             case "/readyz":
                 requireMethod(req, HttpMethod.GET);
                 final boolean isReady = ready.getAsBoolean();
-                return ApiResponses.json(ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                return HttpResponses.json(ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                                          isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
             case "/metrics":
                 requireMethod(req, HttpMethod.GET);
-                return ApiResponses.text(ctx, metricsText.get(), "text/plain; version=0.0.4; charset=utf-8");
+                return HttpResponses.text(ctx, HttpResponseStatus.OK, metricsText.get(),
+                                          HttpResponses.PROMETHEUS_TEXT);
             default:
                 break;
         }
@@ -142,7 +144,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (path.equals("/api/v1/stats")) {
             requireMethod(req, HttpMethod.GET);
-            return ApiResponses.json(ctx, HttpResponseStatus.OK, write(stats.get()));
+            return HttpResponses.json(ctx, HttpResponseStatus.OK, write(stats.get()));
         }
         if (path.startsWith(USERS)) {
             final String rest = path.substring(USERS.length());
@@ -159,7 +161,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** A 200 with {@code body} as JSON now if its stage is complete (always on one gateway), else the stage. */
     private Object json(ChannelHandlerContext ctx, CompletionStage<?> body) {
         final Object now = PushService.valueIfDone(body);
-        return now != null ? ApiResponses.json(ctx, HttpResponseStatus.OK, write(now)) : body;
+        return now != null ? HttpResponses.json(ctx, HttpResponseStatus.OK, write(now)) : body;
     }
 
     private CompletionStage<PushService.PushResult> push(ChannelHandlerContext ctx, FullHttpRequest req) {

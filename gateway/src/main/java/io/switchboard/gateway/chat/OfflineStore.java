@@ -91,18 +91,10 @@ public final class OfflineStore {
             return queue.isEmpty() ? null : queue;
         });
         if (live[0] != null) {
-            writeOrHold(live[0].channel(), userId, envelope, seq);
+            writeOrHold(live[0].channel(), envelope, userId, envelope, seq);
             return Router.Delivery.LIVE;
         }
         return refused[0] ? Router.Delivery.DROPPED : Router.Delivery.HELD;
-    }
-
-    /**
-     * Writes {@code envelope} to {@code channel} and flushes; if the write fails, the message is held in its place
-     * and, should the user be connected again by then, delivered to that connection.
-     */
-    void writeOrHold(Channel channel, String userId, Envelope envelope, long seq) {
-        writeOrHold(channel, envelope, userId, envelope, seq);
     }
 
     /**

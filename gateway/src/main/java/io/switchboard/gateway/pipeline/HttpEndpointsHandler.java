@@ -128,9 +128,8 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
                     methodNotAllowed(ctx, keepAlive);
                     return;
                 }
-                final FullHttpResponse metricsRes = HttpResponses.json(ctx, HttpResponseStatus.OK, metricsText.get());
-                metricsRes.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-                HttpResponses.send(ctx, metricsRes, keepAlive);
+                HttpResponses.send(ctx, HttpResponses.text(ctx, HttpResponseStatus.OK, metricsText.get(),
+                                                           HttpResponses.PROMETHEUS_TEXT), keepAlive);
                 return;
             default:
                 reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);

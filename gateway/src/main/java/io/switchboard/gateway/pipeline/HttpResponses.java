@@ -12,21 +12,30 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
-/** Small helpers that answer a plain HTTP request; the body is JSON. */
-final class HttpResponses {
+/**
+ * Small helpers that answer a plain HTTP request, shared by the WebSocket port's endpoints and the server-side API.
+ * Public for the {@code api} package; internal to the gateway.
+ */
+public final class HttpResponses {
+
+    /** The Prometheus text exposition format served at {@code /metrics}. */
+    public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private HttpResponses() {}
 
-    /**
-     * Writes a response with a JSON body and closes the connection after it unless {@code keepAlive}. The
-     * response buffer is owned by Netty once written.
-     */
-    static FullHttpResponse json(ChannelHandlerContext ctx, HttpResponseStatus status, String json) {
-        final ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), json);
-        final FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON + "; charset=utf-8");
+    /** A response with a UTF-8 JSON body, not cached. Its buffer is owned by Netty once written. */
+    public static FullHttpResponse json(ChannelHandlerContext ctx, HttpResponseStatus status, String json) {
+        return text(ctx, status, json, HttpHeaderValues.APPLICATION_JSON + "; charset=utf-8");
+    }
+
+    /** A response with a UTF-8 body of {@code contentType}, not cached. Its buffer is owned by Netty once written. */
+    public static FullHttpResponse text(ChannelHandlerContext ctx, HttpResponseStatus status, String body,
+                                        String contentType) {
+        final ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), body);
+        final FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         res.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
-        HttpUtil.setContentLength(res, body.readableBytes());
+        HttpUtil.setContentLength(res, content.readableBytes());
         return res;
     }
 
@@ -35,8 +44,8 @@ final class HttpResponses {
         return json(ctx, status, "{\"status\":" + status.code() + ",\"error\":\"" + escape(message) + "\"}");
     }
 
-    /** Sends {@code res}; closes the connection after it unless the request wants keep-alive and {@code reuse}. */
-    static void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
+    /** Sends {@code res}; closes the connection after it unless {@code keepAlive}. */
+    public static void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
         if (keepAlive) {
             HttpUtil.setKeepAlive(res, true);
             ctx.writeAndFlush(res);
@@ -47,7 +56,7 @@ final class HttpResponses {
     }
 
     /** Escapes text for a JSON string literal. */
-    static String escape(String s) {
+    public static String escape(String s) {
         final StringBuilder b = new StringBuilder(s.length() + 8);
         for (int i = 0; i < s.length(); i++) {
             final char c = s.charAt(i);
