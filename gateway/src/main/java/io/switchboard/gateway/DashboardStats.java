@@ -2,9 +2,9 @@ package io.switchboard.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.chat.MatchService;
-import io.switchboard.gateway.chat.OfflineStore;
+import io.switchboard.gateway.chat.MemoryHold;
+import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.metrics.CounterGatewayMetrics;
 import io.switchboard.gateway.metrics.RoutingLatency;
 import io.switchboard.gateway.session.Role;
@@ -41,8 +41,8 @@ final class DashboardStats implements Supplier<String> {
 
     private final SessionRegistry registry;
     private final MatchService matches;
-    private final OfflineStore offline;
-    private final ChatService chat;
+    private final MemoryHold offline;
+    private final SessionLifecycle lifecycle;
     private final CounterGatewayMetrics metrics;
     private final Clock clock;
     private final ObjectMapper mapper = new ObjectMapper();
@@ -54,12 +54,12 @@ final class DashboardStats implements Supplier<String> {
     /** Guarded by {@code this}. */
     private long latencyIntervalNanos;
 
-    DashboardStats(SessionRegistry registry, MatchService matches, OfflineStore offline, ChatService chat,
+    DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline, SessionLifecycle lifecycle,
                    CounterGatewayMetrics metrics, Clock clock) {
         this.registry = registry;
         this.matches = matches;
         this.offline = offline;
-        this.chat = chat;
+        this.lifecycle = lifecycle;
         this.metrics = metrics;
         this.clock = clock;
         this.startedAtMillis = clock.millis();
@@ -78,7 +78,7 @@ final class DashboardStats implements Supplier<String> {
         root.put("pairings", matches.pairings());
         root.put("agents", agentStats(agents));
         root.put("offlineHeld", offline.size());
-        root.put("reconnectGraceTimers", chat.graceTimers());
+        root.put("reconnectGraceTimers", lifecycle.graceTimers());
         final long routed = metrics.messagesRouted();
         final long held = metrics.messagesHeld();
         final Map<String, Long> failed = new LinkedHashMap<>();

@@ -15,13 +15,16 @@ import io.switchboard.gateway.api.ApiChannelInitializer;
 import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.auth.JwtTokenVerifier;
 import io.switchboard.gateway.chat.ChatEvents;
-import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.ChatRules;
 import io.switchboard.gateway.chat.InMemoryMatchService;
-import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.MemoryHold;
+import io.switchboard.gateway.chat.Presence;
+import io.switchboard.gateway.chat.Replacement;
 import io.switchboard.gateway.chat.Router;
+import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.cluster.GatewayCluster;
-import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.CounterGatewayMetrics;
 import io.switchboard.gateway.metrics.FanOutGatewayMetrics;
@@ -75,10 +78,9 @@ public final class GatewayServer implements AutoCloseable {
     private volatile Channel apiChannel;
     private final ShardedSessionRegistry registry;
     private final MatchService matches;
-    private final OfflineStore offline;
-    private final LocalRouter router;
+    private final MemoryHold offline;
     private final GatewayCluster cluster;
-    private final ChatService chat;
+    private final SessionLifecycle lifecycle;
     private final ChannelGroup allChannels;
     private final ConnectionLimitHandler connectionLimit;
     private final GatewayChannelInitializer initializer;
@@ -106,35 +108,43 @@ public final class GatewayServer implements AutoCloseable {
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
                                            sink, clock)
                    : null;
-        offline = new OfflineStore(registry, sink, config.offline().maxPerUser(), config.offline().maxTotal(),
-                                   config.offline().ttl().toNanos(), System::nanoTime);
-        router = new LocalRouter(registry, offline, sink, config.chat().slowConsumerTimeout().toNanos());
-        final Router chatRouter;
+        offline = new MemoryHold(sink, config.offline().maxPerUser(), config.offline().maxTotal(),
+                                 config.offline().ttl().toNanos(), System::nanoTime);
+        final LocalDelivery delivery = new LocalDelivery(registry, offline, sink,
+                                                         config.chat().slowConsumerTimeout().toNanos());
+        final Replacement replacement = new Replacement(sink);
+        final Router router;
+        final Presence presence;
         if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
-            cluster = new GatewayCluster(config, registry, router, json, sink);
+            cluster = new GatewayCluster(config, registry, delivery, replacement, json, sink);
             matches = cluster.matches();
-            chatRouter = cluster.router();
+            router = cluster.router();
+            presence = cluster.presence();
         } else {
             cluster = null;
             matches = new InMemoryMatchService(config.chat().agentCapacity());
-            chatRouter = router;
+            router = delivery;
+            presence = Presence.LOCAL;
         }
-        chat = new ChatService(registry, matches, chatRouter, offline, envelopes,
-                               new EnvelopeValidator(config.webSocket().maxMessageChars()), sink,
-                               config.chat().reconnectGrace(), webhooks == null ? ChatEvents.NONE : webhooks);
+        final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
+        lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, sink,
+                                         events, config.chat().reconnectGrace());
+        final ChatRules rules = new ChatRules(matches, router, envelopes,
+                                              new EnvelopeValidator(config.webSocket().maxMessageChars()), sink,
+                                              events);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), sink);
-        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, chat, metrics, clock);
+        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, lifecycle, metrics, clock);
         // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
         final ApiKey apiKey = new ApiKey(config.api().apiKey());
-        initializer = new GatewayChannelInitializer(config, chat, router, json, sink, allChannels, clock,
+        initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, sink, allChannels, clock,
                                                     this::isReady, this::healthJson,
                                                     dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
                                                                         Set.copyOf(config.auth().allowedOrigins())),
                                                     micrometer::scrape);
         apiInitializer = config.api().enabled()
-                         ? new ApiChannelInitializer(config, registry, matches, offline, chatRouter, envelopes, json,
+                         ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes, json,
                                                      sink,
                                                      allChannels, micrometer::scrape, this::isReady, this::healthJson,
                                                      this::stats)
@@ -160,7 +170,7 @@ public final class GatewayServer implements AutoCloseable {
                 .childHandler(initializer);
         if (cluster != null) {
             try {
-                cluster.start(chat, resources.ioGroup().next());
+                cluster.start(resources.ioGroup().next(), lifecycle::release);
             } catch (IllegalStateException e) {
                 resources.shutdown(config.server().shutdownTimeout());
                 throw e;
@@ -323,7 +333,7 @@ public final class GatewayServer implements AutoCloseable {
         stats.put("pairs", matches.pairings());
         stats.put("availableAgents", matches.availableAgents());
         stats.put("offlineHeld", offline.size());
-        stats.put("reconnectGraceTimers", chat.graceTimers());
+        stats.put("reconnectGraceTimers", lifecycle.graceTimers());
         stats.put("messagesRouted", metrics.messagesRouted());
         stats.put("webhooksQueued", webhooks == null ? 0 : webhooks.queued());
         stats.put("draining", draining);
@@ -369,7 +379,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The offline hold. */
-    public OfflineStore offline() {
+    public MemoryHold offline() {
         return offline;
     }
 }

@@ -12,7 +12,8 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.switchboard.gateway.chat.MatchService;
-import io.switchboard.gateway.chat.OfflineStore;
+import io.switchboard.gateway.chat.MemoryHold;
+import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
@@ -45,13 +46,15 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
      * @param stats the body of {@code GET /api/v1/stats}
      */
     public ApiChannelInitializer(GatewayConfig config, SessionRegistry registry, MatchService matches,
-                                 OfflineStore offline, Router router, Envelopes envelopes, EnvelopeJson json,
+                                 MemoryHold offline, Router router, Presence presence, Envelopes envelopes,
+                                 EnvelopeJson json,
                                  GatewayMetrics metrics, ChannelGroup allChannels, Supplier<String> metricsText,
                                  BooleanSupplier ready, Supplier<String> healthJson,
                                  Supplier<Map<String, Object>> stats) {
         this.maxBodyBytes = config.api().maxBodyBytes();
         this.allChannels = allChannels;
-        final PushService push = new PushService(registry, matches, offline, router, envelopes, json, metrics);
+        final PushService push = new PushService(registry, matches, offline, router, presence, envelopes, json,
+                                                   metrics);
         this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), metricsText, ready, healthJson,
                                   stats);
     }

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
+import io.switchboard.gateway.chat.Stages;
 import io.switchboard.gateway.pipeline.HttpResponses;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Envelopes;
@@ -160,7 +161,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** A 200 with {@code body} as JSON now if its stage is complete (always on one gateway), else the stage. */
     private Object json(ChannelHandlerContext ctx, CompletionStage<?> body) {
-        final Object now = PushService.valueIfDone(body);
+        final Object now = Stages.valueIfDone(body);
         return now != null ? HttpResponses.json(ctx, HttpResponseStatus.OK, write(now)) : body;
     }
 

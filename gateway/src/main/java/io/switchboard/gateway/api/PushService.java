@@ -6,8 +6,10 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.gateway.chat.MatchService;
-import io.switchboard.gateway.chat.OfflineStore;
+import io.switchboard.gateway.chat.MemoryHold;
+import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Router;
+import io.switchboard.gateway.chat.Stages;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -49,18 +51,20 @@ final class PushService {
 
     private final SessionRegistry registry;
     private final MatchService matches;
-    private final OfflineStore offline;
+    private final MemoryHold offline;
     private final Router router;
+    private final Presence presence;
     private final Envelopes envelopes;
     private final EnvelopeJson json;
     private final GatewayMetrics metrics;
 
-    PushService(SessionRegistry registry, MatchService matches, OfflineStore offline, Router router,
+    PushService(SessionRegistry registry, MatchService matches, MemoryHold offline, Router router, Presence presence,
                 Envelopes envelopes, EnvelopeJson json, GatewayMetrics metrics) {
         this.registry = registry;
         this.matches = matches;
         this.offline = offline;
         this.router = router;
+        this.presence = presence;
         this.envelopes = envelopes;
         this.json = json;
         this.metrics = metrics;
@@ -116,7 +120,7 @@ final class PushService {
      */
     private CompletionStage<Router.Delivery> deliver(String userId, Envelope envelope, ByteBuf encoded) {
         final CompletionStage<Boolean> known = isKnown(userId);
-        final Boolean knownNow = valueIfDone(known);
+        final Boolean knownNow = Stages.valueIfDone(known);
         if (knownNow != null) {
             if (!knownNow) {
                 return UNKNOWN;
@@ -129,7 +133,7 @@ final class PushService {
     }
 
     private static CompletionStage<Router.Delivery> orDropped(CompletionStage<Router.Delivery> delivery) {
-        if (valueIfDone(delivery) != null) {
+        if (Stages.valueIfDone(delivery) != null) {
             return delivery;
         }
         return delivery.exceptionally(error -> Router.Delivery.DROPPED);
@@ -153,18 +157,18 @@ final class PushService {
 
     /** Connected (here or, in a cluster, on another node), paired, or with messages held here. */
     private CompletionStage<Boolean> isKnown(String userId) {
-        if (registry.find(userId) != null || offline.hasPending(userId)) {
+        if (registry.find(userId) != null || offline.has(userId)) {
             return TRUE;
         }
         return matches.agentOf(userId).thenCompose(
                 agent -> agent != null ? TRUE : matches.usersOf(userId).thenCompose(
-                        users -> !users.isEmpty() ? TRUE : router.connectedElsewhere(userId)));
+                        users -> !users.isEmpty() ? TRUE : presence.connectedElsewhere(userId)));
     }
 
     private CompletionStage<PushResult> result(String msgId, List<CompletionStage<Router.Delivery>> outcomes) {
         boolean allDone = true;
         for (CompletionStage<Router.Delivery> o : outcomes) {
-            if (!(o instanceof CompletableFuture<Router.Delivery> f && f.isDone())) {
+            if (!Stages.isDone(o)) {
                 allDone = false;
                 break;
             }
@@ -202,7 +206,7 @@ final class PushService {
     /** The user's connection and pairing. */
     CompletionStage<UserView> user(String userId) {
         final Session s = registry.find(userId);
-        final CompletionStage<Boolean> online = s != null ? TRUE : router.connectedElsewhere(userId);
+        final CompletionStage<Boolean> online = s != null ? TRUE : presence.connectedElsewhere(userId);
         return matches.agentOf(userId).thenCompose(agent -> matches.usersOf(userId).thenCombine(online, (users, on) -> {
             final List<String> peers = new ArrayList<>();
             if (agent != null) {
@@ -212,14 +216,6 @@ final class PushService {
             return new UserView(userId, on, s == null ? null : s.role().wireName(),
                                 s == null ? null : s.connectedAtMillis(), peers, offline.size(userId));
         }));
-    }
-
-    /** The value of a stage that already completed normally, else {@code null}. Never waits. */
-    static <T> T valueIfDone(CompletionStage<T> stage) {
-        if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
-            return f.getNow(null);
-        }
-        return null;
     }
 
     /** Closes the user's connection with 4003; {@code false} if it has none. */

@@ -1,18 +1,14 @@
 package io.switchboard.gateway.chat;
 
 import io.netty.buffer.ByteBuf;
-import io.switchboard.gateway.session.Session;
 import io.switchboard.protocol.Envelope;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Delivers an envelope to a userId: to its live connection if it has one that is keeping up, else into the offline
- * hold. On one gateway that is decided at once; in a cluster the recipient may sit on another node, so the outcome
- * is a {@link CompletionStage}. Thread-safe and non-blocking: safe to call from any event loop.
- *
- * <p>A router also hears about the sessions of this gateway coming and going ({@link #attached}, {@link #detached}),
- * so that a cluster-wide implementation can keep its directory of who is connected where.
+ * Delivers an envelope to a userId: to its live connection if it has one that is keeping up, else into a hold. On
+ * one gateway ({@link LocalDelivery}) that is decided at once; in a cluster the recipient may sit on another node,
+ * so the outcome is a {@link CompletionStage}. Thread-safe and non-blocking: safe to call from any event loop.
  */
 public interface Router {
 
@@ -35,33 +31,16 @@ public interface Router {
     }
 
     /** Delivers {@code envelope} to {@code toUserId}; completes with what became of it. */
-    CompletionStage<Delivery> deliver(String toUserId, Envelope envelope);
-
-    /**
-     * Delivers {@code envelope}, already encoded as its JSON text in {@code encoded}, so that a fan-out to many
-     * recipients encodes once: a live delivery to a connection of this gateway writes a {@code TextWebSocketFrame}
-     * over {@code encoded.retainedDuplicate()}, taken before this method returns; a held one, or one for another
-     * node, keeps the envelope. The caller keeps ownership of {@code encoded} and releases it after the last
-     * recipient (it may do so before the returned stage completes). This default ignores the encoding.
-     */
-    default CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
-        return deliver(toUserId, envelope);
+    default CompletionStage<Delivery> deliver(String toUserId, Envelope envelope) {
+        return deliverEncoded(toUserId, envelope, null);
     }
 
     /**
-     * {@code session} was just registered on this gateway. Called on the session's event loop, after the local
-     * registry replaced any older session of the same userId and before the local hold is drained to it.
+     * Delivers {@code envelope}, already encoded as its JSON text in {@code encoded} (or {@code null}: encode it when
+     * needed), so that a fan-out to many recipients encodes once: a live delivery to a connection of this gateway
+     * writes a {@code TextWebSocketFrame} over {@code encoded.retainedDuplicate()}, taken before this method returns;
+     * a held one keeps the envelope. The caller keeps ownership of {@code encoded} and releases it after the last
+     * recipient (it may do so before the returned stage completes).
      */
-    default void attached(Session session) {}
-
-    /** {@code session} was unregistered from this gateway (it closed and was not replaced locally). */
-    default void detached(Session session) {}
-
-    /**
-     * Whether {@code userId} is connected to another gateway of the cluster. A single gateway knows no other, so its
-     * answer is always {@code false}.
-     */
-    default CompletionStage<Boolean> connectedElsewhere(String userId) {
-        return CompletableFuture.completedFuture(Boolean.FALSE);
-    }
+    CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded);
 }

@@ -4,7 +4,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.switchboard.gateway.chat.ChatService;
 import io.switchboard.gateway.session.Role;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * sets this node's deadline to now + {@code node-ttl} and, in the same script, claims nodes whose deadline passed by
  * removing them from the set, so exactly one node reaps each dead node. The reaper then walks the dead node's user set
  * ({@code SPOP}, in batches): a user whose presence still names the dead node loses it, and with it every pairing
- * (through {@link ChatService#release}, which tells the peers with {@code leave}); a user that reconnected elsewhere
+ * (through the {@link UserReleaser} given at construction, which tells the peers with {@code leave}); a user that reconnected elsewhere
  * is left alone. A crashed node's users are therefore released at most {@code node-ttl + node-heartbeat} after its
  * last beat. (A sorted set rather than keys with a TTL and keyspace notifications: expiry events are fire-and-forget
  * and arrive late, and one missed event would strand a node's users forever; the sorted set is polled.)
@@ -36,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * <p>The timer runs on one gateway event loop; it only issues asynchronous commands.
  */
 final class ClusterNode implements AutoCloseable {
+
+    /** Ends the pairings of a user that is gone for good (its node died); the chat core's release. */
+    @FunctionalInterface
+    interface UserReleaser {
+        CompletionStage<Void> release(String userId, Role role);
+    }
 
     private static final Logger logger = LoggerFactory.getLogger(ClusterNode.class);
     private static final int REAP_BATCH = 256;
@@ -85,8 +90,8 @@ final class ClusterNode implements AutoCloseable {
     private final String nodeId;
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
-    private final ClusterRouter router;
-    private final ChatService chat;
+    private final RedisPresence presence;
+    private final UserReleaser releaser;
     private final EventExecutor timer;
     private final long heartbeatMillis;
     private final long ttlMillis;
@@ -97,13 +102,13 @@ final class ClusterNode implements AutoCloseable {
     private volatile boolean joined;
 
     ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                ClusterRouter router, ChatService chat, EventExecutor timer, long heartbeatMillis, long ttlMillis,
+                RedisPresence presence, UserReleaser releaser, EventExecutor timer, long heartbeatMillis, long ttlMillis,
                 long graceMillis) {
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
-        this.router = router;
-        this.chat = chat;
+        this.presence = presence;
+        this.releaser = releaser;
         this.timer = timer;
         this.heartbeatMillis = heartbeatMillis;
         this.ttlMillis = ttlMillis;
@@ -143,7 +148,7 @@ final class ClusterNode implements AutoCloseable {
                 // The first beat adds this node; any later one that has to was taken for dead, or Redis lost it.
                 final boolean missing = ((Long) reply.get(0)) == 1L && joined;
                 joined = true;
-                final int announced = router.resyncIfNeeded(missing || wasMissing);
+                final int announced = presence.resyncIfNeeded(missing || wasMissing);
                 if (announced > 0) {
                     logger.info("Node {} re-announced its {} sessions to Redis", nodeId, announced);
                 }
@@ -169,7 +174,7 @@ final class ClusterNode implements AutoCloseable {
                        for (int i = 0; i + 1 < reply.size(); i += 2) {
                            final String user = (String) reply.get(i);
                            final Role role = "agent".equals(reply.get(i + 1)) ? Role.AGENT : Role.USER;
-                           all = all.thenCombine(chat.release(user, role), (a, b) -> null);
+                           all = all.thenCombine(releaser.release(user, role), (a, b) -> null);
                        }
                        return all.thenCompose(v -> reap(deadNode));
                    })

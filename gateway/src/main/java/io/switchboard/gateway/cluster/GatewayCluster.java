@@ -1,24 +1,28 @@
 package io.switchboard.gateway.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.switchboard.gateway.chat.ChatService;
-import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.Presence;
+import io.switchboard.gateway.chat.Replacement;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.HexFormat;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster side of one gateway ({@code cluster-mode=redis}): builds the Redis-backed {@link MatchService} and
- * {@link Router} the gateway's {@link ChatService} uses, connects to Redis when the gateway starts and joins the
+ * The cluster side of one gateway ({@code cluster-mode=redis}): builds the Redis-backed {@link MatchService},
+ * {@link Presence} and {@link Router} the chat core uses, connects to Redis when the gateway starts and joins the
  * cluster. Internal to the gateway: {@code GatewayServer} owns it.
  */
 public final class GatewayCluster implements AutoCloseable {
@@ -30,20 +34,29 @@ public final class GatewayCluster implements AutoCloseable {
     private final RedisKeys keys;
     private final ClusterRedis redis;
     private final RedisMatchService matches;
+    private final NodeBus bus;
+    private final RedisPresence presence;
     private final ClusterRouter router;
     private ClusterNode node;
 
-    public GatewayCluster(GatewayConfig config, SessionRegistry registry, LocalRouter local, EnvelopeJson json,
-                          GatewayMetrics metrics) {
+    /**
+     * @param local       delivers to the connections of this node
+     * @param replacement closes a local connection that a newer one on another node displaced (4001)
+     */
+    public GatewayCluster(GatewayConfig config, SessionRegistry registry, LocalDelivery local,
+                          Replacement replacement, EnvelopeJson json, GatewayMetrics metrics) {
         this.config = config;
         final GatewayConfig.Cluster cluster = config.cluster();
         nodeId = cluster.nodeId().isEmpty() ? defaultNodeId() : cluster.nodeId();
         keys = new RedisKeys(cluster.keyPrefix());
         redis = new ClusterRedis(cluster.redisUrl());
         matches = new RedisMatchService(redis::async, keys, config.chat().agentCapacity());
-        router = new ClusterRouter(nodeId, redis::async, keys, registry, local, matches, json, metrics,
-                                   config.offline().maxPerUser(), config.offline().ttl().toMillis(),
-                                   cluster.remoteTimeout().toMillis());
+        bus = new NodeBus(nodeId, redis::async, keys, cluster.remoteTimeout().toMillis());
+        final RedisHold hold = new RedisHold(redis::async, keys, json, metrics, config.offline().maxPerUser(),
+                                             config.offline().ttl().toMillis());
+        presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, bus, matches, replacement,
+                                     json, metrics);
+        router = new ClusterRouter(nodeId, redis::async, keys, registry, presence, hold, bus, json);
     }
 
     private static String defaultNodeId() {
@@ -63,6 +76,11 @@ public final class GatewayCluster implements AutoCloseable {
         return matches;
     }
 
+    /** Who is connected where, cluster-wide. */
+    public Presence presence() {
+        return presence;
+    }
+
     /** The router, cluster-wide. */
     public Router router() {
         return router;
@@ -77,13 +95,16 @@ public final class GatewayCluster implements AutoCloseable {
      * Connects to Redis, subscribes this node's channel and starts the heartbeat on {@code timer}. Blocks the calling
      * thread (never an event loop) while connecting.
      *
+     * @param release ends the pairings of a user of a dead node (the chat core's release), telling its peers
      * @throws IllegalStateException if Redis cannot be reached
      */
-    public void start(ChatService chat, EventExecutor timer) {
-        redis.connect(keys.channel(nodeId), (channel, message) -> router.onMessage(message));
+    public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release) {
+        redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
+                                                                              presence::onKick));
         final GatewayConfig.Cluster cluster = config.cluster();
-        node = new ClusterNode(nodeId, redis::async, keys, router, chat, timer, cluster.heartbeat().toMillis(),
-                               cluster.nodeTtl().toMillis(), config.chat().reconnectGrace().toMillis());
+        node = new ClusterNode(nodeId, redis::async, keys, presence, release::apply, timer,
+                               cluster.heartbeat().toMillis(), cluster.nodeTtl().toMillis(),
+                               config.chat().reconnectGrace().toMillis());
         try {
             node.start();
         } catch (IllegalStateException e) {
@@ -94,7 +115,7 @@ public final class GatewayCluster implements AutoCloseable {
     }
 
     /** Stops beating as a crash would, without telling the cluster (for tests of node failure). */
-    public void simulateCrash() {
+    void simulateCrash() {
         if (node != null) {
             node.stopBeating();
         }

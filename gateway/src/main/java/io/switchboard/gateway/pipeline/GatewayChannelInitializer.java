@@ -14,13 +14,13 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.switchboard.gateway.auth.HandshakePolicy;
-import io.switchboard.gateway.chat.ChatService;
-import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.ChatRules;
+import io.switchboard.gateway.chat.LocalDelivery;
+import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.EnvelopeFrameCodec;
-import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.time.Clock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -44,10 +44,10 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private static final int MAX_HTTP_CONTENT_BYTES = 8192;
 
     private final GatewayConfig config;
-    private final ChatService chat;
-    private final LocalRouter router;
+    private final SessionLifecycle lifecycle;
+    private final ChatRules rules;
+    private final LocalDelivery delivery;
     private final EnvelopeJson json;
-    private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
     private final ChannelGroup allChannels;
     private final Clock clock;
@@ -59,29 +59,22 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final HandshakePolicy handshakePolicy;
     private final ExceptionHandler exceptions;
 
-    public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
-                                     GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
-                                     BooleanSupplier ready, Supplier<String> healthJson,
-                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized) {
-        this(config, chat, router, json, metrics, allChannels, clock, ready, healthJson, dashboardStats,
-             dashboardAuthorized, HandshakePolicy.OPEN, null);
-    }
-
     /**
      * @param handshakePolicy the token verifier and Origin allow-list of the handshake guard
      * @param metricsText     the Prometheus text of {@code GET /metrics} on this port, or {@code null} for none
      */
-    public GatewayChannelInitializer(GatewayConfig config, ChatService chat, LocalRouter router, EnvelopeJson json,
+    public GatewayChannelInitializer(GatewayConfig config, SessionLifecycle lifecycle, ChatRules rules,
+                                     LocalDelivery delivery, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
                                      BooleanSupplier ready, Supplier<String> healthJson,
                                      Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized,
                                      HandshakePolicy handshakePolicy, Supplier<String> metricsText) {
         this.handshakePolicy = handshakePolicy;
         this.config = config;
-        this.chat = chat;
-        this.router = router;
+        this.lifecycle = lifecycle;
+        this.rules = rules;
+        this.delivery = delivery;
         this.json = json;
-        this.validator = new EnvelopeValidator(config.webSocket().maxMessageChars());
         this.metrics = metrics;
         this.allChannels = allChannels;
         this.clock = clock;
@@ -144,10 +137,10 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
 
     private void addChatHandlers(ChannelPipeline p) {
         final GatewayConfig.WebSocket ws = config.webSocket();
-        p.addLast(HandlerNames.SESSION, new SessionHandler(chat, router, idleClose, ws.idleTimeout().toNanos(),
+        p.addLast(HandlerNames.SESSION, new SessionHandler(lifecycle, delivery, idleClose, ws.idleTimeout().toNanos(),
                                                            ws.pingInterval().toNanos(), clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
-                chat, validator, metrics, config.rateLimit(), ws.maxBadMessages()));
+                rules, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 }

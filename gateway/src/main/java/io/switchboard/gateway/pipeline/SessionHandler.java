@@ -5,8 +5,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.switchboard.gateway.chat.ChatService;
-import io.switchboard.gateway.chat.LocalRouter;
+import io.switchboard.gateway.chat.LocalDelivery;
+import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Session;
 import java.time.Clock;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds
- * idle handling, creates the {@link Session} and hands it to {@link ChatService#connected}, which registers it (the
+ * idle handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it (the
  * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held
  * for the user meanwhile.
  *
@@ -26,18 +26,18 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger logger = LoggerFactory.getLogger(SessionHandler.class);
 
-    private final ChatService chat;
-    private final LocalRouter router;
+    private final SessionLifecycle lifecycle;
+    private final LocalDelivery delivery;
     private final IdleCloseHandler idleClose;
     private final long idleTimeoutNanos;
     private final long pingIntervalNanos;
     private final Clock clock;
     private Session session;
 
-    SessionHandler(ChatService chat, LocalRouter router, IdleCloseHandler idleClose, long idleTimeoutNanos,
+    SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, IdleCloseHandler idleClose, long idleTimeoutNanos,
                    long pingIntervalNanos, Clock clock) {
-        this.chat = chat;
-        this.router = router;
+        this.lifecycle = lifecycle;
+        this.delivery = delivery;
         this.idleClose = idleClose;
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.pingIntervalNanos = pingIntervalNanos;
@@ -77,13 +77,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         session = new Session(identity, ctx.channel(), clock.millis());
         ctx.channel().attr(SessionAttributes.SESSION).set(session);
         logger.debug("{} connected userId={} role={}", ctx.channel(), identity.userId(), identity.role().wireName());
-        chat.connected(session);
+        lifecycle.connected(session);
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (session != null && ctx.channel().isWritable()) {
-            router.onWritable(session);
+            delivery.onWritable(session);
         }
         ctx.fireChannelWritabilityChanged();
     }

@@ -1,0 +1,222 @@
+package io.switchboard.gateway.chat;
+
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Envelopes;
+import io.switchboard.protocol.Failure;
+import io.switchboard.protocol.MessageType;
+import io.switchboard.protocol.validate.EnvelopeValidator;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The rules of {@code PROTOCOL.md} §3 for each client message: what {@code match}, {@code normal}, {@code leave} and
+ * {@code ping} do and what their sender gets back, and the answers to malformed and rate-limited messages. Client
+ * messages are validated here, once ({@link #classify}, then the per-type checks).
+ *
+ * <p>Every answer is a {@link CompletionStage}: on one gateway it is already complete (callers take it at once with
+ * {@link Stages#valueIfDone}); in a cluster it completes when Redis or the node holding the peer answers. Answers are
+ * written by the caller on the session's loop.
+ *
+ * <p>Thread-safe and non-blocking: every method is safe to call from an event loop.
+ */
+public final class ChatRules {
+
+    private static final Logger logger = LoggerFactory.getLogger(ChatRules.class);
+
+    private final MatchService matches;
+    private final Router router;
+    private final Envelopes envelopes;
+    private final EnvelopeValidator validator;
+    private final GatewayMetrics metrics;
+    private final ChatEvents events;
+
+    /**
+     * @param events told about pairings and routed messages (webhooks); must not block
+     */
+    public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
+                     GatewayMetrics metrics, ChatEvents events) {
+        this.matches = matches;
+        this.router = router;
+        this.envelopes = envelopes;
+        this.validator = validator;
+        this.metrics = metrics;
+        this.events = events;
+    }
+
+    /** The type of a client message, or {@code null} if it is malformed (answer it with {@link #badMessage}). */
+    public MessageType classify(Envelope envelope) {
+        return envelope == null ? null : validator.clientType(envelope);
+    }
+
+    /** The answer to a client message of {@code type} (as {@link #classify} gave it). */
+    public CompletionStage<Envelope> answer(Session session, MessageType type, Envelope request) {
+        return switch (type) {
+            case NORMAL -> normal(session, request);
+            case MATCH -> match(session, request);
+            case PING -> Stages.completed(ping(session, request));
+            case LEAVE -> leave(session, request);
+            default -> throw new IllegalArgumentException("not a client message type: " + type);
+        };
+    }
+
+    /**
+     * {@code match}: completes with the answer to the sender; the agent of a new pairing is told too. When the match
+     * service cannot answer (its store is down) the answer is {@code UNAVAILABLE}.
+     */
+    public CompletionStage<Envelope> match(Session session, Envelope request) {
+        final String msgId = request.msgId();
+        final String me = session.userId();
+        if (session.role() != Role.USER) {
+            return Stages.completed(fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER));
+        }
+        return matches.match(me).handle((result, error) -> {
+            if (error != null) {
+                logger.debug("{} match failed: {}", session.channel(), error.toString());
+                return fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE);
+            }
+            if (!result.found()) {
+                return fail(MessageType.MATCH, msgId, me, Failure.NO_AGENT);
+            }
+            if (result.isNew()) {
+                metrics.matched();
+                events.matched(me, result.agentId());
+                router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
+            }
+            return envelopes.matched(msgId, me, result.agentId());
+        });
+    }
+
+    /**
+     * {@code normal}: routes to the paired peer; completes with the receipt for the sender. On one gateway every
+     * stage involved is already complete, so the receipt is too.
+     */
+    public CompletionStage<Envelope> normal(Session session, Envelope request) {
+        final String me = session.userId();
+        final Failure invalid = validator.checkNormal(request);
+        if (invalid != null) {
+            return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, invalid));
+        }
+        final String to = request.to();
+        if (Envelopes.SYSTEM.equals(to) && events.handlesSystemMessages()) {
+            // A backend implements what the gateway does not (bots, tickets): hand the message off and confirm.
+            final String msgId = envelopes.msgIdOr(request.msgId());
+            events.systemMessage(me, session.role(), msgId, request.msg());
+            return Stages.completed(envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS));
+        }
+        final CompletionStage<Boolean> paired = session.role() == Role.USER
+                                                ? matches.isPaired(me, to) : matches.isPaired(to, me);
+        final Boolean pairedNow = Stages.valueIfDone(paired);
+        if (pairedNow != null) {
+            return route(me, request, pairedNow);
+        }
+        return paired.thenCompose(p -> route(me, request, p))
+                     .exceptionally(error -> unavailable(request.msgId(), me, error));
+    }
+
+    private CompletionStage<Envelope> route(String me, Envelope request, boolean paired) {
+        if (!paired) {
+            return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+        }
+        // One id for the delivery and the receipt, so both sides can correlate even when the client gave none.
+        final String msgId = envelopes.msgIdOr(request.msgId());
+        final Envelope delivered = envelopes.delivery(msgId, me, request.to(), request.msg());
+        final CompletionStage<Router.Delivery> delivery = router.deliver(request.to(), delivered);
+        final Router.Delivery now = Stages.valueIfDone(delivery);
+        if (now != null) {
+            return Stages.completed(routed(msgId, me, delivered, now));
+        }
+        return delivery.handle((d, error) -> error != null ? unavailable(msgId, me, error)
+                                                           : routed(msgId, me, delivered, d));
+    }
+
+    /** The receipt of a routed {@code normal}, after telling the event hook what became of it. */
+    private Envelope routed(String msgId, String me, Envelope delivered, Router.Delivery delivery) {
+        if (delivery != Router.Delivery.DROPPED) {
+            events.messageRouted(delivered, delivery);
+        }
+        return receipt(msgId, me, delivery);
+    }
+
+    /** {@code leave}: ends the pairing with {@code to} (a user may omit it) and tells the peer. */
+    public CompletionStage<Envelope> leave(Session session, Envelope request) {
+        final String me = session.userId();
+        final String to = request.to();
+        final CompletionStage<String> peer;
+        if (session.role() == Role.USER && (to == null || to.isEmpty())) {
+            peer = matches.agentOf(me);
+        } else {
+            peer = Stages.completed(to);
+        }
+        return peer.thenCompose(p -> {
+            if (p == null || p.isEmpty()) {
+                return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+            }
+            final String user = session.role() == Role.USER ? me : p;
+            final String agent = session.role() == Role.USER ? p : me;
+            return matches.unpair(user, agent).thenCompose(ended -> {
+                if (!ended) {
+                    return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+                }
+                metrics.pairingEnded();
+                events.left(user, agent, me, false);
+                final String msgId = envelopes.msgIdOr(request.msgId());
+                return router.deliver(p, envelopes.leave(msgId, p, me))
+                             .handle((d, error) -> error != null ? unavailable(msgId, me, error)
+                                                                 : receipt(msgId, me, d));
+            });
+        }).exceptionally(error -> unavailable(request.msgId(), me, error));
+    }
+
+    /** {@code ping}: the pong. */
+    public Envelope ping(Session session, Envelope request) {
+        return envelopes.pong(request.msgId(), session.userId());
+    }
+
+    /** The answer to a message of {@code type} refused by the rate limiter. */
+    public Envelope rateLimited(Session session, MessageType type, Envelope request) {
+        final MessageType answer = switch (type) {
+            case MATCH -> MessageType.MATCH;
+            case PING -> MessageType.PONG;
+            default -> MessageType.RECEIPT;
+        };
+        return fail(answer, request.msgId(), session.userId(), Failure.RATE_LIMITED);
+    }
+
+    /**
+     * The {@code error} answer to malformed input; it echoes the client's {@code msgId} only if that one is valid.
+     */
+    public Envelope badMessage(Session session, Envelope malformed) {
+        final String msgId = malformed != null && malformed.msgId() != null && !malformed.msgId().isEmpty()
+                             && malformed.msgId().length() <= EnvelopeValidator.MAX_MSG_ID_CHARS
+                             ? malformed.msgId() : null;
+        metrics.failure(Failure.BAD_MESSAGE);
+        return envelopes.badMessage(msgId, session.userId());
+    }
+
+    private Envelope unavailable(String msgId, String me, Throwable error) {
+        logger.debug("userId={} request failed: {}", me, error.toString());
+        return fail(MessageType.RECEIPT, msgId, me, Failure.UNAVAILABLE);
+    }
+
+    private Envelope receipt(String msgId, String me, Router.Delivery delivery) {
+        switch (delivery) {
+            case LIVE:
+                metrics.messageRouted();
+                return envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS);
+            case HELD:
+                metrics.messageHeld();
+                return envelopes.receipt(msgId, me, Envelopes.STORED_OFFLINE);
+            default:
+                return fail(MessageType.RECEIPT, msgId, me, Failure.UNAVAILABLE);
+        }
+    }
+
+    private Envelope fail(MessageType type, String msgId, String to, Failure failure) {
+        metrics.failure(failure);
+        return envelopes.failure(type, msgId, to, failure);
+    }
+}

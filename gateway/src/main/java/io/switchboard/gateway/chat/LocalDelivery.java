@@ -1,0 +1,228 @@
+package io.switchboard.gateway.chat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.MessageType;
+import io.switchboard.protocol.netty.CloseCodes;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivery to the connections of this gateway, and the single-node {@link Router}: the one place that writes a
+ * message to a recipient's channel. A recipient that is connected, writable and has nothing held gets the message
+ * written at once (Netty hops to its loop); anything else goes into the {@link MemoryHold}, which is drained in order
+ * when the recipient connects ({@link #drainTo}) or catches up ({@link #onWritable}). A write that fails (the
+ * connection died under it) holds its message again in its place.
+ *
+ * <p>Slow consumers: a recipient whose channel is above its high water mark is not written to; its messages are held
+ * instead, and if it is still unwritable after {@code slowConsumerTimeoutNanos} it is closed with 1013, so one slow
+ * reader can never grow the gateway's memory beyond the hold's bounds. Its held messages wait for its reconnect.
+ *
+ * <p>Thread-safe and non-blocking: safe to call from any event loop.
+ */
+public final class LocalDelivery implements Router {
+
+    private static final Logger logger = LoggerFactory.getLogger(LocalDelivery.class);
+    private static final String NORMAL = MessageType.NORMAL.wireName();
+
+    private final SessionRegistry registry;
+    private final MemoryHold hold;
+    private final GatewayMetrics metrics;
+    private final long slowConsumerTimeoutNanos;
+
+    public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
+                         long slowConsumerTimeoutNanos) {
+        this.registry = registry;
+        this.hold = hold;
+        this.metrics = metrics;
+        this.slowConsumerTimeoutNanos = slowConsumerTimeoutNanos;
+    }
+
+    /** The hold of this gateway's memory. */
+    public MemoryHold hold() {
+        return hold;
+    }
+
+    @Override
+    public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
+        return deliver(registry.find(toUserId), toUserId, envelope, encoded).asStage();
+    }
+
+    /**
+     * Delivers to {@code session} (the recipient's session here, or {@code null}): live, or held. The synchronous
+     * form of {@link #deliverEncoded}; {@code encoded} may be {@code null} (the frame codec encodes the envelope).
+     */
+    public Delivery deliver(Session session, String toUserId, Envelope envelope, ByteBuf encoded) {
+        final long seq = hold.nextSeq();
+        if (session != null && session.channel().isWritable() && !hold.has(toUserId)) {
+            // The frame codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
+            final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
+            write(session.channel(), message, toUserId, () -> envelope, seq, NORMAL.equals(envelope.type()));
+            return Delivery.LIVE;
+        }
+        return holdOrQueue(session, toUserId, envelope, seq);
+    }
+
+    /**
+     * Delivers a message that arrives already encoded (from another node): {@code json} is written as it is, and
+     * {@code envelope} is decoded only if the message has to be held. Takes ownership of {@code json}.
+     */
+    public Delivery deliverEncoded(Session session, ByteBuf json, Supplier<Envelope> envelope, boolean normal) {
+        final long seq = hold.nextSeq();
+        final String toUserId = session.userId();
+        if (session.channel().isWritable() && !hold.has(toUserId)) {
+            write(session.channel(), new TextWebSocketFrame(json), toUserId, envelope, seq, normal);
+            return Delivery.LIVE;
+        }
+        json.release();
+        return holdOrQueue(session, toUserId, envelope.get(), seq);
+    }
+
+    /** The slow path: queue behind what is held for a writable recipient, else hold (and watch a slow one). */
+    private Delivery holdOrQueue(Session session, String toUserId, Envelope envelope, long seq) {
+        if (session != null && session.channel().isWritable()) {
+            final Delivery queued = hold.addIfPending(toUserId, envelope, seq);
+            if (queued != null) {
+                return queued;
+            }
+            // The hold was drained meanwhile: nothing to queue behind.
+            write(session.channel(), envelope, toUserId, () -> envelope, seq, NORMAL.equals(envelope.type()));
+            return Delivery.LIVE;
+        }
+        final Delivery outcome = hold.add(toUserId, envelope, seq) ? Delivery.HELD : Delivery.DROPPED;
+        if (session != null) {
+            onSlowConsumer(session);
+        } else {
+            drainIfConnected(toUserId);
+        }
+        return outcome;
+    }
+
+    /**
+     * Writes and flushes {@code message}; if the write fails, its envelope is held again in its place. Records the
+     * routing latency of a delivered {@code normal}; the start time rides in the listener the write needs anyway.
+     */
+    private void write(Channel channel, Object message, String userId, Supplier<Envelope> envelope, long seq,
+                       boolean timed) {
+        final long start = System.nanoTime();
+        channel.writeAndFlush(message).addListener(f -> {
+            if (!f.isSuccess()) {
+                rehold(userId, envelope.get(), seq);
+            } else if (timed) {
+                metrics.routingLatency(System.nanoTime() - start);
+            }
+        });
+    }
+
+    /** Holds a message whose write failed, in its place, and drains to a connection the user may have now. */
+    private void rehold(String userId, Envelope envelope, long seq) {
+        hold.add(userId, envelope, seq);
+        drainIfConnected(userId);
+    }
+
+    /**
+     * A message was held for a user who may have connected meanwhile (its registration and drain ran between our
+     * look-up and the hold): drain on its loop, or the message would wait for the next reconnect.
+     */
+    private void drainIfConnected(String userId) {
+        final Session current = registry.find(userId);
+        if (current != null) {
+            current.channel().eventLoop().execute(() -> drainIfCurrent(current));
+        }
+    }
+
+    /**
+     * Writes everything held here for the session's user, oldest first; a write that fails holds its message again
+     * in its place.
+     * Must run on the session's event loop, in the same task that registered it or saw it become writable.
+     *
+     * @return how many messages were written
+     */
+    public int drainTo(Session session) {
+        assert session.channel().eventLoop().inEventLoop();
+        final List<MemoryHold.Held> held = hold.takeAll(session.userId());
+        if (held.isEmpty()) {
+            return 0;
+        }
+        final Channel channel = session.channel();
+        for (MemoryHold.Held h : held) {
+            write(channel, h.envelope(), session.userId(), h.seq());
+        }
+        channel.flush();
+        metrics.offlineDelivered(held.size());
+        return held.size();
+    }
+
+    /**
+     * Writes {@code envelopes} to {@code session} in order and flushes once; a write that fails holds its message
+     * again, in order. Must run on the session's event loop.
+     */
+    public int writeAll(Session session, List<Envelope> envelopes) {
+        if (envelopes.isEmpty()) {
+            return 0;
+        }
+        final Channel channel = session.channel();
+        for (Envelope envelope : envelopes) {
+            write(channel, envelope, session.userId(), hold.nextSeq());
+        }
+        channel.flush();
+        return envelopes.size();
+    }
+
+    /** Writes without flushing; a failed write holds the envelope again under {@code seq}. */
+    private void write(Channel channel, Envelope envelope, String userId, long seq) {
+        channel.write(envelope).addListener(f -> {
+            if (!f.isSuccess()) {
+                rehold(userId, envelope, seq);
+            }
+        });
+    }
+
+    /** Delivers what is held for {@code session} once it can take it again. Must run on the session's loop. */
+    public void onWritable(Session session) {
+        assert session.channel().eventLoop().inEventLoop();
+        if (session.channel().isWritable()) {
+            session.disarmSlowConsumerCheck();
+        }
+        drainIfCurrent(session);
+    }
+
+    /** Drains to {@code session} if it is still the user's live, writable session. Must run on its loop. */
+    private void drainIfCurrent(Session session) {
+        if (session.channel().isWritable() && registry.find(session.userId()) == session) {
+            drainTo(session);
+        }
+    }
+
+    private void onSlowConsumer(Session session) {
+        final Channel channel = session.channel();
+        // The channel may have become writable between the check and the hold: drain on its loop if so.
+        channel.eventLoop().execute(() -> onWritable(session));
+        if (!session.armSlowConsumerCheck()) {
+            return;
+        }
+        metrics.slowConsumer(false);
+        channel.eventLoop().schedule(() -> {
+            session.disarmSlowConsumerCheck();
+            if (channel.isActive() && !channel.isWritable()) {
+                logger.debug("{} slow consumer: unwritable for {} ms, closing with 1013", channel,
+                             TimeUnit.NANOSECONDS.toMillis(slowConsumerTimeoutNanos));
+                metrics.slowConsumer(true);
+                // The close frame queues behind what the peer is not reading; the WebSocket handler's force-close
+                // timeout closes the socket if the frame cannot be written.
+                channel.writeAndFlush(new CloseWebSocketFrame(CloseCodes.TRY_AGAIN_LATER, "slow consumer"));
+                channel.close();
+            }
+        }, slowConsumerTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,174 @@
+package io.switchboard.gateway.chat;
+
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.protocol.Envelope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The {@link Hold} in this node's memory, bounded per user ({@code maxPerUser}, oldest dropped first) and in total
+ * ({@code maxTotal}, new ones refused), each message for at most {@code ttl}.
+ *
+ * <p>Order: every routed message takes a sequence number when it is routed ({@link #nextSeq()}), and a user's hold
+ * is kept in that order, so a message whose live write failed goes back in its place, ahead of newer held ones.
+ * Adding and taking are atomic per user ({@code ConcurrentHashMap.compute}); {@link #addIfPending} lets a delivery
+ * queue behind what is held without racing the drain that takes it.
+ *
+ * <p>Thread-safe and non-blocking: safe to call from any event loop.
+ */
+public final class MemoryHold implements Hold {
+
+    /** A held message and its routing-order number. */
+    public record Held(Envelope envelope, long seq, long expiresAtNanos) {}
+
+    private final GatewayMetrics metrics;
+    private final int maxPerUser;
+    private final int maxTotal;
+    private final long ttlNanos;
+    private final LongSupplier nanoClock;
+    /** Per-user holds, each sorted by {@code seq}; bounded by {@code maxPerUser}. */
+    private final ConcurrentHashMap<String, List<Held>> queues = new ConcurrentHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+    private final AtomicLong seq = new AtomicLong();
+
+    /**
+     * @param nanoClock {@code System::nanoTime} outside tests
+     */
+    public MemoryHold(GatewayMetrics metrics, int maxPerUser, int maxTotal, long ttlNanos, LongSupplier nanoClock) {
+        this.metrics = metrics;
+        this.maxPerUser = maxPerUser;
+        this.maxTotal = maxTotal;
+        this.ttlNanos = ttlNanos;
+        this.nanoClock = nanoClock;
+    }
+
+    /** The routing-order number of a message routed now. */
+    public long nextSeq() {
+        return seq.incrementAndGet();
+    }
+
+    /** Whether anything is held for {@code userId}. */
+    public boolean has(String userId) {
+        return queues.containsKey(userId);
+    }
+
+    @Override
+    public CompletionStage<Router.Delivery> hold(String userId, Envelope envelope) {
+        return (add(userId, envelope, nextSeq()) ? Router.Delivery.HELD : Router.Delivery.DROPPED).asStage();
+    }
+
+    /** Holds {@code envelope} in its place by {@code seq}; {@code false} if the total bound refused it. */
+    public boolean add(String userId, Envelope envelope, long seq) {
+        final boolean[] added = new boolean[1];
+        final long now = nanoClock.getAsLong();
+        queues.compute(userId, (id, queue) -> {
+            final List<Held> q = queue != null ? queue : new ArrayList<>();
+            added[0] = insert(q, envelope, seq, now);
+            return q.isEmpty() ? null : q;
+        });
+        return added[0];
+    }
+
+    /**
+     * Holds {@code envelope} only if something is already held for {@code userId}, so that it queues behind it;
+     * returns {@code null} (nothing done) if nothing is, else {@code HELD} or {@code DROPPED}.
+     */
+    public Router.Delivery addIfPending(String userId, Envelope envelope, long seq) {
+        final Router.Delivery[] outcome = new Router.Delivery[1];
+        final long now = nanoClock.getAsLong();
+        queues.computeIfPresent(userId, (id, queue) -> {
+            outcome[0] = insert(queue, envelope, seq, now) ? Router.Delivery.HELD : Router.Delivery.DROPPED;
+            return queue.isEmpty() ? null : queue;
+        });
+        return outcome[0];
+    }
+
+    private boolean insert(List<Held> queue, Envelope envelope, long seq, long now) {
+        if (total.incrementAndGet() > maxTotal) {
+            total.decrementAndGet();
+            metrics.offlineDropped(1);
+            return false;
+        }
+        // Nearly always the newest: scan from the end.
+        int i = queue.size();
+        while (i > 0 && queue.get(i - 1).seq > seq) {
+            i--;
+        }
+        queue.add(i, new Held(envelope, seq, now + ttlNanos));
+        if (queue.size() > maxPerUser) {
+            queue.remove(0);
+            total.decrementAndGet();
+            metrics.offlineDropped(1);
+        }
+        return true;
+    }
+
+    @Override
+    public CompletionStage<List<Envelope>> take(String userId) {
+        final List<Held> held = takeAll(userId);
+        final List<Envelope> envelopes = new ArrayList<>(held.size());
+        for (Held h : held) {
+            envelopes.add(h.envelope);
+        }
+        return Stages.completed(envelopes);
+    }
+
+    /** The synchronous {@link #take}: what is held for {@code userId}, unexpired, oldest first (expired: counted). */
+    public List<Held> takeAll(String userId) {
+        final List<Held> queue = queues.remove(userId);
+        if (queue == null) {
+            return List.of();
+        }
+        total.addAndGet(-queue.size());
+        final long now = nanoClock.getAsLong();
+        final List<Held> live = new ArrayList<>(queue.size());
+        for (Held h : queue) {
+            if (h.expiresAtNanos - now >= 0) {
+                live.add(h);
+            }
+        }
+        final int expired = queue.size() - live.size();
+        if (expired > 0) {
+            metrics.offlineExpired(expired);
+        }
+        return live;
+    }
+
+    /** Drops every held message past its TTL. O(held messages). */
+    @Override
+    public void sweep() {
+        final long now = nanoClock.getAsLong();
+        for (String userId : queues.keySet()) {
+            queues.computeIfPresent(userId, (id, queue) -> {
+                final int before = queue.size();
+                queue.removeIf(h -> h.expiresAtNanos - now < 0);
+                final int expired = before - queue.size();
+                if (expired > 0) {
+                    total.addAndGet(-expired);
+                    metrics.offlineExpired(expired);
+                }
+                return queue.isEmpty() ? null : queue;
+            });
+        }
+    }
+
+    /** Messages held for all users. */
+    public int size() {
+        return total.get();
+    }
+
+    /** Messages held for {@code userId}. */
+    public int size(String userId) {
+        final int[] n = new int[1];
+        queues.computeIfPresent(userId, (id, q) -> {
+            n[0] = q.size();
+            return q;
+        });
+        return n[0];
+    }
+}

@@ -1,0 +1,192 @@
+package io.switchboard.gateway.chat;
+
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.protocol.Envelopes;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What connects and disconnects do ({@code PROTOCOL.md} §1 and §3): register a session (replacing an older one of
+ * the same userId with 4001), keep the pairings of a userId that reconnects within the grace period, make an agent
+ * available, deliver what was held, and end the pairings of a userId that is gone for good.
+ *
+ * <p>Reconnect grace: when the last connection of a paired userId closes, its pairings survive for
+ * {@code reconnectGrace}. If it reconnects in time nothing changes; otherwise its peers get {@code leave}. The timer
+ * runs on the closed channel's event loop and is cancelled by the reconnect.
+ *
+ * <p>Thread-safe and non-blocking: {@link #connected} must run on the session's loop; {@link #release} is safe to
+ * call from any thread.
+ */
+public final class SessionLifecycle {
+
+    private static final Logger logger = LoggerFactory.getLogger(SessionLifecycle.class);
+
+    private final SessionRegistry registry;
+    private final MatchService matches;
+    private final Router router;
+    private final Presence presence;
+    private final LocalDelivery delivery;
+    private final Replacement replacement;
+    private final Envelopes envelopes;
+    private final GatewayMetrics metrics;
+    private final ChatEvents events;
+    private final long graceNanos;
+    private final ConcurrentHashMap<String, ScheduledFuture<?>> graceTimers = new ConcurrentHashMap<>();
+
+    /**
+     * @param router   delivers the {@code leave} notices of released pairings (cluster-wide in cluster mode)
+     * @param presence told of sessions coming and going here, asked whether a userId is connected elsewhere
+     * @param delivery delivers what this gateway held for a session that connects
+     * @param events   told about connects, disconnects and ended pairings (webhooks); must not block
+     */
+    public SessionLifecycle(SessionRegistry registry, MatchService matches, Router router, Presence presence,
+                            LocalDelivery delivery, Replacement replacement, Envelopes envelopes,
+                            GatewayMetrics metrics, ChatEvents events, Duration reconnectGrace) {
+        this.registry = registry;
+        this.matches = matches;
+        this.router = router;
+        this.presence = presence;
+        this.delivery = delivery;
+        this.replacement = replacement;
+        this.envelopes = envelopes;
+        this.metrics = metrics;
+        this.events = events;
+        this.graceNanos = reconnectGrace.toNanos();
+    }
+
+    /**
+     * Registers a freshly upgraded session: replaces (4001) an older one of the same userId, keeps the pairings of a
+     * reconnect within the grace period, makes an agent available, and delivers what was held for the user. Must run
+     * on the session's loop.
+     */
+    public void connected(Session session) {
+        assert session.channel().eventLoop().inEventLoop();
+        final Session displaced = registry.register(session);
+        session.channel().closeFuture().addListener(f -> disconnected(session));
+        metrics.connectionOpened(session.role());
+        events.connected(session.userId(), session.role(), session.connectionId(), session.connectedAtMillis());
+        if (displaced != null) {
+            replacement.replace(displaced, session.channel());
+        }
+        final ScheduledFuture<?> grace = graceTimers.remove(session.userId());
+        if (grace != null) {
+            grace.cancel(false);
+        }
+        // Before the agent joins the pool: a cluster presence publishes what the pool relies on.
+        presence.attached(session);
+        if (session.role() == Role.AGENT) {
+            matches.agentOnline(session.userId());
+        }
+        delivery.drainTo(session);
+    }
+
+    private void disconnected(Session session) {
+        metrics.connectionClosed(session.role());
+        final Session.CloseStatus close = session.closeStatus();
+        events.disconnected(session.userId(), session.role(), session.connectionId(),
+                            close == null ? -1 : close.code(), close == null ? null : close.reason(),
+                            close != null && close.byServer());
+        if (!registry.unregister(session)) {
+            return; // replaced: the newer session carries on
+        }
+        presence.detached(session);
+        final String userId = session.userId();
+        final CompletionStage<Boolean> paired;
+        if (session.role() == Role.AGENT) {
+            matches.agentOffline(userId);
+            paired = matches.usersOf(userId).thenApply(users -> !users.isEmpty());
+        } else {
+            paired = matches.agentOf(userId).thenApply(agent -> agent != null);
+        }
+        Stages.whenDone(paired, session.channel().eventLoop(), (p, error) -> {
+            if (error != null) {
+                // Unknown: run the grace period anyway; its expiry asks again.
+                logger.debug("{} pairing lookup failed on disconnect: {}", session.channel(), error.toString());
+            }
+            if (error != null || p) {
+                startGrace(session);
+            }
+        });
+    }
+
+    private void startGrace(Session session) {
+        final String userId = session.userId();
+        if (graceNanos == 0) {
+            expire(userId, session.role());
+            return;
+        }
+        // The timer removes only its own entry: a newer disconnect's timer must keep its full grace period.
+        // It runs on this loop, so it cannot fire before `self` is set below.
+        final ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+        self[0] = session.channel().eventLoop().schedule(
+                () -> {
+                    if (graceTimers.remove(userId, self[0])) {
+                        expire(userId, session.role());
+                    }
+                }, graceNanos, TimeUnit.NANOSECONDS);
+        final ScheduledFuture<?> previous = graceTimers.put(userId, self[0]);
+        if (previous != null) {
+            previous.cancel(false);
+        }
+    }
+
+    /** The grace period of a disconnected userId ran out: end its pairings and tell its peers. */
+    private void expire(String userId, Role role) {
+        if (registry.find(userId) != null) {
+            return; // it came back just in time
+        }
+        presence.connectedElsewhere(userId)
+                .thenCompose(elsewhere -> elsewhere ? Stages.done() : release(userId, role))
+                .whenComplete((ignored, error) -> {
+                    if (error != null) {
+                        logger.warn("Could not end the pairings of userId={} after its grace period: {}", userId,
+                                    error.toString());
+                    }
+                });
+    }
+
+    /**
+     * Ends every pairing of {@code userId}, which is gone for good (its grace period ran out, or the cluster node
+     * holding it died), and tells its peers with {@code leave}.
+     */
+    public CompletionStage<Void> release(String userId, Role role) {
+        if (role == Role.AGENT) {
+            return matches.releaseAgent(userId).thenAccept(users -> {
+                for (String user : users) {
+                    ended(user, userId, userId);
+                }
+            });
+        }
+        return matches.agentOf(userId).thenCompose(agent -> {
+            if (agent == null) {
+                return Stages.done();
+            }
+            return matches.unpair(userId, agent).thenAccept(ended -> {
+                if (ended) {
+                    ended(userId, agent, agent);
+                }
+            });
+        });
+    }
+
+    /** A pairing ended because {@code gone} did not come back: tells {@code peer}. */
+    private void ended(String user, String agent, String peer) {
+        final String gone = peer.equals(agent) ? user : agent;
+        metrics.pairingEnded();
+        events.left(user, agent, gone, true);
+        router.deliver(peer, envelopes.leave(null, peer, gone));
+    }
+
+    /** Pending reconnect-grace timers (for stats). */
+    public int graceTimers() {
+        return graceTimers.size();
+    }
+}

@@ -1,0 +1,140 @@
+package io.switchboard.gateway.cluster;
+
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.switchboard.gateway.chat.Router;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The messages nodes send each other over Redis pub/sub, one channel per node: their wire format, and the
+ * correlation of a delivery with its ack.
+ *
+ * <p>Formats ({@code |}-separated; the envelope JSON last, so it may contain anything; unchanged since cluster mode
+ * shipped, so nodes of different versions interoperate during a rolling deploy):
+ * {@code D|origin|corrId|hops|toUser|json} deliver, {@code A|corrId|DELIVERY} ack,
+ * {@code K|user|connection} close that connection with 4001 (a newer one connected elsewhere).
+ *
+ * <p>A delivery waits for the receiving node's ack naming what it did; no ack within {@code remote-timeout} counts
+ * as {@code DROPPED} (the node died mid-way). Thread-safe and non-blocking; messages arrive on a Lettuce thread.
+ */
+final class NodeBus {
+
+    private static final Logger logger = LoggerFactory.getLogger(NodeBus.class);
+
+    /** A delivery from another node: the recipient, the envelope's JSON as the sender encoded it, and its route. */
+    record Deliver(String origin, String corr, int hops, String to, String json) {
+
+        /**
+         * Whether the envelope is a {@code normal}: senders encode with the protocol's codec, which writes
+         * {@code type} first, so no parse is needed to tell.
+         */
+        boolean isNormal() {
+            return json.startsWith("{\"type\":\"normal\"");
+        }
+
+        /** The same delivery, forwarded once more. */
+        Deliver forwarded() {
+            return new Deliver(origin, corr, hops + 1, to, json);
+        }
+
+        /** As a channel message. */
+        String message() {
+            return "D|" + origin + '|' + corr + '|' + hops + '|' + to + '|' + json;
+        }
+    }
+
+    /** A delivery on its way: the message to publish and the stage its ack completes. */
+    record Outgoing(Deliver deliver, CompletableFuture<Router.Delivery> acked) {}
+
+    private final String nodeId;
+    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final RedisKeys keys;
+    private final long remoteTimeoutMillis;
+    private final ConcurrentHashMap<String, CompletableFuture<Router.Delivery>> pendingAcks = new ConcurrentHashMap<>();
+    private final AtomicLong nextCorrelation = new AtomicLong();
+
+    NodeBus(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+            long remoteTimeoutMillis) {
+        this.nodeId = nodeId;
+        this.redis = redis;
+        this.keys = keys;
+        this.remoteTimeoutMillis = remoteTimeoutMillis;
+    }
+
+    /** A new delivery from this node to {@code to}, awaiting its ack. */
+    Outgoing open(String to, String json) {
+        final String corr = nodeId + '-' + nextCorrelation.incrementAndGet();
+        final CompletableFuture<Router.Delivery> acked = new CompletableFuture<>();
+        pendingAcks.put(corr, acked);
+        acked.whenComplete((d, e) -> pendingAcks.remove(corr));
+        return new Outgoing(new Deliver(nodeId, corr, 0, to, json), acked);
+    }
+
+    /** The delivery was published: its ack completes it, or {@code remote-timeout} does with {@code DROPPED}. */
+    void awaitAck(Outgoing outgoing) {
+        outgoing.acked.completeOnTimeout(Router.Delivery.DROPPED, remoteTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Tells the origin of a delivery what became of it. */
+    void ack(Deliver deliver, Router.Delivery outcome) {
+        if (deliver.origin.equals(nodeId)) {
+            complete(deliver.corr, outcome);
+            return;
+        }
+        publish(deliver.origin, "A|" + deliver.corr + '|' + outcome.name());
+    }
+
+    /** Asks {@code node} to close its connection {@code connection} of {@code userId} with 4001. */
+    void kick(String node, String userId, String connection) {
+        publish(node, "K|" + userId + '|' + connection);
+    }
+
+    private void publish(String node, String message) {
+        LuaScript.<Long>call(() -> redis.get().publish(keys.channel(node), message))
+                 .whenComplete((n, error) -> {
+                     if (error != null) {
+                         logger.debug("message to node {} lost: {}", node, error.toString());
+                     }
+                 });
+    }
+
+    /**
+     * A message on this node's channel (on a Lettuce thread): acks complete their delivery here; deliveries and
+     * kicks ({@code userId}, {@code connection}) go to the given handlers.
+     */
+    void receive(String message, Consumer<Deliver> deliveries, BiConsumer<String, String> kicks) {
+        try {
+            switch (message.charAt(0)) {
+                case 'D' -> {
+                    final String[] f = message.split("\\|", 6);
+                    deliveries.accept(new Deliver(f[1], f[2], Integer.parseInt(f[3]), f[4], f[5]));
+                }
+                case 'A' -> {
+                    final int bar = message.indexOf('|', 2);
+                    complete(message.substring(2, bar), Router.Delivery.valueOf(message.substring(bar + 1)));
+                }
+                case 'K' -> {
+                    final String[] f = message.split("\\|", 3);
+                    kicks.accept(f[1], f[2]);
+                }
+                default -> logger.warn("Unknown cluster message kind '{}'", message.charAt(0));
+            }
+        } catch (RuntimeException e) {
+            logger.warn("Malformed cluster message ignored: {}", e.toString());
+        }
+    }
+
+    private void complete(String corr, Router.Delivery delivery) {
+        final CompletableFuture<Router.Delivery> pending = pendingAcks.remove(corr);
+        if (pending != null) {
+            pending.complete(delivery);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.switchboard.gateway.cluster;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.switchboard.gateway.chat.Hold;
+import io.switchboard.gateway.chat.Router;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.json.EnvelopeJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's {@link Hold}: messages for users connected to no node, in Redis, so that whichever node the user
+ * reconnects to delivers them. One list per user of entries {@code deadlineMillis|envelopeJson}, oldest first,
+ * trimmed to {@code maxPerUser} (oldest dropped) and expiring {@code ttl} after the newest entry. The route script
+ * ({@link ClusterRouter}) and the attach script ({@link RedisPresence}) append and take in the same formats, so that
+ * "is the user here?" and "hold it" are one atomic step. Thread-safe and non-blocking.
+ */
+final class RedisHold implements Hold {
+
+    private static final Logger logger = LoggerFactory.getLogger(RedisHold.class);
+
+    /** KEYS hold; ARGV entry, max per user, ttl ms. */
+    private static final LuaScript HOLD = new LuaScript("""
+            redis.call('RPUSH', KEYS[1], ARGV[1])
+            redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            return 1
+            """, ScriptOutputType.INTEGER);
+
+    /** KEYS hold. Returns the entries and forgets them. */
+    private static final LuaScript TAKE = new LuaScript("""
+            local held = redis.call('LRANGE', KEYS[1], 0, -1)
+            redis.call('DEL', KEYS[1])
+            return held
+            """, ScriptOutputType.MULTI);
+
+    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final RedisKeys keys;
+    private final EnvelopeJson json;
+    private final GatewayMetrics metrics;
+    private final int maxPerUser;
+    private final long ttlMillis;
+
+    RedisHold(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, EnvelopeJson json,
+              GatewayMetrics metrics, int maxPerUser, long ttlMillis) {
+        this.redis = redis;
+        this.keys = keys;
+        this.json = json;
+        this.metrics = metrics;
+        this.maxPerUser = maxPerUser;
+        this.ttlMillis = ttlMillis;
+    }
+
+    @Override
+    public CompletionStage<Router.Delivery> hold(String userId, Envelope envelope) {
+        return holdJson(userId, new String(json.toBytes(envelope), StandardCharsets.UTF_8));
+    }
+
+    /** Holds an envelope already encoded as {@code body}. */
+    CompletionStage<Router.Delivery> holdJson(String userId, String body) {
+        return holdEntry(userId, entry(body));
+    }
+
+    /** Holds an entry as {@link #entry} made it (an entry taken back, say). */
+    CompletionStage<Router.Delivery> holdEntry(String userId, String entry) {
+        return HOLD.run(redis.get(), new String[] {keys.hold(userId)}, entry, maxPerUser(), ttlMillis())
+                   .thenApply(n -> Router.Delivery.HELD);
+    }
+
+    @Override
+    public CompletionStage<List<Envelope>> take(String userId) {
+        return TAKE.<List<Object>>run(redis.get(), new String[] {keys.hold(userId)}).thenApply(this::decode);
+    }
+
+    /** Redis expires held messages by itself ({@code PEXPIRE}); unexpired entries past their deadline are skipped. */
+    @Override
+    public void sweep() {}
+
+    /** An entry for {@code body}: its deadline, then the JSON. */
+    String entry(String body) {
+        return Long.toString(System.currentTimeMillis() + ttlMillis) + '|' + body;
+    }
+
+    /** The bound per user, as a script argument. */
+    String maxPerUser() {
+        return Integer.toString(maxPerUser);
+    }
+
+    /** The time to live in milliseconds, as a script argument. */
+    String ttlMillis() {
+        return Long.toString(ttlMillis);
+    }
+
+    /** The envelopes of held entries (oldest first) that have not passed their deadline; the others are counted. */
+    List<Envelope> decode(List<Object> entries) {
+        final long now = System.currentTimeMillis();
+        final List<Envelope> envelopes = new ArrayList<>(entries.size());
+        int expired = 0;
+        for (Object o : entries) {
+            final String entry = (String) o;
+            final int bar = entry.indexOf('|');
+            if (Long.parseLong(entry.substring(0, bar)) < now) {
+                expired++;
+                continue;
+            }
+            try {
+                envelopes.add(json.read(entry.substring(bar + 1).getBytes(StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                logger.warn("Unreadable held message dropped: {}", e.toString());
+            }
+        }
+        if (expired > 0) {
+            metrics.offlineExpired(expired);
+        }
+        return envelopes;
+    }
+}
