@@ -23,10 +23,8 @@ import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.config.GatewayConfig;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
-import io.switchboard.gateway.metrics.FanOutGatewayMetrics;
 import io.switchboard.gateway.metrics.GatewayMetrics;
-import io.switchboard.gateway.metrics.MicrometerGatewayMetrics;
+import io.switchboard.gateway.metrics.PrometheusMetrics;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
@@ -40,7 +38,6 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -67,8 +64,8 @@ public final class GatewayServer implements AutoCloseable {
 
     private final GatewayConfig config;
     private final GatewayResources resources;
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
-    private final MicrometerGatewayMetrics micrometer;
+    private final PrometheusMetrics prometheus;
+    private final GatewayMetrics metrics;
     private final JwtTokenVerifier verifier;
     private final WebhookDispatcher webhooks;
     private final ApiChannelInitializer apiInitializer;
@@ -98,20 +95,18 @@ public final class GatewayServer implements AutoCloseable {
         final EnvelopeJson json = EnvelopeJson.create();
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
-        micrometer = new MicrometerGatewayMetrics(registry::count);
-        micrometer.bindNetty(resources.bossGroup(), resources.ioGroup());
-        // Components record into both: the cheap counters (healthz, stats, tests) and Micrometer (/metrics).
-        final GatewayMetrics sink = new FanOutGatewayMetrics(List.of(metrics, micrometer));
+        prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
+        metrics = prometheus.gateway();
         webhooks = config.webhooks().enabled()
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
-                                           sink, clock)
+                                           metrics, clock)
                    : null;
-        offline = new OfflineStore(registry, sink, config.offline().maxPerUser(), config.offline().maxTotal(),
+        offline = new OfflineStore(registry, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                    config.offline().ttl().toNanos(), System::nanoTime);
-        router = new LocalRouter(registry, offline, sink, config.chat().slowConsumerTimeout().toNanos());
+        router = new LocalRouter(registry, offline, metrics, config.chat().slowConsumerTimeout().toNanos());
         final Router chatRouter;
         if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
-            cluster = new GatewayCluster(config, registry, router, json, sink);
+            cluster = new GatewayCluster(config, registry, router, json, metrics);
             matches = cluster.matches();
             chatRouter = cluster.router();
         } else {
@@ -120,23 +115,23 @@ public final class GatewayServer implements AutoCloseable {
             chatRouter = router;
         }
         chat = new ChatService(registry, matches, chatRouter, offline, envelopes,
-                               new EnvelopeValidator(config.webSocket().maxMessageChars()), sink,
+                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
                                config.chat().reconnectGrace(), webhooks == null ? ChatEvents.NONE : webhooks);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
-        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), sink);
+        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
         final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, chat, metrics, clock);
         // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
         final ApiKey apiKey = new ApiKey(config.api().apiKey());
-        initializer = new GatewayChannelInitializer(config, chat, router, json, sink, allChannels, clock,
+        initializer = new GatewayChannelInitializer(config, chat, router, json, metrics, allChannels, clock,
                                                     this::isReady, this::healthJson,
                                                     dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
                                                                         Set.copyOf(config.auth().allowedOrigins())),
-                                                    micrometer::scrape);
+                                                    prometheus::scrape);
         apiInitializer = config.api().enabled()
                          ? new ApiChannelInitializer(config, registry, matches, offline, chatRouter, envelopes, json,
-                                                     sink,
-                                                     allChannels, micrometer::scrape, this::isReady, this::healthJson,
+                                                     metrics,
+                                                     allChannels, prometheus::scrape, this::isReady, this::healthJson,
                                                      this::stats)
                          : null;
     }
@@ -309,7 +304,7 @@ public final class GatewayServer implements AutoCloseable {
         if (verifier != null) {
             verifier.close();
         }
-        micrometer.close();
+        prometheus.close();
     }
 
     /** The body of {@code GET /api/v1/stats}. */
@@ -343,13 +338,8 @@ public final class GatewayServer implements AutoCloseable {
         return config;
     }
 
-    /** The Micrometer registry behind {@code /metrics}. */
-    public MicrometerGatewayMetrics micrometer() {
-        return micrometer;
-    }
-
-    /** The gateway's counters. */
-    public CounterGatewayMetrics metrics() {
+    /** The gateway's counters, the meters behind {@code /metrics}. */
+    public GatewayMetrics metrics() {
         return metrics;
     }
 
