@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.SessionLifecycle;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.metrics.RoutingLatency;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
@@ -43,7 +43,7 @@ final class DashboardStats implements Supplier<String> {
     private final MatchService matches;
     private final MemoryHold offline;
     private final SessionLifecycle lifecycle;
-    private final CounterGatewayMetrics metrics;
+    private final GatewayMetrics metrics;
     private final Clock clock;
     private final ObjectMapper mapper = new ObjectMapper();
     private final long startedAtMillis;
@@ -55,7 +55,7 @@ final class DashboardStats implements Supplier<String> {
     private long latencyIntervalNanos;
 
     DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline, SessionLifecycle lifecycle,
-                   CounterGatewayMetrics metrics, Clock clock) {
+                   GatewayMetrics metrics, Clock clock) {
         this.registry = registry;
         this.matches = matches;
         this.offline = offline;

@@ -26,10 +26,8 @@ import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.config.GatewayConfig;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
-import io.switchboard.gateway.metrics.FanOutGatewayMetrics;
 import io.switchboard.gateway.metrics.GatewayMetrics;
-import io.switchboard.gateway.metrics.MicrometerGatewayMetrics;
+import io.switchboard.gateway.metrics.PrometheusMetrics;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
@@ -43,7 +41,6 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -70,8 +67,8 @@ public final class GatewayServer implements AutoCloseable {
 
     private final GatewayConfig config;
     private final GatewayResources resources;
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
-    private final MicrometerGatewayMetrics micrometer;
+    private final PrometheusMetrics prometheus;
+    private final GatewayMetrics metrics;
     private final JwtTokenVerifier verifier;
     private final WebhookDispatcher webhooks;
     private final ApiChannelInitializer apiInitializer;
@@ -100,23 +97,21 @@ public final class GatewayServer implements AutoCloseable {
         final EnvelopeJson json = EnvelopeJson.create();
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
-        micrometer = new MicrometerGatewayMetrics(registry::count);
-        micrometer.bindNetty(resources.bossGroup(), resources.ioGroup());
-        // Components record into both: the cheap counters (healthz, stats, tests) and Micrometer (/metrics).
-        final GatewayMetrics sink = new FanOutGatewayMetrics(List.of(metrics, micrometer));
+        prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
+        metrics = prometheus.gateway();
         webhooks = config.webhooks().enabled()
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
-                                           sink, clock)
+                                           metrics, clock)
                    : null;
-        offline = new MemoryHold(sink, config.offline().maxPerUser(), config.offline().maxTotal(),
+        offline = new MemoryHold(metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
-        final LocalDelivery delivery = new LocalDelivery(registry, offline, sink,
+        final LocalDelivery delivery = new LocalDelivery(registry, offline, metrics,
                                                          config.chat().slowConsumerTimeout().toNanos());
-        final Replacement replacement = new Replacement(sink);
+        final Replacement replacement = new Replacement(metrics);
         final Router router;
         final Presence presence;
         if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
-            cluster = new GatewayCluster(config, registry, delivery, replacement, json, sink);
+            cluster = new GatewayCluster(config, registry, delivery, replacement, json, metrics);
             matches = cluster.matches();
             router = cluster.router();
             presence = cluster.presence();
@@ -127,26 +122,26 @@ public final class GatewayServer implements AutoCloseable {
             presence = Presence.LOCAL;
         }
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
-        lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, sink,
+        lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
                                          events, config.chat().reconnectGrace());
         final ChatRules rules = new ChatRules(matches, router, envelopes,
-                                              new EnvelopeValidator(config.webSocket().maxMessageChars()), sink,
+                                              new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
                                               events);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
-        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), sink);
+        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
         final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, lifecycle, metrics, clock);
         // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
         final ApiKey apiKey = new ApiKey(config.api().apiKey());
-        initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, sink, allChannels, clock,
+        initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, metrics, allChannels, clock,
                                                     this::isReady, this::healthJson,
                                                     dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
                                                                         Set.copyOf(config.auth().allowedOrigins())),
-                                                    micrometer::scrape);
+                                                    prometheus::scrape);
         apiInitializer = config.api().enabled()
                          ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes, json,
-                                                     sink,
-                                                     allChannels, micrometer::scrape, this::isReady, this::healthJson,
+                                                     metrics,
+                                                     allChannels, prometheus::scrape, this::isReady, this::healthJson,
                                                      this::stats)
                          : null;
     }
@@ -319,7 +314,7 @@ public final class GatewayServer implements AutoCloseable {
         if (verifier != null) {
             verifier.close();
         }
-        micrometer.close();
+        prometheus.close();
     }
 
     /** The body of {@code GET /api/v1/stats}. */
@@ -353,13 +348,8 @@ public final class GatewayServer implements AutoCloseable {
         return config;
     }
 
-    /** The Micrometer registry behind {@code /metrics}. */
-    public MicrometerGatewayMetrics micrometer() {
-        return micrometer;
-    }
-
-    /** The gateway's counters. */
-    public CounterGatewayMetrics metrics() {
+    /** The gateway's counters, the meters behind {@code /metrics}. */
+    public GatewayMetrics metrics() {
         return metrics;
     }
 

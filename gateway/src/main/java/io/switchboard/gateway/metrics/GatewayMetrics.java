@@ -1,79 +1,340 @@
 package io.switchboard.gateway.metrics;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Failure;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
- * Events worth counting. Every method has a no-op default, so an implementation overrides what it records.
- * Implementations must be thread-safe and cheap: they are called on event loops, several times per message.
- * Non-blocking; safe to call from an event loop.
+ * Every event the gateway counts, recorded into Micrometer meters of the {@link MeterRegistry} it is given: the
+ * Prometheus registry of {@link PrometheusMetrics} in the gateway, a {@code SimpleMeterRegistry} in tests. Every
+ * meter the hot path touches is resolved once here (per role, per failure reason, per known status and drop reason),
+ * never looked up by name per message. The read-backs ({@link #snapshot()}, {@link #messagesRouted()}, ...) read
+ * the same meters, for {@code /api/v1/stats}, {@code /dashboard/stats} and tests.
+ *
+ * <p>Meter names are dotted lower case ({@code switchboard.messages.routed}); Prometheus sees them as
+ * {@code switchboard_messages_routed_total} (docs/API.md). Thread-safe; non-blocking; safe to call from an event
+ * loop, several times per message.
  */
-public interface GatewayMetrics {
+public final class GatewayMetrics {
 
-    /** A metrics sink that records nothing. */
-    GatewayMetrics NOOP = new GatewayMetrics() {};
+    private static final String HANDSHAKES_REJECTED = "switchboard.handshakes.rejected";
+    private static final String WEBHOOKS_DROPPED = "switchboard.webhooks.dropped";
+
+    private final MeterRegistry registry;
+    private final Map<Role, Counter> opened = new EnumMap<>(Role.class);
+    private final Map<Role, Counter> closed = new EnumMap<>(Role.class);
+    private final Map<Failure, Counter> failures = new EnumMap<>(Failure.class);
+    /** The statuses the handshake guard answers; another one is registered on first use (a rare path). */
+    private final Map<Integer, Counter> rejected = new LinkedHashMap<>();
+    /** The reasons the webhook endpoint gives; another one is registered on first use (a rare path). */
+    private final Map<String, Counter> webhooksDropped = new LinkedHashMap<>();
+    private final Counter refused;
+    private final Counter replaced;
+    private final Counter routed;
+    private final Counter held;
+    private final Counter matched;
+    private final Counter pairingsEnded;
+    private final Counter slowHeld;
+    private final Counter slowClosed;
+    private final Counter offlineExpired;
+    private final Counter offlineDropped;
+    private final Counter offlineDelivered;
+    private final Counter policyCloses;
+    private final Counter errors;
+    private final Counter pushDelivered;
+    private final Counter pushHeld;
+    private final Counter pushUnknown;
+    private final Counter webhooksSent;
+    private final Counter webhooksFailed;
+    private final Timer routingTimer;
+    private final Timer webhookTimer;
+    /*
+     * The dashboard's p50/p99/p99.9 stay on an HdrHistogram recorder beside the Timer. Micrometer's percentile
+     * histogram has coarse fixed buckets (tens of percent wide, where HdrHistogram keeps 1%), its max decays over a
+     * rolling window, and it has no "since the previous poll" interval, which the dashboard shows. The recorder is
+     * wait-free and allocation-free, so the extra record per delivery costs what the fan-out to it cost before.
+     */
+    private final RoutingLatency routingLatency = new RoutingLatency();
+
+    /** Meters on {@code registry}, without the live-connections gauge (nothing samples it in tests). */
+    public GatewayMetrics(MeterRegistry registry) {
+        this(registry, null);
+    }
+
+    /**
+     * @param registry where the meters live
+     * @param activeByRole the live sessions of a role, sampled at scrape time (the session registry's count), or
+     *                     {@code null} for no {@code switchboard.connections.active} gauge
+     */
+    public GatewayMetrics(MeterRegistry registry, ToDoubleFunction<Role> activeByRole) {
+        this.registry = registry;
+        for (Role role : Role.values()) {
+            final String r = role.wireName();
+            if (activeByRole != null) {
+                Gauge.builder("switchboard.connections.active", () -> activeByRole.applyAsDouble(role))
+                     .description("Live WebSocket sessions").tag("role", r).register(registry);
+            }
+            opened.put(role, counter("switchboard.connections.opened", "role", r));
+            closed.put(role, counter("switchboard.connections.closed", "role", r));
+        }
+        for (Failure f : Failure.values()) {
+            failures.put(f, counter("switchboard.failures", "reason", f.reason()));
+        }
+        for (int status : new int[] {400, 401, 403, 404, 405, 426}) {
+            rejected.put(status, rejectedCounter(status));
+        }
+        for (String reason : new String[] {"queue_full", "retry_window", "unserializable"}) {
+            webhooksDropped.put(reason, droppedCounter(reason));
+        }
+        refused = counter("switchboard.connections.refused");
+        replaced = counter("switchboard.connections.replaced");
+        routed = counter("switchboard.messages.routed");
+        held = counter("switchboard.messages.held");
+        matched = counter("switchboard.pairings.matched");
+        pairingsEnded = counter("switchboard.pairings.ended");
+        slowHeld = counter("switchboard.slow.consumers", "action", "held");
+        slowClosed = counter("switchboard.slow.consumers", "action", "closed");
+        offlineExpired = counter("switchboard.offline.expired");
+        offlineDropped = counter("switchboard.offline.dropped");
+        offlineDelivered = counter("switchboard.offline.delivered");
+        policyCloses = counter("switchboard.connections.policy.closed");
+        errors = counter("switchboard.errors.unexpected");
+        pushDelivered = counter("switchboard.push.recipients", "outcome", "delivered");
+        pushHeld = counter("switchboard.push.recipients", "outcome", "held");
+        pushUnknown = counter("switchboard.push.recipients", "outcome", "unknown");
+        webhooksSent = counter("switchboard.webhooks.sent");
+        webhooksFailed = counter("switchboard.webhooks.failed");
+        routingTimer = Timer.builder("switchboard.routing.latency")
+                            .description("From the router taking a message to the recipient's socket write")
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofNanos(50_000))
+                            .maximumExpectedValue(Duration.ofSeconds(10))
+                            .register(registry);
+        webhookTimer = Timer.builder("switchboard.webhooks.latency")
+                            .description("One webhook POST, request to response")
+                            .publishPercentileHistogram()
+                            .maximumExpectedValue(Duration.ofSeconds(30))
+                            .register(registry);
+    }
+
+    private Counter counter(String name, String... tags) {
+        return Counter.builder(name).tags(tags).register(registry);
+    }
+
+    private Counter rejectedCounter(int status) {
+        return counter(HANDSHAKES_REJECTED, "status", Integer.toString(status));
+    }
+
+    private Counter droppedCounter(String reason) {
+        return counter(WEBHOOKS_DROPPED, "reason", reason);
+    }
 
     /** A WebSocket session was registered. */
-    default void connectionOpened(Role role) {}
+    public void connectionOpened(Role role) {
+        opened.get(role).increment();
+    }
 
-    /** A registered WebSocket session closed; {@code closeCode} is what the gateway knows of it, or -1. */
-    default void connectionClosed(Role role) {}
+    /** A registered WebSocket session closed. */
+    public void connectionClosed(Role role) {
+        closed.get(role).increment();
+    }
 
     /** A connection was refused before the upgrade with this HTTP status. */
-    default void handshakeRejected(int status) {}
+    public void handshakeRejected(int status) {
+        final Counter c = rejected.get(status);
+        (c != null ? c : rejectedCounter(status)).increment();
+    }
 
     /** A connection was refused at accept because the gateway was at its connection limit. */
-    default void connectionRefused() {}
+    public void connectionRefused() {
+        refused.increment();
+    }
 
     /** A newer connection replaced an older one of the same userId (4001). */
-    default void sessionReplaced() {}
+    public void sessionReplaced() {
+        replaced.increment();
+    }
 
     /** A {@code normal} reached its peer's connection ({@code push success}). */
-    default void messageRouted() {}
-
+    public void messageRouted() {
+        routed.increment();
+    }
 
     /** A {@code normal} was held for an offline or slow peer ({@code stored offline}). */
-    default void messageHeld() {}
+    public void messageHeld() {
+        held.increment();
+    }
 
     /** A message was answered with a failure of this kind. */
-    default void failure(Failure failure) {}
+    public void failure(Failure failure) {
+        failures.get(failure).increment();
+    }
 
     /** A pairing was made. */
-    default void matched() {}
+    public void matched() {
+        matched.increment();
+    }
 
     /** A pairing ended ({@code leave}, or the grace period of a disconnected peer ran out). */
-    default void pairingEnded() {}
+    public void pairingEnded() {
+        pairingsEnded.increment();
+    }
 
-    /** A peer stayed unwritable; {@code closed} tells whether it was then closed with 1013. */
-    default void slowConsumer(boolean closed) {}
+    /** A peer stayed unwritable; {@code closedIt} tells whether it was then closed with 1013. */
+    public void slowConsumer(boolean closedIt) {
+        (closedIt ? slowClosed : slowHeld).increment();
+    }
 
     /** Held messages that expired before their recipient came back. */
-    default void offlineExpired(int count) {}
+    public void offlineExpired(int count) {
+        offlineExpired.increment(count);
+    }
 
     /** Held messages dropped because a bound was reached. */
-    default void offlineDropped(int count) {}
+    public void offlineDropped(int count) {
+        offlineDropped.increment(count);
+    }
 
     /** Held messages delivered on reconnect or when a slow peer caught up. */
-    default void offlineDelivered(int count) {}
+    public void offlineDelivered(int count) {
+        offlineDelivered.increment(count);
+    }
 
     /** A connection was closed because it kept sending malformed messages (1008). */
-    default void policyClose() {}
+    public void policyClose() {
+        policyCloses.increment();
+    }
 
     /** An unexpected exception on a connection. */
-    default void unexpectedError() {}
+    public void unexpectedError() {
+        errors.increment();
+    }
 
     /** A message reached the recipient's socket {@code nanos} after the router took it (the end-to-end hop). */
-    default void routingLatency(long nanos) {}
+    public void routingLatency(long nanos) {
+        routingTimer.record(nanos, TimeUnit.NANOSECONDS);
+        routingLatency.record(nanos);
+    }
 
     /** A server-side push ({@code POST /api/v1/push}) reached these recipients live, held or not at all. */
-    default void pushed(int delivered, int held, int unknown) {}
+    public void pushed(int delivered, int heldCount, int unknown) {
+        pushDelivered.increment(delivered);
+        pushHeld.increment(heldCount);
+        pushUnknown.increment(unknown);
+    }
 
     /** A webhook was accepted by its backend (2xx) after {@code nanos} for that attempt. */
-    default void webhookSent(long nanos) {}
+    public void webhookSent(long nanos) {
+        webhooksSent.increment();
+        webhookTimer.record(nanos, TimeUnit.NANOSECONDS);
+    }
 
     /** One webhook attempt failed (connection error, timeout or non-2xx); it is retried within the window. */
-    default void webhookFailed() {}
+    public void webhookFailed() {
+        webhooksFailed.increment();
+    }
 
     /** A webhook event was given up: {@code queue_full} at enqueue, or {@code retry_window} after retries. */
-    default void webhookDropped(String reason) {}
+    public void webhookDropped(String reason) {
+        final Counter c = webhooksDropped.get(reason);
+        (c != null ? c : droppedCounter(reason)).increment();
+    }
+
+    /** Handshakes refused before the upgrade so far, any status. */
+    public long handshakesRejected() {
+        return sum(HANDSHAKES_REJECTED);
+    }
+
+    /** Webhooks accepted by their backend so far. */
+    public long webhooksSent() {
+        return count(webhooksSent);
+    }
+
+    /** Webhook attempts that failed (and were retried) so far. */
+    public long webhooksFailed() {
+        return count(webhooksFailed);
+    }
+
+    /** Webhook events given up (queue full or retry window over) so far, any reason. */
+    public long webhooksDropped() {
+        return sum(WEBHOOKS_DROPPED);
+    }
+
+    /** Messages routed live so far. */
+    public long messagesRouted() {
+        return count(routed);
+    }
+
+    /** Messages held for an offline or slow peer so far. */
+    public long messagesHeld() {
+        return count(held);
+    }
+
+    /** The latency of live deliveries, read by the dashboard. */
+    public RoutingLatency routingLatency() {
+        return routingLatency;
+    }
+
+    /** Failures of one kind so far. */
+    public long failures(Failure failure) {
+        return count(failures.get(failure));
+    }
+
+    /**
+     * Every counter by a stable dotted name, for the stats endpoint and tests; tagged meters are summed over their
+     * tags except the failures, which are listed by reason. The keys and their order are part of the JSON of
+     * {@code /api/v1/stats} and {@code /dashboard/stats}.
+     */
+    public Map<String, Long> snapshot() {
+        final Map<String, Long> m = new LinkedHashMap<>();
+        m.put("connections.opened", count(opened.get(Role.USER)) + count(opened.get(Role.AGENT)));
+        m.put("connections.closed", count(closed.get(Role.USER)) + count(closed.get(Role.AGENT)));
+        m.put("connections.refused", count(refused));
+        m.put("connections.replaced", count(replaced));
+        m.put("handshakes.rejected", handshakesRejected());
+        m.put("messages.routed", count(routed));
+        m.put("messages.held", count(held));
+        m.put("pairings.matched", count(matched));
+        m.put("pairings.ended", count(pairingsEnded));
+        m.put("slow_consumers.held", count(slowHeld));
+        m.put("slow_consumers.closed", count(slowClosed));
+        m.put("offline.expired", count(offlineExpired));
+        m.put("offline.dropped", count(offlineDropped));
+        m.put("offline.delivered", count(offlineDelivered));
+        m.put("connections.policy_closed", count(policyCloses));
+        m.put("errors.unexpected", count(errors));
+        m.put("push.delivered", count(pushDelivered));
+        m.put("push.held", count(pushHeld));
+        m.put("push.unknown", count(pushUnknown));
+        m.put("webhooks.sent", count(webhooksSent));
+        m.put("webhooks.failed", count(webhooksFailed));
+        m.put("webhooks.dropped", webhooksDropped());
+        for (Map.Entry<Failure, Counter> e : failures.entrySet()) {
+            m.put("failures." + e.getKey().reason(), count(e.getValue()));
+        }
+        return m;
+    }
+
+    /** Counters hold whole events; Micrometer keeps them as doubles, exact up to 2^53. */
+    private static long count(Counter c) {
+        return (long) c.count();
+    }
+
+    /** Every counter of one name, whatever its tags (including those registered on first use). */
+    private long sum(String name) {
+        long total = 0;
+        for (Counter c : registry.find(name).counters()) {
+            total += count(c);
+        }
+        return total;
+    }
 }

@@ -9,13 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.local.LocalChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -54,7 +55,7 @@ class ChatServiceTest {
 
     private final ShardedSessionRegistry registry = new ShardedSessionRegistry(4, 16);
     private final InMemoryMatchService matches = new InMemoryMatchService(2);
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final OfflineStore offline =
             new OfflineStore(registry, metrics, 100, 1000, TimeUnit.MINUTES.toNanos(10), System::nanoTime);
     private final LocalRouter router = new LocalRouter(registry, offline, metrics, TimeUnit.SECONDS.toNanos(10));

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -26,7 +27,7 @@ class LocalRouterTest {
     private static final long SLOW_MILLIS = 10_000;
 
     private final ShardedSessionRegistry registry = new ShardedSessionRegistry(2, 16);
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final OfflineStore offline =
             new OfflineStore(registry, metrics, 100, 1000, TimeUnit.MINUTES.toNanos(10), System::nanoTime);
     private final LocalRouter router =

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -24,7 +25,7 @@ class OfflineStoreTest {
     private static final long TTL = 60_000_000_000L;
 
     private final ShardedSessionRegistry registry = new ShardedSessionRegistry(4, 16);
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 

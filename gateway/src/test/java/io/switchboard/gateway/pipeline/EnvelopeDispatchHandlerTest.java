@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.switchboard.gateway.chat.ChatService;
@@ -16,7 +17,7 @@ import io.switchboard.gateway.chat.LocalRouter;
 import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -39,7 +40,7 @@ class EnvelopeDispatchHandlerTest {
 
     private final ShardedSessionRegistry registry = new ShardedSessionRegistry(2, 16);
     private final InMemoryMatchService matches = new InMemoryMatchService(5);
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final OfflineStore offline =
             new OfflineStore(registry, metrics, 10, 100, TimeUnit.MINUTES.toNanos(1), System::nanoTime);
     private final LocalRouter router = new LocalRouter(registry, offline, metrics, TimeUnit.SECONDS.toNanos(10));

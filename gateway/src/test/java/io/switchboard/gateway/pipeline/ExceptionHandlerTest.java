@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -11,7 +12,7 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 class ExceptionHandlerTest {
 
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final ExceptionHandler handler = new ExceptionHandler(metrics);
 
     private long unexpected() {

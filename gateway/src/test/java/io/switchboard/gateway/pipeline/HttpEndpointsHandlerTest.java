@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -16,7 +17,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.switchboard.gateway.metrics.CounterGatewayMetrics;
+import io.switchboard.gateway.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class HttpEndpointsHandlerTest {
     private static final String HEALTH = "{\"status\":\"up\",\"sessions\":0}";
 
     private final AtomicBoolean ready = new AtomicBoolean(true);
-    private final CounterGatewayMetrics metrics = new CounterGatewayMetrics();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final HttpEndpointsHandler handler =
             new HttpEndpointsHandler("/pinter/imserver", ready::get, () -> HEALTH, metrics);
 
