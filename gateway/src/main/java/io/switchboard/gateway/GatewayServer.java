@@ -26,12 +26,14 @@ import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.http.OpsEndpoints;
+import io.switchboard.gateway.ops.DashboardStats;
+import io.switchboard.gateway.ops.GatewayStatus;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.metrics.PrometheusMetrics;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
-import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.protocol.Envelopes;
@@ -40,8 +42,6 @@ import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import io.switchboard.gateway.api.ApiKey;
@@ -129,20 +129,20 @@ public final class GatewayServer implements AutoCloseable {
                                               events);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
+        final GatewayStatus status = new GatewayStatus(registry, matches, offline, lifecycle, metrics,
+                                                       () -> webhooks == null ? 0 : webhooks.queued(),
+                                                       this::listening, () -> draining);
+        final OpsEndpoints ops = new OpsEndpoints(status::isReady, status::healthJson, prometheus::scrape);
         final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, lifecycle, metrics, clock);
         // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
         final ApiKey apiKey = new ApiKey(config.api().apiKey());
-        initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, metrics, allChannels, clock,
-                                                    this::isReady, this::healthJson,
-                                                    dashboardStats, apiKey,
+        initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, metrics, allChannels,
+                                                    clock, ops, dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
-                                                                        Set.copyOf(config.auth().allowedOrigins())),
-                                                    prometheus::scrape);
+                                                                        Set.copyOf(config.auth().allowedOrigins())));
         apiInitializer = config.api().enabled()
-                         ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes, json,
-                                                     metrics,
-                                                     allChannels, prometheus::scrape, this::isReady, this::healthJson,
-                                                     this::stats)
+                         ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes,
+                                                     json, metrics, allChannels, ops, status::stats)
                          : null;
     }
 
@@ -237,10 +237,10 @@ public final class GatewayServer implements AutoCloseable {
         return (InetSocketAddress) ch.localAddress();
     }
 
-    /** Whether the gateway accepts traffic: bound and not draining. */
-    public boolean isReady() {
+    /** Whether the main listener is bound and open. */
+    private boolean listening() {
         final Channel ch = serverChannel;
-        return ch != null && ch.isActive() && !draining;
+        return ch != null && ch.isActive();
     }
 
     /**
@@ -317,59 +317,33 @@ public final class GatewayServer implements AutoCloseable {
         prometheus.close();
     }
 
-    /** The body of {@code GET /api/v1/stats}. */
-    private Map<String, Object> stats() {
-        final Map<String, Object> connections = new LinkedHashMap<>();
-        connections.put("user", registry.count(Role.USER));
-        connections.put("agent", registry.count(Role.AGENT));
-        connections.put("total", registry.size());
-        final Map<String, Object> stats = new LinkedHashMap<>();
-        stats.put("connections", connections);
-        stats.put("pairs", matches.pairings());
-        stats.put("availableAgents", matches.availableAgents());
-        stats.put("offlineHeld", offline.size());
-        stats.put("reconnectGraceTimers", lifecycle.graceTimers());
-        stats.put("messagesRouted", metrics.messagesRouted());
-        stats.put("webhooksQueued", webhooks == null ? 0 : webhooks.queued());
-        stats.put("draining", draining);
-        stats.put("counters", metrics.snapshot());
-        return stats;
-    }
-
-    private String healthJson() {
-        return "{\"status\":\"UP\",\"connections\":" + registry.size()
-               + ",\"users\":" + registry.count(Role.USER) + ",\"agents\":" + registry.count(Role.AGENT)
-               + ",\"pairings\":" + matches.pairings() + ",\"offlineHeld\":" + offline.size()
-               + ",\"draining\":" + draining + '}';
-    }
-
     /** The configuration this gateway runs with. */
     public GatewayConfig config() {
         return config;
     }
 
     /** The gateway's counters, the meters behind {@code /metrics}. */
-    public GatewayMetrics metrics() {
+    GatewayMetrics metrics() {
         return metrics;
     }
 
     /** The live sessions. */
-    public SessionRegistry registry() {
+    SessionRegistry registry() {
         return registry;
     }
 
     /** The pairings: in memory on one gateway, in Redis in cluster mode. */
-    public MatchService matches() {
+    MatchService matches() {
         return matches;
     }
 
     /** The cluster side of this gateway, or {@code null} unless {@code cluster-mode=redis}. */
-    public GatewayCluster cluster() {
+    GatewayCluster cluster() {
         return cluster;
     }
 
     /** The offline hold. */
-    public MemoryHold offline() {
+    MemoryHold offline() {
         return offline;
     }
 }

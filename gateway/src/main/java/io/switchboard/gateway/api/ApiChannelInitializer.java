@@ -16,13 +16,13 @@ import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,15 +48,13 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     public ApiChannelInitializer(GatewayConfig config, SessionRegistry registry, MatchService matches,
                                  MemoryHold offline, Router router, Presence presence, Envelopes envelopes,
                                  EnvelopeJson json,
-                                 GatewayMetrics metrics, ChannelGroup allChannels, Supplier<String> metricsText,
-                                 BooleanSupplier ready, Supplier<String> healthJson,
+                                 GatewayMetrics metrics, ChannelGroup allChannels, OpsEndpoints ops,
                                  Supplier<Map<String, Object>> stats) {
         this.maxBodyBytes = config.api().maxBodyBytes();
         this.allChannels = allChannels;
         final PushService push = new PushService(registry, matches, offline, router, presence, envelopes, json,
                                                    metrics);
-        this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), metricsText, ready, healthJson,
-                                  stats);
+        this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), ops, stats);
     }
 
     private static ObjectMapper mapper(int maxBodyBytes) {

@@ -16,7 +16,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.switchboard.gateway.chat.Stages;
-import io.switchboard.gateway.pipeline.HttpResponses;
+import io.switchboard.gateway.http.HttpResponses;
+import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.validate.UserIds;
@@ -27,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,22 +52,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PushService push;
     private final ObjectMapper mapper;
     private final ApiKey apiKey;
-    private final Supplier<String> metricsText;
-    private final BooleanSupplier ready;
-    private final Supplier<String> healthJson;
+    private final OpsEndpoints ops;
     private final Supplier<Map<String, Object>> stats;
 
     /**
      * @param apiKey the key backends must send as {@code Authorization: Bearer}; empty: none required
      */
-    ApiHandler(PushService push, ObjectMapper mapper, String apiKey, Supplier<String> metricsText,
-               BooleanSupplier ready, Supplier<String> healthJson, Supplier<Map<String, Object>> stats) {
+    ApiHandler(PushService push, ObjectMapper mapper, String apiKey, OpsEndpoints ops,
+               Supplier<Map<String, Object>> stats) {
         this.push = push;
         this.mapper = mapper;
         this.apiKey = new ApiKey(apiKey);
-        this.metricsText = metricsText;
-        this.ready = ready;
-        this.healthJson = healthJson;
+        this.ops = ops;
         this.stats = stats;
     }
 
@@ -119,21 +115,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * {@link CompletionStage} of the object to send as JSON.
      */
     private Object route(ChannelHandlerContext ctx, FullHttpRequest req, String path) {
-        switch (path) {
-            case "/healthz":
-                requireMethod(req, HttpMethod.GET);
-                return HttpResponses.json(ctx, HttpResponseStatus.OK, healthJson.get());
-            case "/readyz":
-                requireMethod(req, HttpMethod.GET);
-                final boolean isReady = ready.getAsBoolean();
-                return HttpResponses.json(ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                         isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}");
-            case "/metrics":
-                requireMethod(req, HttpMethod.GET);
-                return HttpResponses.text(ctx, HttpResponseStatus.OK, metricsText.get(),
-                                          HttpResponses.PROMETHEUS_TEXT);
-            default:
-                break;
+        if (ops.serves(path)) {
+            requireMethod(req, HttpMethod.GET);
+            return ops.respond(ctx, path);
         }
         if (!path.startsWith("/api/")) {
             throw new ApiException(HttpResponseStatus.NOT_FOUND, "no such endpoint");

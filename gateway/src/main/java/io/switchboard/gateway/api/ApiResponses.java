@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.switchboard.gateway.pipeline.HttpResponses;
+import io.switchboard.gateway.http.HttpResponses;
 
 /**
  * The API's own response shapes: its error body and the empty response. Everything else is {@link HttpResponses}.

@@ -18,11 +18,11 @@ import io.switchboard.gateway.chat.ChatRules;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import java.time.Clock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -61,14 +61,13 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
 
     /**
      * @param handshakePolicy the token verifier and Origin allow-list of the handshake guard
-     * @param metricsText     the Prometheus text of {@code GET /metrics} on this port, or {@code null} for none
+     * @param ops             {@code /healthz}, {@code /readyz} and {@code /metrics} on this port
      */
     public GatewayChannelInitializer(GatewayConfig config, SessionLifecycle lifecycle, ChatRules rules,
                                      LocalDelivery delivery, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
-                                     BooleanSupplier ready, Supplier<String> healthJson,
-                                     Supplier<String> dashboardStats, Predicate<HttpRequest> dashboardAuthorized,
-                                     HandshakePolicy handshakePolicy, Supplier<String> metricsText) {
+                                     OpsEndpoints ops, Supplier<String> dashboardStats,
+                                     Predicate<HttpRequest> dashboardAuthorized, HandshakePolicy handshakePolicy) {
         this.handshakePolicy = handshakePolicy;
         this.config = config;
         this.lifecycle = lifecycle;
@@ -99,7 +98,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         this.staticPages = new StaticPagesHandler(WebResources.load(GatewayChannelInitializer.class.getClassLoader(),
                                                                     ws.path()),
                                                   dashboardStats, dashboardAuthorized);
-        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ready, healthJson, metrics, metricsText);
+        this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ops, metrics);
         this.exceptions = new ExceptionHandler(metrics);
     }
 

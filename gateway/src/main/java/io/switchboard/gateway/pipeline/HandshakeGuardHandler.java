@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.http.HttpResponses;
 import io.switchboard.gateway.auth.AuthResult;
 import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.metrics.GatewayMetrics;

@@ -15,9 +15,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.http.HttpResponses;
+import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * Answers every HTTP request that is not a WebSocket upgrade: {@code GET /healthz} (live), {@code GET /readyz}
@@ -31,27 +31,16 @@ import java.util.function.Supplier;
 final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
 
     private final String wsPath;
-    private final BooleanSupplier ready;
-    private final Supplier<String> healthJson;
+    private final OpsEndpoints ops;
     private final GatewayMetrics metrics;
-    private final Supplier<String> metricsText;
-
-    HttpEndpointsHandler(String wsPath, BooleanSupplier ready, Supplier<String> healthJson, GatewayMetrics metrics) {
-        this(wsPath, ready, healthJson, metrics, null);
-    }
 
     /**
-     * @param wsPath     the WebSocket path prefix
-     * @param ready      whether the gateway is ready for traffic (false while draining)
-     * @param healthJson the body of {@code /healthz}
-     * @param metricsText the Prometheus text of {@code /metrics}, or {@code null} to answer 404 there
+     * @param wsPath the WebSocket path prefix
+     * @param ops    {@code /healthz}, {@code /readyz} and {@code /metrics}
      */
-    HttpEndpointsHandler(String wsPath, BooleanSupplier ready, Supplier<String> healthJson, GatewayMetrics metrics,
-                         Supplier<String> metricsText) {
-        this.metricsText = metricsText;
+    HttpEndpointsHandler(String wsPath, OpsEndpoints ops, GatewayMetrics metrics) {
         this.wsPath = wsPath;
-        this.ready = ready;
-        this.healthJson = healthJson;
+        this.ops = ops;
         this.metrics = metrics;
     }
 
@@ -100,39 +89,12 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
             HttpResponses.send(ctx, res, false);
             return;
         }
-        final boolean isGet = HttpMethod.GET.equals(req.method()) || HttpMethod.HEAD.equals(req.method());
-        switch (path) {
-            case "/healthz":
-                if (!isGet) {
-                    methodNotAllowed(ctx, keepAlive);
-                    return;
-                }
-                HttpResponses.send(ctx, HttpResponses.json(ctx, HttpResponseStatus.OK, healthJson.get()), keepAlive);
-                return;
-            case "/readyz":
-                if (!isGet) {
-                    methodNotAllowed(ctx, keepAlive);
-                    return;
-                }
-                final boolean isReady = ready.getAsBoolean();
-                HttpResponses.send(ctx, HttpResponses.json(
-                        ctx, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        isReady ? "{\"status\":\"ready\"}" : "{\"status\":\"draining\"}"), keepAlive);
-                return;
-            case "/metrics":
-                if (metricsText == null) {
-                    reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);
-                    return;
-                }
-                if (!isGet) {
-                    methodNotAllowed(ctx, keepAlive);
-                    return;
-                }
-                HttpResponses.send(ctx, HttpResponses.text(ctx, HttpResponseStatus.OK, metricsText.get(),
-                                                           HttpResponses.PROMETHEUS_TEXT), keepAlive);
-                return;
-            default:
-                reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);
+        if (!ops.serves(path)) {
+            reject(ctx, HttpResponseStatus.NOT_FOUND, "no such endpoint", keepAlive);
+        } else if (!HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
+            methodNotAllowed(ctx, keepAlive);
+        } else {
+            HttpResponses.send(ctx, ops.respond(ctx, path), keepAlive);
         }
     }
 

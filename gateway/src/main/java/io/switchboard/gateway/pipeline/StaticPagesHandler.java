@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.gateway.http.HttpResponses;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Predicate;
 import java.util.function.Supplier;

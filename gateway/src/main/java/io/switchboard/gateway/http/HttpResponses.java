@@ -1,4 +1,4 @@
-package io.switchboard.gateway.pipeline;
+package io.switchboard.gateway.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -40,7 +40,7 @@ public final class HttpResponses {
     }
 
     /** An error body: {@code {"status":404,"error":"..."}}. */
-    static FullHttpResponse error(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+    public static FullHttpResponse error(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
         return json(ctx, status, "{\"status\":" + status.code() + ",\"error\":\"" + escape(message) + "\"}");
     }
 

@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.ops;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe; called on an event loop once a second per open dashboard. Its cost is O(agents) for the top-N
  * agent loads and O(histogram buckets) for the latency, and it takes the match service's lock briefly.
  */
-final class DashboardStats implements Supplier<String> {
+public final class DashboardStats implements Supplier<String> {
 
     /** How many of the most loaded agents the stats list. */
     static final int TOP_AGENTS = 10;
@@ -54,7 +54,7 @@ final class DashboardStats implements Supplier<String> {
     /** Guarded by {@code this}. */
     private long latencyIntervalNanos;
 
-    DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline, SessionLifecycle lifecycle,
+    public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline, SessionLifecycle lifecycle,
                    GatewayMetrics metrics, Clock clock) {
         this.registry = registry;
         this.matches = matches;
