@@ -17,8 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
-import java.util.function.BiConsumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -31,139 +31,13 @@ import picocli.CommandLine.ParseResult;
  * <p>Every setting has one key; its flag is {@code --key} and its variable {@code SWITCHBOARD_KEY} (upper case,
  * {@code -} as {@code _}): {@code idle-timeout} is {@code --idle-timeout} and {@code SWITCHBOARD_IDLE_TIMEOUT}.
  * Durations take a unit ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, or ISO-8601 {@code PT30S}); sizes
- * in bytes accept {@code KiB}/{@code MiB}.
+ * in bytes accept {@code KiB}/{@code MiB}. The keys, and the record component each one sets, are the table in
+ * {@link Setting}.
  */
 public final class ConfigLoader {
 
     /** The prefix of every environment variable that configures the gateway. */
     public static final String ENV_PREFIX = "SWITCHBOARD_";
-
-    private static final GatewayConfig DEFAULTS = GatewayConfig.builder().build();
-
-    /** One setting: its key, what it means, its default shown in {@code --help}, and how it is applied. */
-    record Setting(String key, String description, String defaultValue,
-                   BiConsumer<GatewayConfig.Builder, String> apply) {
-        String flag() {
-            return "--" + key;
-        }
-
-        String env() {
-            return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('-', '_');
-        }
-    }
-
-    static final List<Setting> SETTINGS = List.of(
-            new Setting("host", "Address to listen on.", DEFAULTS.server().host(), (b, v) -> b.host(v)),
-            new Setting("port", "WebSocket and HTTP port (0 picks a free one).",
-                        str(DEFAULTS.server().port()), (b, v) -> b.port(parseInt(v))),
-            new Setting("io-threads", "Event-loop threads (0: one per available core).",
-                        str(DEFAULTS.server().ioThreads()), (b, v) -> b.ioThreads(parseInt(v))),
-            new Setting("max-connections", "Connections accepted at once; more are closed at accept.",
-                        str(DEFAULTS.server().maxConnections()), (b, v) -> b.maxConnections(parseInt(v))),
-            new Setting("backlog", "Listen backlog (also bounded by net.core.somaxconn).",
-                        str(DEFAULTS.server().backlog()), (b, v) -> b.backlog(parseInt(v))),
-            new Setting("write-buffer-low", "Per-connection write buffer low water mark.",
-                        bytes(DEFAULTS.server().writeBufferLowBytes()), (b, v) -> b.writeBufferLowBytes(parseBytes(v))),
-            new Setting("write-buffer-high", "Per-connection write buffer high water mark: above it a peer is slow.",
-                        bytes(DEFAULTS.server().writeBufferHighBytes()),
-                        (b, v) -> b.writeBufferHighBytes(parseBytes(v))),
-            new Setting("shutdown-timeout", "How long a graceful shutdown waits for connections to close.",
-                        dur(DEFAULTS.server().shutdownTimeout()), (b, v) -> b.shutdownTimeout(parseDuration(v))),
-            new Setting("path", "WebSocket path prefix; clients connect to PATH/{userId}.",
-                        DEFAULTS.webSocket().path(), (b, v) -> b.path(v)),
-            new Setting("max-frame-bytes", "Largest message, after reassembling fragments (else close 1009).",
-                        bytes(DEFAULTS.webSocket().maxFrameBytes()), (b, v) -> b.maxFrameBytes(parseBytes(v))),
-            new Setting("max-message-chars", "Longest msg of a normal message (else MSG_TOO_LONG).",
-                        str(DEFAULTS.webSocket().maxMessageChars()), (b, v) -> b.maxMessageChars(parseInt(v))),
-            new Setting("handshake-timeout", "Time from TCP accept to a completed WebSocket upgrade.",
-                        dur(DEFAULTS.webSocket().handshakeTimeout()), (b, v) -> b.handshakeTimeout(parseDuration(v))),
-            new Setting("idle-timeout", "Close a connection silent this long (close 1001).",
-                        dur(DEFAULTS.webSocket().idleTimeout()), (b, v) -> b.idleTimeout(parseDuration(v))),
-            new Setting("ping-interval", "Send a WebSocket ping after this long without writing.",
-                        dur(DEFAULTS.webSocket().pingInterval()), (b, v) -> b.pingInterval(parseDuration(v))),
-            new Setting("max-bad-messages", "Consecutive malformed messages before close 1008.",
-                        str(DEFAULTS.webSocket().maxBadMessages()), (b, v) -> b.maxBadMessages(parseInt(v))),
-            new Setting("agent-capacity", "Users one agent serves at once.",
-                        str(DEFAULTS.chat().agentCapacity()), (b, v) -> b.agentCapacity(parseInt(v))),
-            new Setting("reconnect-grace", "How long a disconnected peer keeps its pairing.",
-                        dur(DEFAULTS.chat().reconnectGrace()), (b, v) -> b.reconnectGrace(parseDuration(v))),
-            new Setting("slow-consumer-timeout", "How long a peer may stay unwritable before close 1013.",
-                        dur(DEFAULTS.chat().slowConsumerTimeout()),
-                        (b, v) -> b.slowConsumerTimeout(parseDuration(v))),
-            new Setting("offline-max-per-user", "Messages held for one offline user; past it the oldest are dropped.",
-                        str(DEFAULTS.offline().maxPerUser()), (b, v) -> b.offlineMaxPerUser(parseInt(v))),
-            new Setting("offline-ttl", "How long a held message waits for its recipient.",
-                        dur(DEFAULTS.offline().ttl()), (b, v) -> b.offlineTtl(parseDuration(v))),
-            new Setting("offline-max-total", "Messages held for all users together.",
-                        str(DEFAULTS.offline().maxTotal()), (b, v) -> b.offlineMaxTotal(parseInt(v))),
-            new Setting("rate-limit", "Messages per second one connection may send (token refill rate).",
-                        str(DEFAULTS.rateLimit().perSecond()), (b, v) -> b.ratePerSecond(parseInt(v))),
-            new Setting("rate-burst", "Token bucket size: messages one connection may send at once.",
-                        str(DEFAULTS.rateLimit().burst()), (b, v) -> b.rateBurst(parseInt(v))),
-            new Setting("agent-rate-limit", "Messages per second one agent connection may send.",
-                        str(DEFAULTS.rateLimit().agentPerSecond()), (b, v) -> b.agentRatePerSecond(parseInt(v))),
-            new Setting("agent-rate-burst", "Token bucket size of an agent connection.",
-                        str(DEFAULTS.rateLimit().agentBurst()), (b, v) -> b.agentRateBurst(parseInt(v))),
-            new Setting("registry-shards", "Session registry shards (a power of two).",
-                        str(DEFAULTS.registry().shards()), (b, v) -> b.registryShards(parseInt(v))),
-            new Setting("registry-capacity", "Initial capacity of each registry shard.",
-                        str(DEFAULTS.registry().initialCapacityPerShard()),
-                        (b, v) -> b.registryInitialCapacityPerShard(parseInt(v))),
-            new Setting("auth-mode", "Handshake authentication: off, hs256, rs256, es256 or jwks (PROTOCOL.md §1).",
-                        "off", (b, v) -> b.authMode(GatewayConfig.Auth.Mode.parse(v))),
-            new Setting("auth-secret", "HS256 shared secret, at least 32 bytes. Secret: also from "
-                        + "SWITCHBOARD_AUTH_SECRET_FILE.", "none", (b, v) -> b.authSecret(noneAsEmpty(v))),
-            new Setting("auth-public-key-file", "PEM public key (RSA for rs256, EC P-256 for es256).",
-                        "none", (b, v) -> b.authPublicKeyFile(parsePath(v))),
-            new Setting("auth-jwks-file", "JWKS file (RS256/ES256 keys by kid), reloaded when it changes.",
-                        "none", (b, v) -> b.authJwksFile(parsePath(v))),
-            new Setting("auth-clock-skew", "Tolerance on a token's exp and nbf.",
-                        dur(DEFAULTS.auth().clockSkew()), (b, v) -> b.authClockSkew(parseDuration(v))),
-            new Setting("auth-key-reload-check", "How often the key or JWKS file is checked for changes.",
-                        dur(DEFAULTS.auth().keyReloadCheck()), (b, v) -> b.authKeyReloadCheck(parseDuration(v))),
-            new Setting("allowed-origins", "Comma-separated browser origins allowed to connect (else 403); empty: any.",
-                        "any", (b, v) -> b.allowedOrigins(parseList(v))),
-            new Setting("api-enabled", "Whether the server-side API listener runs.",
-                        Boolean.toString(DEFAULTS.api().enabled()), (b, v) -> b.apiEnabled(parseBoolean(v))),
-            new Setting("api-host", "Address of the server-side API listener.",
-                        DEFAULTS.api().host(), (b, v) -> b.apiHost(v)),
-            new Setting("api-port", "Port of the server-side API listener (0 picks a free one; -1: port + 1, i.e. 8081).",
-                        "-1", (b, v) -> b.apiPort(parseInt(v))),
-            new Setting("api-key", "Key backends send as 'Authorization: Bearer KEY'; none: no key required. Secret: "
-                        + "also from SWITCHBOARD_API_KEY_FILE.", "none", (b, v) -> b.apiKey(noneAsEmpty(v))),
-            new Setting("api-max-body", "Largest API request body (else 413).",
-                        bytes(DEFAULTS.api().maxBodyBytes()), (b, v) -> b.apiMaxBodyBytes(parseBytes(v))),
-            new Setting("webhook-urls", "Comma-separated http(s) URLs that receive events; none: webhooks off.",
-                        "none", (b, v) -> b.webhookUrls(parseUris(v))),
-            new Setting("webhook-secret", "HMAC-SHA256 key of X-Switchboard-Signature. Secret: also from "
-                        + "SWITCHBOARD_WEBHOOK_SECRET_FILE.", "none", (b, v) -> b.webhookSecret(noneAsEmpty(v))),
-            new Setting("webhook-queue-size", "Events waiting per URL; past it new events are dropped and counted.",
-                        str(DEFAULTS.webhooks().queueSize()), (b, v) -> b.webhookQueueSize(parseInt(v))),
-            new Setting("webhook-retry-window", "How long an event is retried (backoff with jitter) before it is dropped.",
-                        dur(DEFAULTS.webhooks().retryWindow()), (b, v) -> b.webhookRetryWindow(parseDuration(v))),
-            new Setting("webhook-timeout", "How long one webhook POST may take.",
-                        dur(DEFAULTS.webhooks().requestTimeout()), (b, v) -> b.webhookRequestTimeout(parseDuration(v))),
-            new Setting("webhook-archive-messages", "Also send every routed normal message (event message.routed).",
-                        Boolean.toString(DEFAULTS.webhooks().archiveMessages()),
-                        (b, v) -> b.webhookArchiveMessages(parseBoolean(v))),
-            new Setting("cluster-mode", "none: one gateway, in memory; redis: a cluster sharing one Redis"
-                                        + " (docs/CLUSTER.md).",
-                        DEFAULTS.cluster().mode().name().toLowerCase(Locale.ROOT), (b, v) -> b.clusterMode(parseMode(v))),
-            new Setting("redis-url", "Redis of the cluster (cluster-mode=redis).", DEFAULTS.cluster().redisUrl(),
-                        (b, v) -> b.redisUrl(v)),
-            new Setting("node-id", "This node's id in the cluster (none: hostname plus a random suffix).",
-                        "none", (b, v) -> b.nodeId(noneAsEmpty(v))),
-            new Setting("node-heartbeat", "How often a cluster node refreshes its liveness and looks for dead nodes.",
-                        dur(DEFAULTS.cluster().heartbeat()), (b, v) -> b.nodeHeartbeat(parseDuration(v))),
-            new Setting("node-ttl", "A cluster node silent this long is dead and its users are released.",
-                        dur(DEFAULTS.cluster().nodeTtl()), (b, v) -> b.nodeTtl(parseDuration(v))),
-            new Setting("redis-key-prefix", "Prefix of every Redis key and channel of the cluster.",
-                        DEFAULTS.cluster().keyPrefix(), (b, v) -> b.redisKeyPrefix(v)),
-            new Setting("remote-timeout", "How long a delivery waits for the node holding the recipient.",
-                        dur(DEFAULTS.cluster().remoteTimeout()), (b, v) -> b.remoteTimeout(parseDuration(v))));
-
-    /** Settings whose value is a secret: never echoed in errors, and also read from a file named by {@code ENV_FILE}. */
-    static final java.util.Set<String> SECRET_KEYS = java.util.Set.of("auth-secret", "api-key", "webhook-secret");
 
     /** The outcome of reading the command line: a configuration, or text to print and an exit code. */
     public record Result(GatewayConfig config, String output, int exitCode) {
@@ -202,18 +76,18 @@ public final class ConfigLoader {
                 final Path file = Path.of(parsed.<String>matchedOptionValue("--config", null));
                 applyProperties(builder, readProperties(file), "config file " + file, given);
             }
-            for (Setting s : SETTINGS) {
+            for (Setting s : Setting.ALL) {
                 final String value = env.get(s.env());
                 if (value != null) {
                     apply(builder, s, value, "environment variable " + s.env(), given);
                 }
                 // Docker/Kubernetes secrets arrive as files: SWITCHBOARD_API_KEY_FILE=/run/secrets/api-key.
-                final String file = SECRET_KEYS.contains(s.key()) ? env.get(s.env() + "_FILE") : null;
+                final String file = s.secret() ? env.get(s.env() + "_FILE") : null;
                 if (file != null) {
                     apply(builder, s, readSecret(Path.of(file), s.env() + "_FILE"), "file " + file, given);
                 }
             }
-            for (Setting s : SETTINGS) {
+            for (Setting s : Setting.ALL) {
                 if (parsed.hasMatchedOption(s.flag())) {
                     apply(builder, s, parsed.matchedOptionValue(s.flag(), null), "flag " + s.flag(), given);
                 }
@@ -230,16 +104,15 @@ public final class ConfigLoader {
         final List<String> keys = new ArrayList<>(props.stringPropertyNames());
         Collections.sort(keys);
         for (String key : keys) {
-            final Setting s = SETTINGS.stream().filter(x -> x.key().equals(key)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            source + ": unknown setting '" + key + "' (see --help for the keys)"));
+            final Setting s = find(key).orElseThrow(() -> new IllegalArgumentException(
+                    source + ": unknown setting '" + key + "' (see --help for the keys)"));
             apply(builder, s, props.getProperty(key).trim(), source, given);
         }
     }
 
     private static void apply(GatewayConfig.Builder builder, Setting s, String value, String source,
                               Map<String, String> given) {
-        final String shown = SECRET_KEYS.contains(s.key()) ? "(secret)" : "'" + value + "'";
+        final String shown = s.secret() ? "(secret)" : "'" + value + "'";
         try {
             s.apply().accept(builder, value);
             given.put(s.key(), shown + " (" + source + ')');
@@ -249,48 +122,48 @@ public final class ConfigLoader {
     }
 
     /**
-     * Builds the configuration. {@link GatewayConfig} validates its records by field name ({@code shards: 3}); the
-     * message is prefixed with the setting's key and the value and source it came from, so that it names what the
+     * Builds the configuration. The sections of {@link GatewayConfig} validate their fields and name them in the
+     * message ({@code shards: 3}); the loader builds one section at a time, so that it knows which section spoke, and
+     * prefixes the message with the setting's key and the value and source it came from, so that it names what the
      * operator wrote ({@code registry-shards '3' (flag --registry-shards): shards: 3 (expected: ...)}).
      */
     private static GatewayConfig build(GatewayConfig.Builder builder, Map<String, String> given) {
+        for (Setting.Section<?, ?> section : Setting.SECTIONS) {
+            try {
+                section.buildFrom(builder);
+            } catch (IllegalArgumentException e) {
+                throw blame(e, section, given);
+            }
+        }
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {
-            final String message = String.valueOf(e.getMessage());
-            final int colon = message.indexOf(':');
-            final String key = colon < 0 ? null : KEY_OF_FIELD.get(message.substring(0, colon));
-            if (key == null) {
-                throw e;
-            }
-            final String value = given.getOrDefault(key, setting(key).defaultValue() + " (default)");
-            throw new IllegalArgumentException(key + " " + value + ": " + message, e);
+            // A check across sections (apiPort next to port 65535): its field name is unique among all settings.
+            throw blame(e, null, given);
         }
     }
 
-    /** The setting key of each field {@link GatewayConfig} names in its validation messages. */
-    static final Map<String, String> KEY_OF_FIELD = Map.ofEntries(
-            Map.entry("host", "host"), Map.entry("port", "port"), Map.entry("ioThreads", "io-threads"),
-            Map.entry("maxConnections", "max-connections"), Map.entry("backlog", "backlog"),
-            Map.entry("writeBufferLowBytes", "write-buffer-low"), Map.entry("writeBufferHighBytes", "write-buffer-high"),
-            Map.entry("shutdownTimeout", "shutdown-timeout"), Map.entry("path", "path"),
-            Map.entry("maxFrameBytes", "max-frame-bytes"), Map.entry("maxMessageChars", "max-message-chars"),
-            Map.entry("handshakeTimeout", "handshake-timeout"), Map.entry("idleTimeout", "idle-timeout"),
-            Map.entry("pingInterval", "ping-interval"), Map.entry("maxBadMessages", "max-bad-messages"),
-            Map.entry("agentCapacity", "agent-capacity"), Map.entry("reconnectGrace", "reconnect-grace"),
-            Map.entry("slowConsumerTimeout", "slow-consumer-timeout"), Map.entry("maxPerUser", "offline-max-per-user"),
-            Map.entry("ttl", "offline-ttl"), Map.entry("maxTotal", "offline-max-total"),
-            Map.entry("perSecond", "rate-limit"), Map.entry("burst", "rate-burst"),
-            Map.entry("agentPerSecond", "agent-rate-limit"), Map.entry("agentBurst", "agent-rate-burst"),
-            Map.entry("mode", "auth-mode"), Map.entry("authKeyReloadCheck", "auth-key-reload-check"),
-            Map.entry("allowedOrigins", "allowed-origins"), Map.entry("apiHost", "api-host"),
-            Map.entry("apiPort", "api-port"), Map.entry("apiMaxBodyBytes", "api-max-body"),
-            Map.entry("webhookUrls", "webhook-urls"), Map.entry("webhookQueueSize", "webhook-queue-size"),
-            Map.entry("webhookRetryWindow", "webhook-retry-window"), Map.entry("webhookRequestTimeout", "webhook-timeout"),
-            Map.entry("shards", "registry-shards"), Map.entry("initialCapacityPerShard", "registry-capacity"),
-            Map.entry("redisUrl", "redis-url"), Map.entry("nodeId", "node-id"),
-            Map.entry("heartbeat", "node-heartbeat"), Map.entry("nodeTtl", "node-ttl"),
-            Map.entry("keyPrefix", "redis-key-prefix"), Map.entry("remoteTimeout", "remote-timeout"));
+    private static IllegalArgumentException blame(IllegalArgumentException e, Setting.Section<?, ?> section,
+                                                  Map<String, String> given) {
+        final String message = String.valueOf(e.getMessage());
+        final int colon = message.indexOf(':');
+        final Setting s = colon < 0 ? null : settingOfField(section, message.substring(0, colon));
+        if (s == null) {
+            return e;
+        }
+        final String value = given.getOrDefault(s.key(), s.defaultValue() + " (default)");
+        return new IllegalArgumentException(s.key() + " " + value + ": " + message, e);
+    }
+
+    /**
+     * The setting whose field a validation message names, looked up within {@code section} ({@code null}: all), or
+     * {@code null} when none or several match.
+     */
+    static Setting settingOfField(Setting.Section<?, ?> section, String field) {
+        final List<Setting> found = Setting.ALL.stream()
+                .filter(s -> (section == null || s.section() == section) && s.fieldName().equals(field)).toList();
+        return found.size() == 1 ? found.get(0) : null;
+    }
 
     private static Properties readProperties(Path file) {
         final Properties props = new Properties();
@@ -315,7 +188,7 @@ public final class ConfigLoader {
                                  .build());
         spec.addOption(OptionSpec.builder("--config").paramLabel("FILE").type(String.class)
                                  .description("A properties file of settings (key=value).").build());
-        for (Setting s : SETTINGS) {
+        for (Setting s : Setting.ALL) {
             spec.addOption(OptionSpec.builder(s.flag()).paramLabel("VALUE").type(String.class)
                                      .description(s.description() + " Default: " + s.defaultValue() + ". Env: "
                                                   + s.env() + '.')
@@ -447,32 +320,21 @@ public final class ConfigLoader {
         }
     }
 
-    private static String str(int v) {
-        return Integer.toString(v);
-    }
-
-    private static String bytes(int v) {
-        return v % 1024 == 0 ? (v / 1024) + "KiB" : Integer.toString(v);
-    }
-
-    private static String dur(Duration d) {
-        if (d.toMillis() % 60_000 == 0 && d.toMinutes() > 0) {
-            return d.toMinutes() + "m";
-        }
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    }
-
     /** For tests and tools: the keys of every setting, in {@code --help} order. */
     static List<String> keys() {
         final List<String> keys = new ArrayList<>();
-        for (Setting s : SETTINGS) {
+        for (Setting s : Setting.ALL) {
             keys.add(s.key());
         }
         return keys;
     }
 
     static Setting setting(String key) {
+        return find(key).orElseThrow();
+    }
+
+    private static Optional<Setting> find(String key) {
         requireNonNull(key, "key");
-        return SETTINGS.stream().filter(s -> s.key().equals(key)).findFirst().orElseThrow();
+        return Setting.ALL.stream().filter(s -> s.key().equals(key)).findFirst();
     }
 }

@@ -12,6 +12,12 @@ import java.util.Locale;
  * Everything a gateway needs to start, validated at construction. Build it with {@link #builder()} or load it with
  * {@link ConfigLoader}; every setting, its default and its {@code SWITCHBOARD_*} variable are listed by
  * {@code java -jar switchboard-gateway.jar --help}.
+ *
+ * <p>Each section is a record with its own {@code DEFAULT_*} constants and small builder; {@link Builder} composes
+ * the section builders (the way Lettuce's {@code ClientOptions} composes {@code SocketOptions}). A section validates
+ * its own fields and names the offending field in the message ({@code shards: 3 (expected: ...)}), which is how
+ * {@link ConfigLoader} finds the setting to blame. This file is long because it declares ten sections; each setting
+ * appears here as a component, a default, a builder field and setter, and a flat delegate on {@link Builder}.
  */
 public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offline offline, RateLimit rateLimit,
                             Registry registry, Auth auth, Api api, Webhooks webhooks, Cluster cluster) {
@@ -64,6 +70,47 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                   ">= writeBufferLowBytes " + writeBufferLowBytes);
             checkPositive("shutdownTimeout", shutdownTimeout);
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().host(host).port(port).ioThreads(ioThreads).maxConnections(maxConnections)
+                    .backlog(backlog).writeBufferLowBytes(writeBufferLowBytes)
+                    .writeBufferHighBytes(writeBufferHighBytes).shutdownTimeout(shutdownTimeout);
+        }
+
+        /** Collects the listener settings; {@link #build()} validates them. */
+        public static final class Builder {
+            private String host = DEFAULT_HOST;
+            private int port = DEFAULT_PORT;
+            private int ioThreads = DEFAULT_IO_THREADS;
+            private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+            private int backlog = DEFAULT_BACKLOG;
+            private int writeBufferLowBytes = DEFAULT_WRITE_BUFFER_LOW_BYTES;
+            private int writeBufferHighBytes = DEFAULT_WRITE_BUFFER_HIGH_BYTES;
+            private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+
+            private Builder() {}
+
+            public Builder host(String v) { host = v; return this; }
+            public Builder port(int v) { port = v; return this; }
+            public Builder ioThreads(int v) { ioThreads = v; return this; }
+            public Builder maxConnections(int v) { maxConnections = v; return this; }
+            public Builder backlog(int v) { backlog = v; return this; }
+            public Builder writeBufferLowBytes(int v) { writeBufferLowBytes = v; return this; }
+            public Builder writeBufferHighBytes(int v) { writeBufferHighBytes = v; return this; }
+            public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Server build() {
+                return new Server(host, port, ioThreads, maxConnections, backlog, writeBufferLowBytes,
+                                  writeBufferHighBytes, shutdownTimeout);
+            }
+        }
     }
 
     /** The WebSocket endpoint and its limits ({@code PROTOCOL.md} §1). */
@@ -97,6 +144,45 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             }
             check("maxBadMessages", maxBadMessages, maxBadMessages > 0, "> 0");
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().path(path).maxFrameBytes(maxFrameBytes).maxMessageChars(maxMessageChars)
+                    .handshakeTimeout(handshakeTimeout).idleTimeout(idleTimeout).pingInterval(pingInterval)
+                    .maxBadMessages(maxBadMessages);
+        }
+
+        /** Collects the endpoint settings; {@link #build()} validates them. */
+        public static final class Builder {
+            private String path = DEFAULT_PATH;
+            private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+            private int maxMessageChars = DEFAULT_MAX_MESSAGE_CHARS;
+            private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+            private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+            private Duration pingInterval = DEFAULT_PING_INTERVAL;
+            private int maxBadMessages = DEFAULT_MAX_BAD_MESSAGES;
+
+            private Builder() {}
+
+            public Builder path(String v) { path = v; return this; }
+            public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
+            public Builder maxMessageChars(int v) { maxMessageChars = v; return this; }
+            public Builder handshakeTimeout(Duration v) { handshakeTimeout = v; return this; }
+            public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
+            public Builder pingInterval(Duration v) { pingInterval = v; return this; }
+            public Builder maxBadMessages(int v) { maxBadMessages = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public WebSocket build() {
+                return new WebSocket(path, maxFrameBytes, maxMessageChars, handshakeTimeout, idleTimeout,
+                                     pingInterval, maxBadMessages);
+            }
+        }
     }
 
     /** Matching and conversation lifetime ({@code PROTOCOL.md} §3). */
@@ -110,6 +196,35 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             checkNonNegative("reconnectGrace", reconnectGrace);
             checkPositive("slowConsumerTimeout", slowConsumerTimeout);
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().agentCapacity(agentCapacity).reconnectGrace(reconnectGrace)
+                    .slowConsumerTimeout(slowConsumerTimeout);
+        }
+
+        /** Collects the chat settings; {@link #build()} validates them. */
+        public static final class Builder {
+            private int agentCapacity = DEFAULT_AGENT_CAPACITY;
+            private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
+            private Duration slowConsumerTimeout = DEFAULT_SLOW_CONSUMER_TIMEOUT;
+
+            private Builder() {}
+
+            public Builder agentCapacity(int v) { agentCapacity = v; return this; }
+            public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
+            public Builder slowConsumerTimeout(Duration v) { slowConsumerTimeout = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Chat build() {
+                return new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout);
+            }
+        }
     }
 
     /** The hold for messages to a paired peer that is offline or not reading. */
@@ -122,6 +237,34 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             check("maxPerUser", maxPerUser, maxPerUser > 0, "> 0");
             checkPositive("ttl", ttl);
             check("maxTotal", maxTotal, maxTotal >= maxPerUser, ">= maxPerUser " + maxPerUser);
+        }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().maxPerUser(maxPerUser).ttl(ttl).maxTotal(maxTotal);
+        }
+
+        /** Collects the hold's settings; {@link #build()} validates them. */
+        public static final class Builder {
+            private int maxPerUser = DEFAULT_MAX_PER_USER;
+            private Duration ttl = DEFAULT_TTL;
+            private int maxTotal = DEFAULT_MAX_TOTAL;
+
+            private Builder() {}
+
+            public Builder maxPerUser(int v) { maxPerUser = v; return this; }
+            public Builder ttl(Duration v) { ttl = v; return this; }
+            public Builder maxTotal(int v) { maxTotal = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Offline build() {
+                return new Offline(maxPerUser, ttl, maxTotal);
+            }
         }
     }
 
@@ -142,6 +285,36 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             check("agentPerSecond", agentPerSecond, agentPerSecond > 0 && agentPerSecond <= 1_000_000, "1..1000000");
             check("agentBurst", agentBurst, agentBurst > 0, "> 0");
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().perSecond(perSecond).burst(burst).agentPerSecond(agentPerSecond).agentBurst(agentBurst);
+        }
+
+        /** Collects the bucket sizes and rates; {@link #build()} validates them. */
+        public static final class Builder {
+            private int perSecond = DEFAULT_PER_SECOND;
+            private int burst = DEFAULT_BURST;
+            private int agentPerSecond = DEFAULT_AGENT_PER_SECOND;
+            private int agentBurst = DEFAULT_AGENT_BURST;
+
+            private Builder() {}
+
+            public Builder perSecond(int v) { perSecond = v; return this; }
+            public Builder burst(int v) { burst = v; return this; }
+            public Builder agentPerSecond(int v) { agentPerSecond = v; return this; }
+            public Builder agentBurst(int v) { agentBurst = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public RateLimit build() {
+                return new RateLimit(perSecond, burst, agentPerSecond, agentBurst);
+            }
+        }
     }
 
     /** The sharded session registry. */
@@ -154,12 +327,39 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                   "a power of two in 1..4096");
             check("initialCapacityPerShard", initialCapacityPerShard, initialCapacityPerShard > 0, "> 0");
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().shards(shards).initialCapacityPerShard(initialCapacityPerShard);
+        }
+
+        /** Collects the registry's shape; {@link #build()} validates it. */
+        public static final class Builder {
+            private int shards = DEFAULT_SHARDS;
+            private int initialCapacityPerShard = DEFAULT_INITIAL_CAPACITY_PER_SHARD;
+
+            private Builder() {}
+
+            public Builder shards(int v) { shards = v; return this; }
+            public Builder initialCapacityPerShard(int v) { initialCapacityPerShard = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Registry build() {
+                return new Registry(shards, initialCapacityPerShard);
+            }
+        }
     }
 
     /**
      * Handshake authentication ({@code PROTOCOL.md} §1): off, or a JWT verified with an HS256 shared secret, an RS256
      * or ES256 public key (PEM file), or a JWKS file reloaded when it changes; plus an optional Origin allow-list.
-     * {@link #toString()} never shows the secret.
+     * {@link #toString()} never shows the secret. Its messages name fields with an {@code auth} prefix
+     * ({@code authClockSkew}).
      *
      * @param secret         the HS256 shared secret (at least 32 bytes); empty unless {@code mode} is HS256
      * @param publicKeyFile  the PEM public key of RS256/ES256, or {@code null}
@@ -170,6 +370,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
      */
     public record Auth(Mode mode, String secret, Path publicKeyFile, Path jwksFile, Duration clockSkew,
                        Duration keyReloadCheck, List<String> allowedOrigins) {
+        public static final Mode DEFAULT_MODE = Mode.OFF;
         public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
         public static final Duration DEFAULT_KEY_RELOAD_CHECK = Duration.ofSeconds(5);
         /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits. */
@@ -232,11 +433,48 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                    + publicKeyFile + ", jwksFile=" + jwksFile + ", clockSkew=" + clockSkew + ", keyReloadCheck="
                    + keyReloadCheck + ", allowedOrigins=" + allowedOrigins + ']';
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants: no secret, key file or origin list. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().mode(mode).secret(secret).publicKeyFile(publicKeyFile).jwksFile(jwksFile)
+                    .clockSkew(clockSkew).keyReloadCheck(keyReloadCheck).allowedOrigins(allowedOrigins);
+        }
+
+        /** Collects the authentication settings; {@link #build()} validates them together. */
+        public static final class Builder {
+            private Mode mode = DEFAULT_MODE;
+            private String secret = "";
+            private Path publicKeyFile;
+            private Path jwksFile;
+            private Duration clockSkew = DEFAULT_CLOCK_SKEW;
+            private Duration keyReloadCheck = DEFAULT_KEY_RELOAD_CHECK;
+            private List<String> allowedOrigins = List.of();
+
+            private Builder() {}
+
+            public Builder mode(Mode v) { mode = v; return this; }
+            public Builder secret(String v) { secret = v; return this; }
+            public Builder publicKeyFile(Path v) { publicKeyFile = v; return this; }
+            public Builder jwksFile(Path v) { jwksFile = v; return this; }
+            public Builder clockSkew(Duration v) { clockSkew = v; return this; }
+            public Builder keyReloadCheck(Duration v) { keyReloadCheck = v; return this; }
+            public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field, never a secret's value */
+            public Auth build() {
+                return new Auth(mode, secret, publicKeyFile, jwksFile, clockSkew, keyReloadCheck, allowedOrigins);
+            }
+        }
     }
 
     /**
      * The server-side HTTP API for backends ({@code docs/API.md}): its own listener on the gateway's event loops.
-     * {@link #toString()} never shows the key.
+     * {@link #toString()} never shows the key. Its messages name fields with an {@code api} prefix ({@code apiPort}).
      *
      * @param port         the API port; {@link #PORT_NEXT_TO_MAIN} by default, see {@link GatewayConfig#apiPort()}
      * @param apiKey       the key backends send as {@code Authorization: Bearer}; empty: no key required
@@ -266,11 +504,44 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             return "Api[enabled=" + enabled + ", host=" + host + ", port=" + port + ", apiKey="
                    + (apiKey.isEmpty() ? "none" : "(set)") + ", maxBodyBytes=" + maxBodyBytes + ']';
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants and no key. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().enabled(enabled).host(host).port(port).apiKey(apiKey).maxBodyBytes(maxBodyBytes);
+        }
+
+        /** Collects the API listener's settings; {@link #build()} validates them. */
+        public static final class Builder {
+            private boolean enabled = DEFAULT_ENABLED;
+            private String host = DEFAULT_HOST;
+            private int port = DEFAULT_PORT;
+            private String apiKey = "";
+            private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+
+            private Builder() {}
+
+            public Builder enabled(boolean v) { enabled = v; return this; }
+            public Builder host(String v) { host = v; return this; }
+            public Builder port(int v) { port = v; return this; }
+            public Builder apiKey(String v) { apiKey = v; return this; }
+            public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Api build() {
+                return new Api(enabled, host, port, apiKey, maxBodyBytes);
+            }
+        }
     }
 
     /**
      * Webhooks to backends ({@code docs/WEBHOOKS.md}): the URLs that receive events, the HMAC secret that signs them,
-     * and the bounds of the delivery queue. {@link #toString()} never shows the secret.
+     * and the bounds of the delivery queue. {@link #toString()} never shows the secret. Its messages name fields with
+     * a {@code webhook} prefix ({@code webhookUrls}).
      *
      * @param urls            http(s) URLs; empty: webhooks off
      * @param secret          the HMAC-SHA256 key of {@code X-Switchboard-Signature}; required with URLs
@@ -312,6 +583,41 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             return "Webhooks[urls=" + urls + ", secret=" + (secret.isEmpty() ? "none" : "(set)") + ", queueSize="
                    + queueSize + ", retryWindow=" + retryWindow + ", requestTimeout=" + requestTimeout
                    + ", archiveMessages=" + archiveMessages + ']';
+        }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants: no URL, no secret, no archive. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().urls(urls).secret(secret).queueSize(queueSize).retryWindow(retryWindow)
+                    .requestTimeout(requestTimeout).archiveMessages(archiveMessages);
+        }
+
+        /** Collects the webhook settings; {@link #build()} validates them together. */
+        public static final class Builder {
+            private List<URI> urls = List.of();
+            private String secret = "";
+            private int queueSize = DEFAULT_QUEUE_SIZE;
+            private Duration retryWindow = DEFAULT_RETRY_WINDOW;
+            private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+            private boolean archiveMessages;
+
+            private Builder() {}
+
+            public Builder urls(List<URI> v) { urls = v; return this; }
+            public Builder secret(String v) { secret = v; return this; }
+            public Builder queueSize(int v) { queueSize = v; return this; }
+            public Builder retryWindow(Duration v) { retryWindow = v; return this; }
+            public Builder requestTimeout(Duration v) { requestTimeout = v; return this; }
+            public Builder archiveMessages(boolean v) { archiveMessages = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field, never the secret's value */
+            public Webhooks build() {
+                return new Webhooks(urls, secret, queueSize, retryWindow, requestTimeout, archiveMessages);
+            }
         }
     }
 
@@ -363,201 +669,159 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             }
             checkPositive("remoteTimeout", remoteTimeout);
         }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().mode(mode).redisUrl(redisUrl).nodeId(nodeId).heartbeat(heartbeat).nodeTtl(nodeTtl)
+                    .keyPrefix(keyPrefix).remoteTimeout(remoteTimeout);
+        }
+
+        /** Collects the cluster settings; {@link #build()} validates them together. */
+        public static final class Builder {
+            private Mode mode = DEFAULT_MODE;
+            private String redisUrl = DEFAULT_REDIS_URL;
+            private String nodeId = DEFAULT_NODE_ID;
+            private Duration heartbeat = DEFAULT_HEARTBEAT;
+            private Duration nodeTtl = DEFAULT_NODE_TTL;
+            private String keyPrefix = DEFAULT_KEY_PREFIX;
+            private Duration remoteTimeout = DEFAULT_REMOTE_TIMEOUT;
+
+            private Builder() {}
+
+            public Builder mode(Mode v) { mode = v; return this; }
+            public Builder redisUrl(String v) { redisUrl = v; return this; }
+            public Builder nodeId(String v) { nodeId = v; return this; }
+            public Builder heartbeat(Duration v) { heartbeat = v; return this; }
+            public Builder nodeTtl(Duration v) { nodeTtl = v; return this; }
+            public Builder keyPrefix(String v) { keyPrefix = v; return this; }
+            public Builder remoteTimeout(Duration v) { remoteTimeout = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Cluster build() {
+                return new Cluster(mode, redisUrl, nodeId, heartbeat, nodeTtl, keyPrefix, remoteTimeout);
+            }
+        }
     }
 
-    /** A builder with every default from the {@code DEFAULT_*} constants. */
+    /** A builder with every default from the sections' {@code DEFAULT_*} constants. */
     public static Builder builder() {
         return new Builder();
     }
 
     /** A builder that starts from this configuration. */
     public Builder toBuilder() {
-        final Builder b = new Builder();
-        b.host = server.host;
-        b.port = server.port;
-        b.ioThreads = server.ioThreads;
-        b.maxConnections = server.maxConnections;
-        b.backlog = server.backlog;
-        b.writeBufferLowBytes = server.writeBufferLowBytes;
-        b.writeBufferHighBytes = server.writeBufferHighBytes;
-        b.shutdownTimeout = server.shutdownTimeout;
-        b.path = webSocket.path;
-        b.maxFrameBytes = webSocket.maxFrameBytes;
-        b.maxMessageChars = webSocket.maxMessageChars;
-        b.handshakeTimeout = webSocket.handshakeTimeout;
-        b.idleTimeout = webSocket.idleTimeout;
-        b.pingInterval = webSocket.pingInterval;
-        b.maxBadMessages = webSocket.maxBadMessages;
-        b.agentCapacity = chat.agentCapacity;
-        b.reconnectGrace = chat.reconnectGrace;
-        b.slowConsumerTimeout = chat.slowConsumerTimeout;
-        b.offlineMaxPerUser = offline.maxPerUser;
-        b.offlineTtl = offline.ttl;
-        b.offlineMaxTotal = offline.maxTotal;
-        b.ratePerSecond = rateLimit.perSecond;
-        b.rateBurst = rateLimit.burst;
-        b.agentRatePerSecond = rateLimit.agentPerSecond;
-        b.agentRateBurst = rateLimit.agentBurst;
-        b.registryShards = registry.shards;
-        b.registryInitialCapacityPerShard = registry.initialCapacityPerShard;
-        b.authMode = auth.mode;
-        b.authSecret = auth.secret;
-        b.authPublicKeyFile = auth.publicKeyFile;
-        b.authJwksFile = auth.jwksFile;
-        b.authClockSkew = auth.clockSkew;
-        b.authKeyReloadCheck = auth.keyReloadCheck;
-        b.allowedOrigins = auth.allowedOrigins;
-        b.apiEnabled = api.enabled;
-        b.apiHost = api.host;
-        b.apiPort = api.port;
-        b.apiKey = api.apiKey;
-        b.apiMaxBodyBytes = api.maxBodyBytes;
-        b.webhookUrls = webhooks.urls;
-        b.webhookSecret = webhooks.secret;
-        b.webhookQueueSize = webhooks.queueSize;
-        b.webhookRetryWindow = webhooks.retryWindow;
-        b.webhookRequestTimeout = webhooks.requestTimeout;
-        b.webhookArchiveMessages = webhooks.archiveMessages;
-        b.clusterMode = cluster.mode;
-        b.redisUrl = cluster.redisUrl;
-        b.nodeId = cluster.nodeId;
-        b.nodeHeartbeat = cluster.heartbeat;
-        b.nodeTtl = cluster.nodeTtl;
-        b.redisKeyPrefix = cluster.keyPrefix;
-        b.remoteTimeout = cluster.remoteTimeout;
-        return b;
+        return builder().server(server).webSocket(webSocket).chat(chat).offline(offline).rateLimit(rateLimit)
+                .registry(registry).auth(auth).api(api).webhooks(webhooks).cluster(cluster);
     }
 
-    /** Collects settings; {@link #build()} validates them all. */
+    /**
+     * Composes one builder per section; {@link #build()} validates them all. A whole section can be given as a record
+     * ({@link #cluster(Cluster)}); the flat setters ({@link #port(int)}, {@link #authMode(Auth.Mode)}) predate the
+     * section builders, are what most callers use, and each writes one field of one section builder.
+     */
     public static final class Builder {
-        private String host = Server.DEFAULT_HOST;
-        private int port = Server.DEFAULT_PORT;
-        private int ioThreads = Server.DEFAULT_IO_THREADS;
-        private int maxConnections = Server.DEFAULT_MAX_CONNECTIONS;
-        private int backlog = Server.DEFAULT_BACKLOG;
-        private int writeBufferLowBytes = Server.DEFAULT_WRITE_BUFFER_LOW_BYTES;
-        private int writeBufferHighBytes = Server.DEFAULT_WRITE_BUFFER_HIGH_BYTES;
-        private Duration shutdownTimeout = Server.DEFAULT_SHUTDOWN_TIMEOUT;
-        private String path = WebSocket.DEFAULT_PATH;
-        private int maxFrameBytes = WebSocket.DEFAULT_MAX_FRAME_BYTES;
-        private int maxMessageChars = WebSocket.DEFAULT_MAX_MESSAGE_CHARS;
-        private Duration handshakeTimeout = WebSocket.DEFAULT_HANDSHAKE_TIMEOUT;
-        private Duration idleTimeout = WebSocket.DEFAULT_IDLE_TIMEOUT;
-        private Duration pingInterval = WebSocket.DEFAULT_PING_INTERVAL;
-        private int maxBadMessages = WebSocket.DEFAULT_MAX_BAD_MESSAGES;
-        private int agentCapacity = Chat.DEFAULT_AGENT_CAPACITY;
-        private Duration reconnectGrace = Chat.DEFAULT_RECONNECT_GRACE;
-        private Duration slowConsumerTimeout = Chat.DEFAULT_SLOW_CONSUMER_TIMEOUT;
-        private int offlineMaxPerUser = Offline.DEFAULT_MAX_PER_USER;
-        private Duration offlineTtl = Offline.DEFAULT_TTL;
-        private int offlineMaxTotal = Offline.DEFAULT_MAX_TOTAL;
-        private int ratePerSecond = RateLimit.DEFAULT_PER_SECOND;
-        private int rateBurst = RateLimit.DEFAULT_BURST;
-        private int agentRatePerSecond = RateLimit.DEFAULT_AGENT_PER_SECOND;
-        private int agentRateBurst = RateLimit.DEFAULT_AGENT_BURST;
-        private int registryShards = Registry.DEFAULT_SHARDS;
-        private int registryInitialCapacityPerShard = Registry.DEFAULT_INITIAL_CAPACITY_PER_SHARD;
-        private Auth.Mode authMode = Auth.Mode.OFF;
-        private String authSecret = "";
-        private Path authPublicKeyFile;
-        private Path authJwksFile;
-        private Duration authClockSkew = Auth.DEFAULT_CLOCK_SKEW;
-        private Duration authKeyReloadCheck = Auth.DEFAULT_KEY_RELOAD_CHECK;
-        private List<String> allowedOrigins = List.of();
-        private boolean apiEnabled = Api.DEFAULT_ENABLED;
-        private String apiHost = Api.DEFAULT_HOST;
-        private int apiPort = Api.DEFAULT_PORT;
-        private String apiKey = "";
-        private int apiMaxBodyBytes = Api.DEFAULT_MAX_BODY_BYTES;
-        private List<URI> webhookUrls = List.of();
-        private String webhookSecret = "";
-        private int webhookQueueSize = Webhooks.DEFAULT_QUEUE_SIZE;
-        private Duration webhookRetryWindow = Webhooks.DEFAULT_RETRY_WINDOW;
-        private Duration webhookRequestTimeout = Webhooks.DEFAULT_REQUEST_TIMEOUT;
-        private boolean webhookArchiveMessages;
-        private Cluster.Mode clusterMode = Cluster.DEFAULT_MODE;
-        private String redisUrl = Cluster.DEFAULT_REDIS_URL;
-        private String nodeId = Cluster.DEFAULT_NODE_ID;
-        private Duration nodeHeartbeat = Cluster.DEFAULT_HEARTBEAT;
-        private Duration nodeTtl = Cluster.DEFAULT_NODE_TTL;
-        private String redisKeyPrefix = Cluster.DEFAULT_KEY_PREFIX;
-        private Duration remoteTimeout = Cluster.DEFAULT_REMOTE_TIMEOUT;
+        private Server.Builder server = Server.builder();
+        private WebSocket.Builder webSocket = WebSocket.builder();
+        private Chat.Builder chat = Chat.builder();
+        private Offline.Builder offline = Offline.builder();
+        private RateLimit.Builder rateLimit = RateLimit.builder();
+        private Registry.Builder registry = Registry.builder();
+        private Auth.Builder auth = Auth.builder();
+        private Api.Builder api = Api.builder();
+        private Webhooks.Builder webhooks = Webhooks.builder();
+        private Cluster.Builder cluster = Cluster.builder();
 
         private Builder() {}
 
-        public Builder host(String v) { host = v; return this; }
-        public Builder port(int v) { port = v; return this; }
-        public Builder ioThreads(int v) { ioThreads = v; return this; }
-        public Builder maxConnections(int v) { maxConnections = v; return this; }
-        public Builder backlog(int v) { backlog = v; return this; }
-        public Builder writeBufferLowBytes(int v) { writeBufferLowBytes = v; return this; }
-        public Builder writeBufferHighBytes(int v) { writeBufferHighBytes = v; return this; }
-        public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
-        public Builder path(String v) { path = v; return this; }
-        public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
-        public Builder maxMessageChars(int v) { maxMessageChars = v; return this; }
-        public Builder handshakeTimeout(Duration v) { handshakeTimeout = v; return this; }
-        public Builder idleTimeout(Duration v) { idleTimeout = v; return this; }
-        public Builder pingInterval(Duration v) { pingInterval = v; return this; }
-        public Builder maxBadMessages(int v) { maxBadMessages = v; return this; }
-        public Builder agentCapacity(int v) { agentCapacity = v; return this; }
-        public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
-        public Builder slowConsumerTimeout(Duration v) { slowConsumerTimeout = v; return this; }
-        public Builder offlineMaxPerUser(int v) { offlineMaxPerUser = v; return this; }
-        public Builder offlineTtl(Duration v) { offlineTtl = v; return this; }
-        public Builder offlineMaxTotal(int v) { offlineMaxTotal = v; return this; }
-        public Builder ratePerSecond(int v) { ratePerSecond = v; return this; }
-        public Builder rateBurst(int v) { rateBurst = v; return this; }
-        public Builder agentRatePerSecond(int v) { agentRatePerSecond = v; return this; }
-        public Builder agentRateBurst(int v) { agentRateBurst = v; return this; }
-        public Builder registryShards(int v) { registryShards = v; return this; }
-        public Builder registryInitialCapacityPerShard(int v) { registryInitialCapacityPerShard = v; return this; }
-        public Builder authMode(Auth.Mode v) { authMode = v; return this; }
-        public Builder authSecret(String v) { authSecret = v; return this; }
-        public Builder authPublicKeyFile(Path v) { authPublicKeyFile = v; return this; }
-        public Builder authJwksFile(Path v) { authJwksFile = v; return this; }
-        public Builder authClockSkew(Duration v) { authClockSkew = v; return this; }
-        public Builder authKeyReloadCheck(Duration v) { authKeyReloadCheck = v; return this; }
-        public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
-        public Builder apiEnabled(boolean v) { apiEnabled = v; return this; }
-        public Builder apiHost(String v) { apiHost = v; return this; }
-        public Builder apiPort(int v) { apiPort = v; return this; }
-        public Builder apiKey(String v) { apiKey = v; return this; }
-        public Builder apiMaxBodyBytes(int v) { apiMaxBodyBytes = v; return this; }
-        public Builder webhookUrls(List<URI> v) { webhookUrls = v; return this; }
-        public Builder webhookSecret(String v) { webhookSecret = v; return this; }
-        public Builder webhookQueueSize(int v) { webhookQueueSize = v; return this; }
-        public Builder webhookRetryWindow(Duration v) { webhookRetryWindow = v; return this; }
-        public Builder webhookRequestTimeout(Duration v) { webhookRequestTimeout = v; return this; }
-        public Builder webhookArchiveMessages(boolean v) { webhookArchiveMessages = v; return this; }
-        public Builder clusterMode(Cluster.Mode v) { clusterMode = v; return this; }
-        public Builder redisUrl(String v) { redisUrl = v; return this; }
-        public Builder nodeId(String v) { nodeId = v; return this; }
-        public Builder nodeHeartbeat(Duration v) { nodeHeartbeat = v; return this; }
-        public Builder nodeTtl(Duration v) { nodeTtl = v; return this; }
-        public Builder redisKeyPrefix(String v) { redisKeyPrefix = v; return this; }
-        public Builder remoteTimeout(Duration v) { remoteTimeout = v; return this; }
+        public Builder server(Server v) { server = v.toBuilder(); return this; }
+        public Builder webSocket(WebSocket v) { webSocket = v.toBuilder(); return this; }
+        public Builder chat(Chat v) { chat = v.toBuilder(); return this; }
+        public Builder offline(Offline v) { offline = v.toBuilder(); return this; }
+        public Builder rateLimit(RateLimit v) { rateLimit = v.toBuilder(); return this; }
+        public Builder registry(Registry v) { registry = v.toBuilder(); return this; }
+        public Builder auth(Auth v) { auth = v.toBuilder(); return this; }
+        public Builder api(Api v) { api = v.toBuilder(); return this; }
+        public Builder webhooks(Webhooks v) { webhooks = v.toBuilder(); return this; }
+        public Builder cluster(Cluster v) { cluster = v.toBuilder(); return this; }
+
+        // The section builders themselves, for ConfigLoader: it fills and builds one section at a time, so that it
+        // knows which section a validation message comes from.
+        Server.Builder server() { return server; }
+        WebSocket.Builder webSocket() { return webSocket; }
+        Chat.Builder chat() { return chat; }
+        Offline.Builder offline() { return offline; }
+        RateLimit.Builder rateLimit() { return rateLimit; }
+        Registry.Builder registry() { return registry; }
+        Auth.Builder auth() { return auth; }
+        Api.Builder api() { return api; }
+        Webhooks.Builder webhooks() { return webhooks; }
+        Cluster.Builder cluster() { return cluster; }
+
+        public Builder host(String v) { server.host(v); return this; }
+        public Builder port(int v) { server.port(v); return this; }
+        public Builder ioThreads(int v) { server.ioThreads(v); return this; }
+        public Builder maxConnections(int v) { server.maxConnections(v); return this; }
+        public Builder backlog(int v) { server.backlog(v); return this; }
+        public Builder writeBufferLowBytes(int v) { server.writeBufferLowBytes(v); return this; }
+        public Builder writeBufferHighBytes(int v) { server.writeBufferHighBytes(v); return this; }
+        public Builder shutdownTimeout(Duration v) { server.shutdownTimeout(v); return this; }
+        public Builder path(String v) { webSocket.path(v); return this; }
+        public Builder maxFrameBytes(int v) { webSocket.maxFrameBytes(v); return this; }
+        public Builder maxMessageChars(int v) { webSocket.maxMessageChars(v); return this; }
+        public Builder handshakeTimeout(Duration v) { webSocket.handshakeTimeout(v); return this; }
+        public Builder idleTimeout(Duration v) { webSocket.idleTimeout(v); return this; }
+        public Builder pingInterval(Duration v) { webSocket.pingInterval(v); return this; }
+        public Builder maxBadMessages(int v) { webSocket.maxBadMessages(v); return this; }
+        public Builder agentCapacity(int v) { chat.agentCapacity(v); return this; }
+        public Builder reconnectGrace(Duration v) { chat.reconnectGrace(v); return this; }
+        public Builder slowConsumerTimeout(Duration v) { chat.slowConsumerTimeout(v); return this; }
+        public Builder offlineMaxPerUser(int v) { offline.maxPerUser(v); return this; }
+        public Builder offlineTtl(Duration v) { offline.ttl(v); return this; }
+        public Builder offlineMaxTotal(int v) { offline.maxTotal(v); return this; }
+        public Builder ratePerSecond(int v) { rateLimit.perSecond(v); return this; }
+        public Builder rateBurst(int v) { rateLimit.burst(v); return this; }
+        public Builder agentRatePerSecond(int v) { rateLimit.agentPerSecond(v); return this; }
+        public Builder agentRateBurst(int v) { rateLimit.agentBurst(v); return this; }
+        public Builder registryShards(int v) { registry.shards(v); return this; }
+        public Builder registryInitialCapacityPerShard(int v) { registry.initialCapacityPerShard(v); return this; }
+        public Builder authMode(Auth.Mode v) { auth.mode(v); return this; }
+        public Builder authSecret(String v) { auth.secret(v); return this; }
+        public Builder authPublicKeyFile(Path v) { auth.publicKeyFile(v); return this; }
+        public Builder authJwksFile(Path v) { auth.jwksFile(v); return this; }
+        public Builder authClockSkew(Duration v) { auth.clockSkew(v); return this; }
+        public Builder authKeyReloadCheck(Duration v) { auth.keyReloadCheck(v); return this; }
+        public Builder allowedOrigins(List<String> v) { auth.allowedOrigins(v); return this; }
+        public Builder apiEnabled(boolean v) { api.enabled(v); return this; }
+        public Builder apiHost(String v) { api.host(v); return this; }
+        public Builder apiPort(int v) { api.port(v); return this; }
+        public Builder apiKey(String v) { api.apiKey(v); return this; }
+        public Builder apiMaxBodyBytes(int v) { api.maxBodyBytes(v); return this; }
+        public Builder webhookUrls(List<URI> v) { webhooks.urls(v); return this; }
+        public Builder webhookSecret(String v) { webhooks.secret(v); return this; }
+        public Builder webhookQueueSize(int v) { webhooks.queueSize(v); return this; }
+        public Builder webhookRetryWindow(Duration v) { webhooks.retryWindow(v); return this; }
+        public Builder webhookRequestTimeout(Duration v) { webhooks.requestTimeout(v); return this; }
+        public Builder webhookArchiveMessages(boolean v) { webhooks.archiveMessages(v); return this; }
+        public Builder clusterMode(Cluster.Mode v) { cluster.mode(v); return this; }
+        public Builder redisUrl(String v) { cluster.redisUrl(v); return this; }
+        public Builder nodeId(String v) { cluster.nodeId(v); return this; }
+        public Builder nodeHeartbeat(Duration v) { cluster.heartbeat(v); return this; }
+        public Builder nodeTtl(Duration v) { cluster.nodeTtl(v); return this; }
+        public Builder redisKeyPrefix(String v) { cluster.keyPrefix(v); return this; }
+        public Builder remoteTimeout(Duration v) { cluster.remoteTimeout(v); return this; }
 
         /**
          * @throws IllegalArgumentException naming the first invalid setting and its value
          */
         public GatewayConfig build() {
-            return new GatewayConfig(
-                    new Server(host, port, ioThreads, maxConnections, backlog, writeBufferLowBytes,
-                               writeBufferHighBytes, shutdownTimeout),
-                    new WebSocket(path, maxFrameBytes, maxMessageChars, handshakeTimeout, idleTimeout, pingInterval,
-                                  maxBadMessages),
-                    new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout),
-                    new Offline(offlineMaxPerUser, offlineTtl, offlineMaxTotal),
-                    new RateLimit(ratePerSecond, rateBurst, agentRatePerSecond, agentRateBurst),
-                    new Registry(registryShards, registryInitialCapacityPerShard),
-                    new Auth(authMode, authSecret, authPublicKeyFile, authJwksFile, authClockSkew, authKeyReloadCheck,
-                             allowedOrigins),
-                    new Api(apiEnabled, apiHost, apiPort, apiKey, apiMaxBodyBytes),
-                    new Webhooks(webhookUrls, webhookSecret, webhookQueueSize, webhookRetryWindow,
-                                 webhookRequestTimeout, webhookArchiveMessages),
-                    new Cluster(clusterMode, redisUrl, nodeId, nodeHeartbeat, nodeTtl, redisKeyPrefix,
-                                remoteTimeout));
+            return new GatewayConfig(server.build(), webSocket.build(), chat.build(), offline.build(),
+                                     rateLimit.build(), registry.build(), auth.build(), api.build(), webhooks.build(),
+                                     cluster.build());
         }
     }
 

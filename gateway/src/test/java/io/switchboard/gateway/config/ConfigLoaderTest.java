@@ -174,18 +174,23 @@ class ConfigLoaderTest {
 
     @Test
     void everyValidatedFieldMapsToASetting() {
-        // The core records name their fields in messages; auth, api and webhooks use prefixed names (apiPort).
-        final Set<String> fields = new HashSet<>();
-        for (RecordComponent outer : GatewayConfig.class.getRecordComponents()) {
-            if (Set.of("auth", "api", "webhooks").contains(outer.getName())) {
-                continue;
-            }
-            for (RecordComponent inner : outer.getType().getRecordComponents()) {
+        // Every component of every section is set by exactly one setting; the sections name their fields in
+        // messages (auth, api and webhooks with a prefix: apiPort), and each such name leads back to its key.
+        final GatewayConfig defaults = GatewayConfig.builder().build();
+        for (Setting.Section<?, ?> section : Setting.SECTIONS) {
+            final Set<String> fields = new HashSet<>();
+            for (RecordComponent inner : section.get().apply(defaults).getClass().getRecordComponents()) {
                 fields.add(inner.getName());
             }
+            final List<String> named = Setting.ALL.stream().filter(s -> s.section() == section)
+                                                  .map(Setting::component).toList();
+            assertEquals(fields, new HashSet<>(named));
+            assertEquals(fields.size(), named.size(), "one setting per component");
         }
-        assertTrue(ConfigLoader.KEY_OF_FIELD.keySet().containsAll(fields));
-        assertTrue(new HashSet<>(ConfigLoader.keys()).containsAll(ConfigLoader.KEY_OF_FIELD.values()));
+        for (Setting s : Setting.ALL) {
+            assertEquals(s, ConfigLoader.settingOfField(s.section(), s.fieldName()), s.key());
+        }
+        assertEquals(Setting.SECTIONS.size(), GatewayConfig.class.getRecordComponents().length);
     }
 
     @Test
