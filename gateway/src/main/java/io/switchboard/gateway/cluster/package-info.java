@@ -1,9 +1,12 @@
 /**
- * Cluster mode ({@code cluster-mode=redis}, see {@code docs/CLUSTER.md}): several gateways behind a load balancer
- * sharing one Redis. {@link io.switchboard.gateway.cluster.RedisMatchService} keeps the agent pool and the pairings in
- * Redis and matches atomically with a Lua script; {@link io.switchboard.gateway.cluster.ClusterRouter} keeps the
- * presence directory, routes to the node holding the recipient over Redis pub/sub and holds messages for offline
- * users in Redis; {@link io.switchboard.gateway.cluster.ClusterNode} heartbeats and releases the users of dead nodes.
- * Every Redis call is asynchronous; nothing here blocks an event loop.
+ * Cluster mode ({@code cluster-mode=redis}, {@code docs/CLUSTER.md}): the Redis implementations of the chat core's
+ * SPIs, one concern per class, built by {@link io.switchboard.gateway.cluster.GatewayCluster}:
+ * {@link io.switchboard.gateway.cluster.RedisMatchService} (pool and pairings, atomic Lua), {@code RedisPresence}
+ * (who is connected where, hand-over of the held messages, remote 4001), {@code ClusterRouter} (the {@code ROUTE}
+ * script, decorating {@code LocalDelivery}), {@code NodeBus} (the {@code D|A|K} pub/sub messages and acks),
+ * {@code RedisHold}, {@code ClusterNode} (heartbeat and reaper) and {@code ClusterRedis} (the Lettuce client). It may
+ * use {@code chat}, {@code session}, {@code metrics}, {@code config} and the protocol module, never {@code pipeline},
+ * {@code api} or {@code webhook}; {@code chat} never uses it. Every Redis call is asynchronous and every continuation
+ * that touches a connection hops to its event loop.
  */
 package io.switchboard.gateway.cluster;

@@ -1,8 +1,7 @@
 /**
- * Gateway configuration. {@link io.switchboard.gateway.config.GatewayConfig} is immutable and composed of one record
- * per concern (server, WebSocket, chat, ...), each with its defaults and its own small builder, validated when built.
- * {@code Setting} is the table that ties each command-line key to one record component, and
- * {@link io.switchboard.gateway.config.ConfigLoader} is the only code that reads the environment, a config file or the
- * command line; nothing here depends on the rest of the gateway.
+ * Immutable gateway configuration: {@link io.switchboard.gateway.config.GatewayConfig} composed of one record per
+ * concern, each validated when built, and {@link io.switchboard.gateway.config.ConfigLoader}, the only code that
+ * reads the environment, a config file or the command line. It depends on nothing of the gateway; the composition
+ * root hands each component its record or the values it needs, and {@code chat} never sees it.
  */
 package io.switchboard.gateway.config;
