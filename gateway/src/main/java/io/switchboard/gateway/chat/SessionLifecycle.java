@@ -161,7 +161,7 @@ public final class SessionLifecycle {
         if (role == Role.AGENT) {
             return matches.releaseAgent(userId).thenAccept(users -> {
                 for (String user : users) {
-                    ended(user, userId, userId);
+                    ended(user, userId, user);
                 }
             });
         }

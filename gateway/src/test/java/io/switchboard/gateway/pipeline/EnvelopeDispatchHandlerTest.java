@@ -8,28 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.switchboard.gateway.chat.ChatService;
+import io.switchboard.gateway.chat.ChatFixture;
 import io.switchboard.gateway.chat.InMemoryMatchService;
-import io.switchboard.gateway.chat.LocalRouter;
-import io.switchboard.gateway.chat.OfflineStore;
 import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
-import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
-import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.protocol.Envelope;
-import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.Failure;
 import io.switchboard.protocol.netty.InboundFrame;
-import io.switchboard.protocol.validate.EnvelopeValidator;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,34 +28,27 @@ class EnvelopeDispatchHandlerTest {
 
     private static final int MAX_BAD = 3;
 
-    private final ShardedSessionRegistry registry = new ShardedSessionRegistry(2, 16);
-    private final InMemoryMatchService matches = new InMemoryMatchService(5);
-    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
-    private final OfflineStore offline =
-            new OfflineStore(registry, metrics, 10, 100, TimeUnit.MINUTES.toNanos(1), System::nanoTime);
-    private final LocalRouter router = new LocalRouter(registry, offline, metrics, TimeUnit.SECONDS.toNanos(10));
-    private final EnvelopeValidator validator = new EnvelopeValidator(4096);
-    private final ChatService chat = new ChatService(registry, matches, router, offline, Envelopes.systemClock(),
-                                                     validator, metrics, Duration.ofSeconds(30));
-    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private final ChatFixture chat = ChatFixture.builder().agentCapacity(5).build();
+    private final InMemoryMatchService matches = chat.matches();
+    private final GatewayMetrics metrics = chat.metrics();
 
     @AfterEach
     void finish() {
-        for (EmbeddedChannel ch : channels) {
-            assertNull(ch.readOutbound(), "unexpected message left");
-            assertFalse(ch.finishAndReleaseAll());
-        }
+        chat.finish();
+    }
+
+    /** A connection of {@code userId} through {@code dispatch}, its session attached and connected. */
+    private EmbeddedChannel connection(String userId, Role role, EnvelopeDispatchHandler dispatch) {
+        final Session session = chat.session(userId, role, dispatch);
+        final EmbeddedChannel ch = (EmbeddedChannel) session.channel();
+        ch.attr(SessionAttributes.SESSION).set(session);
+        chat.connect(session);
+        return ch;
     }
 
     /** A connection of {@code userId} with its session registered, and a bucket of {@code burst} tokens. */
     private EmbeddedChannel connection(String userId, Role role, TokenBucket bucket) {
-        final EmbeddedChannel ch = new EmbeddedChannel(
-                new EnvelopeDispatchHandler(chat, validator, metrics, bucket, MAX_BAD));
-        channels.add(ch);
-        final Session session = new Session(new ConnectionIdentity(userId, role), ch, 0);
-        ch.attr(SessionAttributes.SESSION).set(session);
-        chat.connected(session);
-        return ch;
+        return connection(userId, role, new EnvelopeDispatchHandler(chat.rules(), metrics, bucket, MAX_BAD));
     }
 
     private EmbeddedChannel connection(String userId, Role role) {
@@ -231,13 +214,7 @@ class EnvelopeDispatchHandlerTest {
     }
 
     private EmbeddedChannel connectionWithLimits(String userId, Role role, GatewayConfig.RateLimit limits) {
-        final EmbeddedChannel ch = new EmbeddedChannel(
-                new EnvelopeDispatchHandler(chat, validator, metrics, limits, MAX_BAD));
-        channels.add(ch);
-        final Session session = new Session(new ConnectionIdentity(userId, role), ch, 0);
-        ch.attr(SessionAttributes.SESSION).set(session);
-        chat.connected(session);
-        return ch;
+        return connection(userId, role, new EnvelopeDispatchHandler(chat.rules(), metrics, limits, MAX_BAD));
     }
 
     private static void assertRateLimited(Envelope e, String type, String msgId) {

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** Reading the stages of the async {@code Router}/{@code MatchService}/{@code ChatService} APIs in unit tests. */
+/**
+ * Reading the stages of the async {@code Router}/{@code MatchService}/{@code ChatRules} APIs in unit tests. Not the
+ * main code's {@link io.switchboard.gateway.chat.Stages#valueIfDone}, which answers {@code null} for a stage that is
+ * still pending: here a pending stage fails the test, a failed one throws, and a {@code null} value (an unpaired
+ * user's agent) is told apart from "not done".
+ */
 public final class Stages {
 
     private Stages() {}
