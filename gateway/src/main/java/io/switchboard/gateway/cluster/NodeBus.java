@@ -32,11 +32,12 @@ final class NodeBus {
     record Deliver(String origin, String corr, int hops, String to, String json) {
 
         /**
-         * Whether the envelope is a {@code normal}: senders encode with the protocol's codec, which writes
-         * {@code type} first, so no parse is needed to tell.
+         * Whether the envelope is a {@code normal}, told without a parse: senders encode compact JSON with the
+         * protocol's codec, and a {@code "type"} key right after {@code {} or {@code ,} cannot be inside a string
+         * value, where every quote is escaped.
          */
         boolean isNormal() {
-            return json.startsWith("{\"type\":\"normal\"");
+            return json.contains(",\"type\":\"normal\"") || json.startsWith("{\"type\":\"normal\"");
         }
 
         /** The same delivery, forwarded once more. */
