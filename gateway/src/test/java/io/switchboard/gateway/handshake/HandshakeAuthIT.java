@@ -1,4 +1,4 @@
-package io.switchboard.gateway.auth;
+package io.switchboard.gateway.handshake;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

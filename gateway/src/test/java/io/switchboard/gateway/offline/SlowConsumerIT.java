@@ -1,9 +1,10 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.offline;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.frames;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.gateway.testing.CloseStatus;
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
@@ -310,7 +311,7 @@ class FramesIT {
             assertEquals("0", pong.code());
             assertEquals("system", pong.from());
             assertEquals("u1", pong.to());
-            ExampleSessionIT.assertServerMessage(pong, "pong", "0", "system", "u1", pong.msg(), before);
+            Conversations.assertServerMessage(pong, "pong", "0", "system", "u1", pong.msg(), before);
         }
     }
 

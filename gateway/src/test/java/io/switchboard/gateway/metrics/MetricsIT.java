@@ -1,9 +1,10 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.HandshakeRejected;
+import io.switchboard.gateway.testing.HttpTestClient;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;

@@ -1,5 +1,6 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.routing;
 
+import static io.switchboard.gateway.testing.Conversations.assertServerMessage;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -98,31 +99,6 @@ class ExampleSessionIT {
             admin.send(Envelope.client("normal", "111", AGENT, "你好"));
             assertEquals("111", admin.next("receipt", TIMEOUT).msgId());
             assertEquals("111", agent.next("normal", TIMEOUT).msgId());
-        }
-    }
-
-    /**
-     * Every server-to-client message carries type, msgId, from, to, msg, code and timestamp, all strings (the
-     * strict client codec already refused any non-string), the timestamp being the server's epoch milliseconds.
-     */
-    static void assertServerMessage(Envelope e, String type, String code, String from, String to, String msg,
-                                    long notBeforeMillis) {
-        assertEquals(type, e.type(), () -> "type of " + e);
-        assertEquals(code, e.code(), () -> "code of " + e);
-        assertEquals(from, e.from(), () -> "from of " + e);
-        assertEquals(to, e.to(), () -> "to of " + e);
-        assertEquals(msg, e.msg(), () -> "msg of " + e);
-        assertNotNull(e.msgId(), () -> "msgId of " + e);
-        assertTrue(!e.msgId().isEmpty() && e.msgId().length() <= 64, () -> "msgId of " + e);
-        assertNotNull(e.timestamp(), () -> "timestamp of " + e);
-        assertTrue(e.timestamp().matches("[0-9]{13}"), () -> "timestamp of " + e);
-        final long ts = Long.parseLong(e.timestamp());
-        assertTrue(ts >= notBeforeMillis - 1000 && ts <= System.currentTimeMillis() + 1000,
-                   () -> "timestamp " + ts + " is not the server's current epoch millis");
-        if ("1".equals(code)) {
-            assertNotNull(e.reason(), () -> "a failure without reason: " + e);
-        } else {
-            assertNull(e.reason(), () -> "a success with a reason: " + e);
         }
     }
 }

@@ -1,13 +1,14 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.routing;
 
-import static io.switchboard.gateway.it.Conversations.assertFailed;
-import static io.switchboard.gateway.it.Conversations.pair;
-import static io.switchboard.gateway.it.Conversations.say;
+import static io.switchboard.gateway.testing.Conversations.assertFailed;
+import static io.switchboard.gateway.testing.Conversations.pair;
+import static io.switchboard.gateway.testing.Conversations.say;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;
@@ -183,7 +184,7 @@ class RoutingIT {
             final long before = System.currentTimeMillis();
             user.send(Envelope.client("match", "m1", "system", null));
             final Envelope answer = user.next("match", TIMEOUT);
-            ExampleSessionIT.assertServerMessage(answer, "match", "1", "system", "u1", answer.msg(), before);
+            Conversations.assertServerMessage(answer, "match", "1", "system", "u1", answer.msg(), before);
             assertEquals("NO_AGENT", answer.reason());
             assertEquals("m1", answer.msgId());
         }

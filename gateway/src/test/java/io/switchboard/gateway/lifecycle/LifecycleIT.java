@@ -1,10 +1,11 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.lifecycle;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.handshake;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.HandshakeRejected;
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.RawSocket.HttpResponse;
 import io.switchboard.gateway.testing.TestGateway;

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.webhook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

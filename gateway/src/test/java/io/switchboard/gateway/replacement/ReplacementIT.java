@@ -1,7 +1,7 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.replacement;
 
-import static io.switchboard.gateway.it.Conversations.pair;
-import static io.switchboard.gateway.it.Conversations.say;
+import static io.switchboard.gateway.testing.Conversations.pair;
+import static io.switchboard.gateway.testing.Conversations.say;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

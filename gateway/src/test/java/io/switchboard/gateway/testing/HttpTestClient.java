@@ -1,4 +1,4 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.testing;
 
 import java.io.IOException;
 import java.net.URI;
@@ -8,7 +8,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** Plain HTTP calls to the API listener for ITs (the JDK client: an independent implementation of HTTP/1.1). */
-final class HttpTestClient {
+public final class HttpTestClient {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -16,25 +16,25 @@ final class HttpTestClient {
     private final URI base;
     private final String key;
 
-    HttpTestClient(URI base, String key) {
+    public HttpTestClient(URI base, String key) {
         this.base = base;
         this.key = key;
     }
 
-    HttpResponse<String> get(String path) {
+    public HttpResponse<String> get(String path) {
         return send(builder(path).GET());
     }
 
-    HttpResponse<String> delete(String path) {
+    public HttpResponse<String> delete(String path) {
         return send(builder(path).DELETE());
     }
 
-    HttpResponse<String> post(String path, String json) {
+    public HttpResponse<String> post(String path, String json) {
         return send(builder(path).header("Content-Type", "application/json")
                                  .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
-    HttpTestClient withKey(String otherKey) {
+    public HttpTestClient withKey(String otherKey) {
         return new HttpTestClient(base, otherKey);
     }
 

@@ -1,11 +1,12 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.offline;
 
-import static io.switchboard.gateway.it.Conversations.assertFailed;
-import static io.switchboard.gateway.it.Conversations.pair;
-import static io.switchboard.gateway.it.Conversations.say;
+import static io.switchboard.gateway.testing.Conversations.assertFailed;
+import static io.switchboard.gateway.testing.Conversations.pair;
+import static io.switchboard.gateway.testing.Conversations.say;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;
@@ -117,7 +118,7 @@ class OfflineIT {
             assertEquals("0", answer.code(), () -> "leave refused: " + answer);
             assertEquals("bye", answer.msgId());
             final Envelope left = agent.next("leave", TIMEOUT);
-            ExampleSessionIT.assertServerMessage(left, "leave", "0", "system", "t1", "u1", before);
+            Conversations.assertServerMessage(left, "leave", "0", "system", "t1", "u1", before);
 
             assertFailed(say(user, "n1", "t1", "hi"), "NOT_PAIRED", "未与对方建立会话");
             assertFailed(say(agent, "n2", "u1", "hi"), "NOT_PAIRED", "未与对方建立会话");
@@ -136,7 +137,7 @@ class OfflineIT {
             agent.sendText("{\"type\":\"leave\",\"to\":\"u1\"}");
             assertEquals("0", agent.next(TIMEOUT).code());
             final Envelope left = user.next("leave", TIMEOUT);
-            ExampleSessionIT.assertServerMessage(left, "leave", "0", "system", "u1", "t1", before);
+            Conversations.assertServerMessage(left, "leave", "0", "system", "u1", "t1", before);
             assertFailed(say(agent, "n2", "u1", "hi"), "NOT_PAIRED", "未与对方建立会话");
             // The user can be matched again afterwards.
             pair(user, "u1", agent, "t1");
@@ -168,7 +169,7 @@ class OfflineIT {
             final long before = System.currentTimeMillis();
             user.abort();
             final Envelope left = agent.next("leave", Duration.ofSeconds(3));
-            ExampleSessionIT.assertServerMessage(left, "leave", "0", "system", "t1", "u1", before);
+            Conversations.assertServerMessage(left, "leave", "0", "system", "t1", "u1", before);
             assertFailed(say(agent, "n", "u1", "are you there?"), "NOT_PAIRED", "未与对方建立会话");
             // The slot is free again.
             try (WsTestClient u2 = WsTestClient.connect(clients, gateway.user("u2"))) {

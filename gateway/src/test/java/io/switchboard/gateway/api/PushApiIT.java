@@ -1,4 +1,4 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.gateway.testing.CloseStatus;
+import io.switchboard.gateway.testing.HttpTestClient;
 import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;
