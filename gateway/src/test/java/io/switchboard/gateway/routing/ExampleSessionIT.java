@@ -7,16 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** PROTOCOL.md §4, the example session of the original service, step by step with its exact ids and texts. */
 class ExampleSessionIT {
@@ -24,34 +20,14 @@ class ExampleSessionIT {
     static final String AGENT = "cf2137234f3943e3898df8fcd14f099a__mtx";
     static final String REPLY = "同学,你好,非常高兴为你服务,有什么需要我帮忙的呢?";
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @BeforeEach
-    void start() throws InterruptedException {
-        gateway = TestGateway.start();
-    }
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     @Test
     void exampleSession() {
         // 1. admin connects as a user; the agent is connected with ?role=agent.
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
-             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent(AGENT));
+             WsTestClient admin = gateway.connect(gateway.user("admin"))) {
 
             // 2. match
             final long before = System.currentTimeMillis();
@@ -90,8 +66,8 @@ class ExampleSessionIT {
 
     @Test
     void clientMsgIdIsEchoedOnEveryAnswer() {
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
-             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent(AGENT));
+             WsTestClient admin = gateway.connect(gateway.user("admin"))) {
             admin.send(Envelope.client("match", "m-1", "system", null));
             assertEquals("m-1", admin.next("match", TIMEOUT).msgId());
             agent.next("match", TIMEOUT);
