@@ -1,149 +1,79 @@
 package io.switchboard.gateway.cluster;
 
+import static io.switchboard.gateway.testing.ClusterExtension.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.switchboard.gateway.GatewayServer;
+import io.switchboard.gateway.testing.ClusterExtension;
+import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
-import java.io.File;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Redis goes away during a chat and comes back (restarted with its AOF, as production should run it): meanwhile a
  * same-node pair keeps chatting, new matches and cross-node messages fail with {@code UNAVAILABLE}; afterwards the
- * nodes have reconnected by themselves and everything works again. Needs its own {@code redis-server} (it restarts
- * it): taken from the PATH, else the test is skipped.
+ * nodes have reconnected by themselves and everything works again. Needs a Redis of its own that it can restart (a
+ * {@code redis-server} from the PATH), else it is skipped with the reason.
  */
 class ClusterRedisRestartIT {
 
-    private Path dir;
-    private int port;
-    private Process redis;
-    private ClusterTestSupport cluster;
-    private List<GatewayServer> nodes;
+    private static final Duration STEP = Duration.ofSeconds(5);
 
-    @BeforeEach
-    void start() throws Exception {
-        Assumptions.assumeTrue(onPath("redis-server"), "redis-server is not on the PATH (apt-get install redis-server)");
-        dir = Files.createTempDirectory("sb-redis");
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        startRedis();
-        cluster = new ClusterTestSupport("redis://127.0.0.1:" + port);
-        nodes = cluster.startNodes(2, b -> b);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (redis != null) {
-            redis.destroy();
-            redis.waitFor(5, TimeUnit.SECONDS);
-        }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
+    @RegisterExtension
+    static final ClusterExtension cluster = ClusterExtension.of(2).ownRedis();
 
     @Test
     void sameNodePairsChatThroughAnOutageAndTheClusterRecovers() throws Exception {
-        try (WsClient agent = WsClient.agent(cluster.clients, nodes.get(0).localAddress(), "agent-x");
-             WsClient near = WsClient.user(cluster.clients, nodes.get(0).localAddress(), "near");
-             WsClient far = WsClient.user(cluster.clients, nodes.get(1).localAddress(), "far");
-             WsClient late = WsClient.user(cluster.clients, nodes.get(0).localAddress(), "late")) {
-            ClusterSessionIT.awaitTrue(() -> cluster.redis().zscore(cluster.prefix + "pool", "agent-x") != null,
-                                       "agent in pool");
-            near.send("match", "m", "system", null);
-            assertEquals("agent-x", near.next().msg());
-            far.send("match", "m", "system", null);
-            assertEquals("agent-x", far.next().msg());
-            agent.next();
-            agent.next();
+        try (WsTestClient agent = cluster.agent(0, "agent-x");
+             WsTestClient near = cluster.user(0, "near");
+             WsTestClient far = cluster.user(1, "far");
+             WsTestClient late = cluster.user(0, "late")) {
+            cluster.awaitAgentInPool("agent-x");
+            near.send(Envelope.client("match", "m", "system", null));
+            assertEquals("agent-x", near.next(TIMEOUT).msg());
+            far.send(Envelope.client("match", "m", "system", null));
+            assertEquals("agent-x", far.next(TIMEOUT).msg());
+            agent.next(TIMEOUT);
+            agent.next(TIMEOUT);
 
-            redis.destroy(); // SIGTERM: Redis flushes its AOF and exits
-            redis.waitFor(10, TimeUnit.SECONDS);
+            cluster.ownRedisServer().stop(); // SIGTERM: Redis flushes its AOF and exits
 
             // Same node, pairing known locally: no Redis needed.
-            near.send("normal", "n1", "agent-x", "still here");
-            assertEquals("still here", agent.nextOfType("normal", Duration.ofSeconds(5)).msg());
-            assertEquals("push success", near.nextOfType("receipt", Duration.ofSeconds(5)).msg());
-            agent.send("normal", "n2", "near", "me too");
-            assertEquals("me too", near.nextOfType("normal", Duration.ofSeconds(5)).msg());
+            near.send(Envelope.client("normal", "n1", "agent-x", "still here"));
+            assertEquals("still here", agent.nextOfType("normal", STEP).msg());
+            assertEquals("push success", near.nextOfType("receipt", STEP).msg());
+            agent.send(Envelope.client("normal", "n2", "near", "me too"));
+            assertEquals("me too", near.nextOfType("normal", STEP).msg());
             // New matches fail with a clear reason.
-            late.send("match", "m", "system", null);
-            final Envelope refused = late.nextOfType("match", Duration.ofSeconds(5));
+            late.send(Envelope.client("match", "m", "system", null));
+            final Envelope refused = late.nextOfType("match", STEP);
             assertEquals("UNAVAILABLE", refused.reason());
             assertEquals("服务暂不可用", refused.msg());
             // Across nodes the directory is needed: the sender is told, nothing is lost silently.
-            far.send("normal", "f1", "agent-x", "hello?");
-            assertEquals("UNAVAILABLE", far.nextOfType("receipt", Duration.ofSeconds(5)).reason());
+            far.send(Envelope.client("normal", "f1", "agent-x", "hello?"));
+            assertEquals("UNAVAILABLE", far.nextOfType("receipt", STEP).reason());
 
-            startRedis();
+            cluster.ownRedisServer().startAgain();
             // The nodes reconnect by themselves (backoff up to 5 s): retry until the cross-node path works again.
             final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             Envelope receipt;
             int attempt = 0;
             do {
-                far.send("normal", "r" + attempt++, "agent-x", "back?");
-                receipt = far.nextOfType("receipt", Duration.ofSeconds(5));
+                far.send(Envelope.client("normal", "r" + attempt++, "agent-x", "back?"));
+                receipt = far.nextOfType("receipt", STEP);
             } while (!"push success".equals(receipt.msg()) && System.nanoTime() < deadline
                      && sleepBriefly());
             assertEquals("push success", receipt.msg(), receipt.toString());
-            assertEquals("back?", agent.nextOfType("normal", Duration.ofSeconds(5)).msg());
-            late.send("match", "m2", "system", null);
-            assertEquals("agent-x", late.nextOfType("match", Duration.ofSeconds(5)).msg());
+            assertEquals("back?", agent.nextOfType("normal", STEP).msg());
+            late.send(Envelope.client("match", "m2", "system", null));
+            assertEquals("agent-x", late.nextOfType("match", STEP).msg());
         }
     }
 
-    private void startRedis() throws IOException, InterruptedException {
-        redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                                   "--dir", dir.toString(), "--appendonly", "yes", "--save", "")
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("redis.log").toFile())
-                .start();
-        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (true) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("redis-server did not start on port " + port, e);
-                }
-                Thread.sleep(50); // waiting for a child process to listen; there is no event to wait on
-            }
-        }
-    }
-
+    /** Between retries while the nodes reconnect with their own backoff: there is no event to wait on. */
     private static boolean sleepBriefly() throws InterruptedException {
         Thread.sleep(200);
         return true;
-    }
-
-    private static boolean onPath(String command) {
-        final String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String d : path.split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(d, command))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

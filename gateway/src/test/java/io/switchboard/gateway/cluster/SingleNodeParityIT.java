@@ -1,15 +1,16 @@
 package io.switchboard.gateway.cluster;
 
+import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.switchboard.gateway.GatewayServer;
-import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.testing.GatewayExtension;
+import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The default single-node gateway (no Redis) still plays {@code PROTOCOL.md} §4 and the offline hold after
@@ -17,33 +18,31 @@ import org.junit.jupiter.api.Test;
  */
 class SingleNodeParityIT {
 
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
+
     @Test
     void protocolSessionAndHoldOnOneNode() throws Exception {
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try (GatewayServer server = new GatewayServer(
-                GatewayConfig.builder().host("127.0.0.1").port(0).ioThreads(2).build()).start()) {
-            assertEquals(null, server.cluster());
-            try (WsClient agent = WsClient.agent(group, server.localAddress(), "agent");
-                 WsClient admin = WsClient.user(group, server.localAddress(), "admin")) {
-                admin.send("match", "m1", "system", null);
-                assertEquals("agent", admin.next().msg());
-                assertEquals("admin", agent.next().msg());
-                admin.send("normal", "111", "agent", "你好");
-                assertEquals("你好", agent.next().msg());
-                assertEquals("push success", admin.next().msg());
-                admin.send("normal", "333", "agent", "");
-                assertEquals("消息内容为空", admin.next().msg());
-                admin.close();
-                ClusterSessionIT.awaitTrue(() -> server.registry().find("admin") == null, "admin gone");
-                agent.send("normal", "h1", "admin", "held");
-                final Envelope receipt = agent.next();
-                assertEquals("stored offline", receipt.msg());
-                try (WsClient back = WsClient.user(group, server.localAddress(), "admin")) {
-                    assertEquals("held", back.next().msg());
-                }
+        assertFalse(gateway.internals().clustered());
+        try (WsTestClient agent = gateway.connect(gateway.agent("agent"));
+             WsTestClient admin = gateway.connect(gateway.user("admin"))) {
+            admin.send(Envelope.client("match", "m1", "system", null));
+            assertEquals("agent", admin.next(TIMEOUT).msg());
+            assertEquals("admin", agent.next(TIMEOUT).msg());
+            admin.send(Envelope.client("normal", "111", "agent", "你好"));
+            assertEquals("你好", agent.next(TIMEOUT).msg());
+            assertEquals("push success", admin.next(TIMEOUT).msg());
+            admin.send(Envelope.client("normal", "333", "agent", ""));
+            assertEquals("消息内容为空", admin.next(TIMEOUT).msg());
+            final CompletableFuture<Void> adminGone = gateway.internals().serverSideClosed("admin");
+            admin.close();
+            adminGone.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            agent.send(Envelope.client("normal", "h1", "admin", "held"));
+            final Envelope receipt = agent.next(TIMEOUT);
+            assertEquals("stored offline", receipt.msg());
+            try (WsTestClient back = gateway.connect(gateway.user("admin"))) {
+                assertEquals("held", back.next(TIMEOUT).msg());
             }
-        } finally {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
     }
 }

@@ -12,6 +12,7 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.ExposedPort;
 import io.switchboard.gateway.testing.CloseStatus;
+import io.switchboard.gateway.testing.DockerCheck;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
@@ -52,8 +53,9 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  * clients get close 1001 and the container exits 0 within the drain timeout.
  *
  * <p>Base image: {@code SWITCHBOARD_TEST_BASE_IMAGE} if set, else {@value #LOCAL_BASE_IMAGE} if the engine has it
- * (registry-free machines, made by {@code docker/build-base-image.sh}), else the Dockerfile's default. Skips when no
- * Docker engine is reachable. On the sandbox/CI machines run with {@code TESTCONTAINERS_RYUK_DISABLED=true} and
+ * (registry-free machines, made by {@code docker/build-base-image.sh}), else the Dockerfile's default. Skips, saying
+ * why, when no Docker engine answers ({@link DockerCheck}: asked quietly, no Testcontainers ERROR block). On the
+ * sandbox/CI machines run with {@code TESTCONTAINERS_RYUK_DISABLED=true} and
  * {@code TESTCONTAINERS_HOST_OVERRIDE=localhost} (what {@code .ci/ensure-docker.sh} prints).
  *
  * <p>The tests share one container and run in order: the second one stops it.
@@ -79,12 +81,12 @@ class DockerImageIT {
     private static final Duration EXIT_SLACK = Duration.ofSeconds(3);
     private static final Duration TIMEOUT = WsTestClient.TIMEOUT;
 
-    private static final String NO_DOCKER =
-            "DockerImageIT skipped: no Docker engine reachable. Start one (e.g. `bash .ci/ensure-docker.sh`, which "
-            + "also prints the TESTCONTAINERS_RYUK_DISABLED=true and TESTCONTAINERS_HOST_OVERRIDE=localhost "
-            + "exports that machines without an image registry need).";
+    private static final String START_DOCKER =
+            ". Start one (e.g. `bash .ci/ensure-docker.sh`, which also prints the TESTCONTAINERS_RYUK_DISABLED=true and"
+            + " TESTCONTAINERS_HOST_OVERRIDE=localhost exports that machines without an image registry need).";
 
-    private static boolean dockerAvailable;
+    /** Why there is no Docker engine to test with, or {@code null}. */
+    private static String noDocker;
     private static String imageName;
     private static GenericContainer<?> gateway;
     private static WsTestClients clients;
@@ -92,10 +94,9 @@ class DockerImageIT {
     @BeforeAll
     @SuppressWarnings("deprecation") // withDockerfilePath: the Dockerfile is not at the root of its context
     static void startContainer() {
-        dockerAvailable = dockerAvailable();
-        if (!dockerAvailable) {
-            log.warn(NO_DOCKER);
-            return; // each test then skips with the message (an aborted @BeforeAll would report no tests at all)
+        noDocker = DockerCheck.whyUnavailable();
+        if (noDocker != null) {
+            return; // each test then skips with the reason (an aborted @BeforeAll would report no tests at all)
         }
 
         final Path root = repositoryRoot();
@@ -136,7 +137,7 @@ class DockerImageIT {
 
     @BeforeEach
     void requireDocker() {
-        Assumptions.assumeTrue(dockerAvailable, NO_DOCKER);
+        Assumptions.assumeTrue(noDocker == null, () -> noDocker + START_DOCKER);
     }
 
     @AfterAll
@@ -298,14 +299,6 @@ class DockerImageIT {
 
     private static DockerClient docker() {
         return DockerClientFactory.instance().client();
-    }
-
-    private static boolean dockerAvailable() {
-        try {
-            return DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     /** {@code SWITCHBOARD_TEST_BASE_IMAGE}, else the local registry-free base if present, else null (default). */

@@ -2,22 +2,16 @@ package io.switchboard.gateway.testing;
 
 import io.switchboard.gateway.GatewayServer;
 import io.switchboard.gateway.config.GatewayConfig;
-import io.switchboard.gateway.session.Session;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 
 /**
- * A {@link GatewayServer} on 127.0.0.1 and an ephemeral port, with the URIs to reach it. Close it in
- * {@code @AfterEach}.
- *
- * <pre>{@code
- * gateway = TestGateway.start(b -> b.ratePerSecond(5).rateBurst(5));
- * WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"));
- * }</pre>
+ * A {@link GatewayServer} on 127.0.0.1 and an ephemeral port, with the URIs to reach it. Tests get one from
+ * {@link GatewayExtension} (one gateway) or {@link ClusterExtension} (a node of a cluster), which also close it.
+ * What a test may not see through the public surface it asks {@link #internals()}.
  */
 public final class TestGateway implements AutoCloseable {
 
@@ -37,16 +31,37 @@ public final class TestGateway implements AutoCloseable {
         final GatewayConfig.Builder builder = GatewayConfig.builder()
                 .ioThreads(2)
                 .shutdownTimeout(Duration.ofSeconds(3));
-        final GatewayConfig config = settings.apply(builder).host("127.0.0.1").port(0).build();
+        return start(settings.apply(builder).host("127.0.0.1").port(0).build());
+    }
+
+    /** A gateway with exactly {@code config} (which should bind 127.0.0.1:0). */
+    public static TestGateway start(GatewayConfig config) throws InterruptedException {
         return new TestGateway(new GatewayServer(config).start());
     }
 
-    public GatewayServer server() {
-        return server;
-    }
-
+    /** The address of the WebSocket (main) listener. */
     public InetSocketAddress address() {
         return server.localAddress();
+    }
+
+    /** The address of the API listener ({@code /api/v1}, {@code /metrics}). */
+    public InetSocketAddress apiAddress() {
+        return server.apiAddress();
+    }
+
+    /** Plain HTTP to the API listener, with {@code apiKey} as bearer token ({@code null}: none). */
+    public HttpTestClient api(String apiKey) {
+        return new HttpTestClient(URI.create("http://127.0.0.1:" + apiAddress().getPort()), apiKey);
+    }
+
+    /** Plain HTTP to the main listener ({@code /healthz}, {@code /metrics}, the pages). */
+    public HttpTestClient http() {
+        return new HttpTestClient(URI.create("http://127.0.0.1:" + address().getPort()), null);
+    }
+
+    /** What the public surface does not show; see {@link GatewayInternals}. */
+    public GatewayInternals internals() {
+        return new GatewayInternals(server);
     }
 
     /** The WebSocket URI of user {@code userId} (percent-encoded as a path segment). */
@@ -80,21 +95,7 @@ public final class TestGateway implements AutoCloseable {
         return b.toString();
     }
 
-    /**
-     * Completes once the server has processed the close of {@code userId}'s current connection (its session is
-     * unregistered and pairings are in their grace period). Call it before closing the client.
-     */
-    public CompletableFuture<Void> serverSideClosed(String userId) {
-        final Session session = server.registry().find(userId);
-        if (session == null) {
-            throw new IllegalStateException("no session for " + userId);
-        }
-        final CompletableFuture<Void> closed = new CompletableFuture<>();
-        // Listeners run in order: the gateway's own close listener, added at registration, has run before this one.
-        session.channel().closeFuture().addListener(f -> closed.complete(null));
-        return closed;
-    }
-
+    /** Stops the gateway gracefully (every session gets 1001). Idempotent. */
     @Override
     public void close() {
         try {

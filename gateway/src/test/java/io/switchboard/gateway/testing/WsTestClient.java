@@ -256,6 +256,20 @@ public final class WsTestClient implements AutoCloseable {
         return envelope;
     }
 
+    /**
+     * The next message of {@code type}, skipping (and dropping) valid messages of other types on the way; fails the
+     * test if none comes within {@code timeout}. For tests where unrelated messages may come first.
+     */
+    public Envelope nextOfType(String type, Duration timeout) {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            final Envelope envelope = next(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            if (type.equals(envelope.type())) {
+                return envelope;
+            }
+        }
+    }
+
     /** Asserts that nothing arrives for {@code quiet}. */
     public void assertNoMessage(Duration quiet) {
         final InboundFrame frame;

@@ -1,7 +1,10 @@
 /**
- * Shared test infrastructure for real-socket tests of the gateway: {@link io.switchboard.gateway.testing.TestGateway}
- * (a server on 127.0.0.1:0), {@link io.switchboard.gateway.testing.WsTestClient} (a Netty WebSocket client on the
- * protocol module's codec, created from a per-class {@link io.switchboard.gateway.testing.WsTestClients}) and
- * {@link io.switchboard.gateway.testing.RawSocket} (hostile bytes).
+ * Shared fixtures for real-socket tests of the gateway. {@link io.switchboard.gateway.testing.GatewayExtension} (a
+ * gateway per test plus the class's clients) and {@link io.switchboard.gateway.testing.ClusterExtension} (N nodes
+ * plus Redis, found by the one rule in {@link io.switchboard.gateway.testing.TestRedis}) own every lifecycle;
+ * {@link io.switchboard.gateway.testing.WsTestClient} is the one WebSocket client,
+ * {@link io.switchboard.gateway.testing.RawSocket} sends hostile bytes,
+ * {@link io.switchboard.gateway.testing.HttpTestClient} reads {@code /api/v1} and {@code /metrics}, and {@link io.switchboard.gateway.testing.Conversations} holds the shared
+ * steps. Tests may touch server internals only through {@link io.switchboard.gateway.testing.GatewayInternals}.
  */
 package io.switchboard.gateway.testing;

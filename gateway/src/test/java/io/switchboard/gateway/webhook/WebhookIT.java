@@ -1,4 +1,4 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.webhook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,9 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,12 +30,16 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Webhooks ({@code docs/WEBHOOKS.md}) to a real HTTP backend started in the test (the JDK's HttpServer). */
 class WebhookIT {
 
     private static final String SECRET = "webhook-it-secret";
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     /** One request the backend received: headers that matter and the raw body. */
     record Received(String event, String delivery, String signature, byte[] body, int answeredWith) {
@@ -49,15 +52,18 @@ class WebhookIT {
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     /** The backend answers 503 to this many requests first (it is "down"), then 200. */
     private final AtomicInteger failFirst = new AtomicInteger();
-    private TestGateway gateway;
-    private WsTestClients clients;
 
     @BeforeEach
-    void start() throws Exception {
+    void startBackend() throws IOException {
         backend = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         backend.createContext("/hooks", this::handle);
         backend.start();
-        clients = new WsTestClients();
+    }
+
+    @AfterEach
+    void stopBackend() {
+        gateway.stop(); // first: a gateway shutting down may still post to the backend
+        backend.stop(0);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -70,20 +76,11 @@ class WebhookIT {
         exchange.close();
     }
 
-    private void startGateway(boolean archive) throws InterruptedException {
+    private void startGateway(boolean archive) {
         final URI url = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/hooks");
-        gateway = TestGateway.start(b -> b.webhookUrls(List.of(url)).webhookSecret(SECRET)
+        gateway.start(b -> b.webhookUrls(List.of(url)).webhookSecret(SECRET)
                                           .webhookArchiveMessages(archive).webhookRetryWindow(Duration.ofMinutes(1))
                                           .reconnectGrace(Duration.ZERO));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        clients.close();
-        if (gateway != null) {
-            gateway.close();
-        }
-        backend.stop(0);
     }
 
     /** The next accepted (2xx) delivery; failed attempts before it are skipped but counted in {@code failures}. */
@@ -106,10 +103,10 @@ class WebhookIT {
 
     /** A user and an agent connect, match, chat, leave, write to system, and disconnect. */
     private void scriptedSession() {
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("ag"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("ag"))) {
             agent.send(Envelope.client("ping", "p", null, null));
             agent.next("pong", WsTestClient.TIMEOUT);
-            try (WsTestClient user = WsTestClient.connect(clients, gateway.user("u"))) {
+            try (WsTestClient user = gateway.connect(gateway.user("u"))) {
                 user.send(Envelope.client("match", "1", "system", null));
                 user.next("match", WsTestClient.TIMEOUT);
                 user.send(Envelope.client("normal", "2", "ag", "hi"));
@@ -176,6 +173,6 @@ class WebhookIT {
             assertEquals("connect", f.event());
             assertEquals(firstDelivery, f.delivery());
         }
-        assertEquals(4, gateway.server().metrics().webhooksFailed());
+        assertEquals(4.0, gateway.api().metric("switchboard_webhooks_failed_total"));
     }
 }

@@ -1,61 +1,37 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.routing;
 
-import static io.switchboard.gateway.it.Conversations.assertFailed;
-import static io.switchboard.gateway.it.Conversations.pair;
-import static io.switchboard.gateway.it.Conversations.say;
+import static io.switchboard.gateway.testing.Conversations.assertFailed;
+import static io.switchboard.gateway.testing.Conversations.pair;
+import static io.switchboard.gateway.testing.Conversations.say;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.Conversations;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** PROTOCOL.md §3: match, normal and their failures, each with its exact text and reason. */
 class RoutingIT {
 
     private static final Duration QUIET = Duration.ofMillis(200);
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
-
-    private void start() throws InterruptedException {
-        gateway = TestGateway.start();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     @Test
     void spoofedFromIsOverwritten() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             user.sendText("{\"type\":\"normal\",\"msgId\":\"s1\",\"from\":\"t1\",\"to\":\"t1\",\"msg\":\"hi\"}");
             assertEquals("push success", user.next("receipt", TIMEOUT).msg());
@@ -68,9 +44,8 @@ class RoutingIT {
 
     @Test
     void normalWithoutPairingIsNotPaired() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             assertFailed(say(user, "n1", "t1", "hi"), "NOT_PAIRED", "未与对方建立会话");
             assertFailed(say(agent, "n2", "u1", "hi"), "NOT_PAIRED", "未与对方建立会话");
             agent.assertNoMessage(QUIET);
@@ -80,12 +55,11 @@ class RoutingIT {
 
     @Test
     void normalToSomeoneOtherThanThePeerIsNotPaired() throws InterruptedException {
-        start();
-        try (WsTestClient t1 = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient u1 = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient t1 = gateway.connect(gateway.agent("t1"));
+             WsTestClient u1 = gateway.connect(gateway.user("u1"))) {
             pair(u1, "u1", t1, "t1");
-            try (WsTestClient t2 = WsTestClient.connect(clients, gateway.agent("t2"));
-                 WsTestClient u2 = WsTestClient.connect(clients, gateway.user("u2"))) {
+            try (WsTestClient t2 = gateway.connect(gateway.agent("t2"));
+                 WsTestClient u2 = gateway.connect(gateway.user("u2"))) {
                 assertFailed(say(u1, "x1", "t2", "hi"), "NOT_PAIRED", "未与对方建立会话");
                 assertFailed(say(u1, "x2", "u2", "hi"), "NOT_PAIRED", "未与对方建立会话");
                 assertFailed(say(u1, "x3", "u1", "hi"), "NOT_PAIRED", "未与对方建立会话");
@@ -100,9 +74,8 @@ class RoutingIT {
 
     @Test
     void normalWithoutToIsNotPaired() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             user.sendText("{\"type\":\"normal\",\"msgId\":\"n1\",\"msg\":\"hi\"}");
             assertFailed(user.next("receipt", TIMEOUT), "NOT_PAIRED", "未与对方建立会话");
@@ -114,9 +87,8 @@ class RoutingIT {
 
     @Test
     void missingOrEmptyMsgIsEmptyMsg() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             user.sendText("{\"type\":\"normal\",\"msgId\":\"e1\",\"to\":\"t1\"}");
             assertFailed(user.next("receipt", TIMEOUT), "EMPTY_MSG", "消息内容为空");
@@ -127,9 +99,8 @@ class RoutingIT {
 
     @Test
     void msgOver4096CharactersIsMsgTooLong() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             assertFailed(say(user, "l1", "t1", "a".repeat(4097)), "MSG_TOO_LONG", "消息内容过长");
             assertFailed(say(user, "l2", "t1", "长".repeat(4097)), "MSG_TOO_LONG", "消息内容过长");
@@ -145,9 +116,9 @@ class RoutingIT {
 
     @Test
     void senderOverItsRateLimitIsRateLimitedAndNothingIsDelivered() throws InterruptedException {
-        gateway = TestGateway.start(b -> b.ratePerSecond(5).rateBurst(5));
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        gateway.start(b -> b.ratePerSecond(5).rateBurst(5));
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             for (int i = 0; i < 20; i++) {
                 user.send(Envelope.client("normal", "r" + i, "t1", "m" + i));
@@ -178,12 +149,11 @@ class RoutingIT {
 
     @Test
     void matchWithNoAgentOnlineIsNoAgent() throws InterruptedException {
-        start();
-        try (WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient user = gateway.connect(gateway.user("u1"))) {
             final long before = System.currentTimeMillis();
             user.send(Envelope.client("match", "m1", "system", null));
             final Envelope answer = user.next("match", TIMEOUT);
-            ExampleSessionIT.assertServerMessage(answer, "match", "1", "system", "u1", answer.msg(), before);
+            Conversations.assertServerMessage(answer, "match", "1", "system", "u1", answer.msg(), before);
             assertEquals("NO_AGENT", answer.reason());
             assertEquals("m1", answer.msgId());
         }
@@ -191,10 +161,9 @@ class RoutingIT {
 
     @Test
     void matchIsIdempotent() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient other = WsTestClient.connect(clients, gateway.agent("t2"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient other = gateway.connect(gateway.agent("t2"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             user.send(Envelope.client("match", "m1", "system", null));
             final String first = user.next("match", TIMEOUT).msg();
             final WsTestClient chosen = first.equals("t1") ? agent : other;
@@ -210,20 +179,19 @@ class RoutingIT {
             // The agent was told once; a repeated match neither re-notifies it nor takes a second slot.
             chosen.assertNoMessage(QUIET);
             notChosen.assertNoMessage(Duration.ZERO);
-            assertEquals(1, gateway.server().matches().loads().get(first));
+            assertEquals(1, gateway.internals().agentLoad(first));
         }
     }
 
     @Test
     void matchPicksTheLeastLoadedAgent() throws InterruptedException {
-        start();
-        try (WsTestClient t1 = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient t2 = WsTestClient.connect(clients, gateway.agent("t2"))) {
+        try (WsTestClient t1 = gateway.connect(gateway.agent("t1"));
+             WsTestClient t2 = gateway.connect(gateway.agent("t2"))) {
             final List<WsTestClient> users = new ArrayList<>();
             try {
                 final int[] load = new int[2];
                 for (int i = 0; i < 6; i++) {
-                    final WsTestClient u = WsTestClient.connect(clients, gateway.user("u" + i));
+                    final WsTestClient u = gateway.connect(gateway.user("u" + i));
                     users.add(u);
                     u.send(Envelope.client("match", null, "system", null));
                     final String agentId = u.next("match", TIMEOUT).msg();
@@ -244,10 +212,10 @@ class RoutingIT {
 
     @Test
     void agentAtCapacityIsNotMatched() throws InterruptedException {
-        gateway = TestGateway.start(b -> b.agentCapacity(1));
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient u1 = WsTestClient.connect(clients, gateway.user("u1"));
-             WsTestClient u2 = WsTestClient.connect(clients, gateway.user("u2"))) {
+        gateway.start(b -> b.agentCapacity(1));
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient u1 = gateway.connect(gateway.user("u1"));
+             WsTestClient u2 = gateway.connect(gateway.user("u2"))) {
             pair(u1, "u1", agent, "t1");
             u2.send(Envelope.client("match", "m2", "system", null));
             final Envelope full = u2.next("match", TIMEOUT);
@@ -259,9 +227,8 @@ class RoutingIT {
 
     @Test
     void agentSendingMatchGetsAFailure() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient other = WsTestClient.connect(clients, gateway.agent("t2"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient other = gateway.connect(gateway.agent("t2"))) {
             agent.send(Envelope.client("match", "am", "system", null));
             final Envelope refused = agent.next("match", TIMEOUT);
             assertEquals("1", refused.code());
@@ -274,9 +241,8 @@ class RoutingIT {
 
     @Test
     void receiptsCarryTheClientsMsgIdAndNormalsCarryTheSameId() throws InterruptedException {
-        start();
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             pair(user, "u1", agent, "t1");
             final String msgId = "客户端-" + "x".repeat(56); // 60 characters, non-ASCII
             final Envelope receipt = say(user, msgId, "t1", "hi");

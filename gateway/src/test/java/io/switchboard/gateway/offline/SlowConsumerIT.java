@@ -1,13 +1,13 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.offline;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,10 +15,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The slow-consumer policy: a peer that stops reading is not written to past the write-buffer high water mark; its
@@ -30,25 +28,8 @@ class SlowConsumerIT {
     private static final int BATCH = 50;
     private static final int MAX_SENDS = 4000;
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     /** What the slow peer got back after reconnecting, and what the agent saw on the way. */
     private record Outcome(int firstHeld, int sent, List<Integer> delivered) {}
@@ -78,17 +59,17 @@ class SlowConsumerIT {
     }
 
     private Outcome slowPeerScenario() throws Exception {
-        gateway = TestGateway.start(b -> b.writeBufferLowBytes(8 * 1024).writeBufferHighBytes(16 * 1024)
+        gateway.start(b -> b.writeBufferLowBytes(8 * 1024).writeBufferHighBytes(16 * 1024)
                                           .slowConsumerTimeout(Duration.ofMillis(300))
                                           .reconnectGrace(Duration.ofSeconds(30))
                                           .ratePerSecond(1_000_000).rateBurst(1_000_000)
                                           .offlineMaxPerUser(MAX_SENDS));
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
              RawSocket slow = RawSocket.upgraded(gateway.address(), "/pinter/imserver/u1", 4096)) {
             slow.writeText("{\"type\":\"match\",\"msgId\":\"m\"}");
             assertTrue(slow.readFrame().text().contains("\"msg\":\"t1\""));
             assertEquals("u1", agent.next("match", TIMEOUT).msg());
-            final var slowGone = gateway.serverSideClosed("u1");
+            final var slowGone = gateway.internals().serverSideClosed("u1");
 
             // The raw client reads nothing more. Send until the gateway stops writing to it.
             final String text = "慢".repeat(4000);
@@ -114,7 +95,7 @@ class SlowConsumerIT {
             assertEquals("stored offline", Conversations.say(agent, "after", "u1", "later").msg());
 
             // Back with a good client: the held messages arrive, ending with the last one.
-            try (WsTestClient back = WsTestClient.connect(clients, gateway.user("u1"))) {
+            try (WsTestClient back = gateway.connect(gateway.user("u1"))) {
                 final List<Integer> delivered = new ArrayList<>();
                 Envelope next;
                 while (!"after".equals((next = back.next("normal", TIMEOUT)).msgId())) {

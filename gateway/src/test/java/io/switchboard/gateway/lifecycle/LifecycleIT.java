@@ -1,56 +1,37 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.lifecycle;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClient.Options;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** PROTOCOL.md §1: server pings and the idle close (1001); graceful shutdown closes every session with 1001. */
 class LifecycleIT {
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-    }
-
-    private void startWithShortIdle() throws InterruptedException {
-        gateway = TestGateway.start(b -> b.idleTimeout(Duration.ofMillis(600)).pingInterval(Duration.ofMillis(150)));
+    private static void startWithShortIdle() {
+        gateway.start(b -> b.idleTimeout(Duration.ofMillis(600)).pingInterval(Duration.ofMillis(150)));
     }
 
     @Test
     void silentClientGetsPingsAndThenIdleClose1001() throws InterruptedException {
         startWithShortIdle();
-        try (WsTestClient deaf = WsTestClient.connect(clients, gateway.user("u1"),
+        try (WsTestClient deaf = gateway.connect(gateway.user("u1"),
                                                       Options.defaults().answerPings(false))) {
             deaf.awaitPing(TIMEOUT);
             assertEquals(1001, deaf.awaitClose(TIMEOUT).code());
@@ -60,7 +41,7 @@ class LifecycleIT {
     @Test
     void clientThatAnswersPingsOutlivesTheIdleTimeout() throws InterruptedException {
         startWithShortIdle();
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             // Four idle timeouts' worth of pings, answered by Netty's client with pongs.
             for (int i = 0; i < 16; i++) {
                 client.awaitPing(TIMEOUT);
@@ -83,18 +64,18 @@ class LifecycleIT {
 
     @Test
     void gracefulShutdownClosesEverySessionWith1001() throws Exception {
-        gateway = TestGateway.start(b -> b.shutdownTimeout(Duration.ofSeconds(3)));
+        gateway.start(b -> b.shutdownTimeout(Duration.ofSeconds(3)));
         final InetSocketAddress address = gateway.address();
-        final WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-        final WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"));
-        final WsTestClient other = WsTestClient.connect(clients, gateway.user("u2"));
+        final WsTestClient agent = gateway.connect(gateway.agent("t1"));
+        final WsTestClient user = gateway.connect(gateway.user("u1"));
+        final WsTestClient other = gateway.connect(gateway.user("u2"));
         Conversations.pair(user, "u1", agent, "t1");
         try (RawSocket raw = RawSocket.upgraded(address, "/pinter/imserver/raw");
              RawSocket halfHandshake = RawSocket.connect(address)) {
             halfHandshake.write("GET /pinter/imserver/late HTTP/1.1\r\n");
 
             final long start = System.nanoTime();
-            gateway.close();
+            gateway.stop();
             final long tookMillis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(tookMillis < 3000, () -> "shutdown took " + tookMillis + " ms");
 

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.handshake;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,19 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.HandshakeRejected;
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.RawSocket.HttpResponse;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.io.IOException;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,28 +24,8 @@ class HandshakeIT {
 
     private static final String WS = "/pinter/imserver/";
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @BeforeEach
-    void start() throws InterruptedException {
-        gateway = TestGateway.start(b -> b.handshakeTimeout(Duration.ofMillis(500)));
-    }
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.with(b -> b.handshakeTimeout(Duration.ofMillis(500)));
 
     private HttpResponse send(String request) throws IOException {
         try (RawSocket raw = RawSocket.connect(gateway.address())) {
@@ -93,27 +70,27 @@ class HandshakeIT {
         final HttpResponse response = send(RawSocket.upgradeRequest(WS + "u".repeat(129), host()));
         assertEquals(400, response.status());
         final String longest = "u".repeat(128);
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user(longest))) {
+        try (WsTestClient client = gateway.connect(gateway.user(longest))) {
             assertEquals(longest, userIdOf(client));
         }
         // Characters, not bytes: 128 Chinese characters (384 UTF-8 bytes) are fine, 129 are not.
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("学".repeat(128)))) {
+        try (WsTestClient client = gateway.connect(gateway.user("学".repeat(128)))) {
             assertEquals("学".repeat(128), userIdOf(client));
         }
         assertEquals(400, assertThrows(HandshakeRejected.class,
-                () -> WsTestClient.connect(clients, gateway.user("学".repeat(129)))).status());
+                () -> gateway.connect(gateway.user("学".repeat(129)))).status());
     }
 
     @Test
     void percentEncodedChineseUserIdIsDecoded() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.uri(WS + "%E5%BC%A0%E4%B8%89"))) {
+        try (WsTestClient client = gateway.connect(gateway.uri(WS + "%E5%BC%A0%E4%B8%89"))) {
             assertEquals("张三", userIdOf(client));
         }
     }
 
     @Test
     void plusInThePathIsAPlusNotASpace() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.uri(WS + "a+b"))) {
+        try (WsTestClient client = gateway.connect(gateway.uri(WS + "a+b"))) {
             assertEquals("a+b", userIdOf(client));
         }
     }
@@ -183,8 +160,8 @@ class HandshakeIT {
 
     @Test
     void roleAgentIsAnAgentAndRoleUserIsAUser() {
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.uri(WS + "t1?role=agent"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.uri(WS + "u1?role=user"))) {
+        try (WsTestClient agent = gateway.connect(gateway.uri(WS + "t1?role=agent"));
+             WsTestClient user = gateway.connect(gateway.uri(WS + "u1?role=user"))) {
             Conversations.pair(user, "u1", agent, "t1");
             // An agent cannot be matched like a user.
             agent.send(Envelope.client("match", "m", "system", null));
@@ -197,7 +174,7 @@ class HandshakeIT {
     void unknownRoleIs400() throws IOException {
         assertEquals(400, send(RawSocket.upgradeRequest(WS + "admin?role=boss", host())).status());
         assertEquals(400, assertThrows(HandshakeRejected.class,
-                () -> WsTestClient.connect(clients, gateway.uri(WS + "admin?role=boss"))).status());
+                () -> gateway.connect(gateway.uri(WS + "admin?role=boss"))).status());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.frames;
 
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,18 +10,15 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.gateway.testing.CloseStatus;
+import io.switchboard.gateway.testing.Conversations;
 import io.switchboard.gateway.testing.RawSocket;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,28 +30,8 @@ class FramesIT {
 
     private static final int LIMIT = 64 * 1024;
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @BeforeEach
-    void start() throws InterruptedException {
-        gateway = TestGateway.start();
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -70,7 +47,7 @@ class FramesIT {
 
     @Test
     void binaryFrameClosesWith1003() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendRaw(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(utf8("{\"type\":\"ping\"}"))));
             assertEquals(1003, client.awaitClose(TIMEOUT).code());
         }
@@ -78,7 +55,7 @@ class FramesIT {
 
     @Test
     void frameOverTheLimitClosesWith1009() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText(jsonOfSize(LIMIT + 1));
             assertEquals(1009, client.awaitClose(TIMEOUT).code());
         }
@@ -86,7 +63,7 @@ class FramesIT {
 
     @Test
     void messageOfExactlyTheLimitIsAccepted() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText(jsonOfSize(LIMIT));
             assertEquals("0", client.next("pong", TIMEOUT).code());
         }
@@ -94,7 +71,7 @@ class FramesIT {
 
     @Test
     void fragmentedMessageOverTheLimitClosesWith1009() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             final String json = jsonOfSize(LIMIT + 1);
             final int third = json.length() / 3;
             // Every fragment is well under the frame limit; only the reassembled message is too big.
@@ -107,8 +84,8 @@ class FramesIT {
 
     @Test
     void fragmentedMessageUnderTheLimitIsReassembledAndRouted() {
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent("t1"));
-             WsTestClient user = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent("t1"));
+             WsTestClient user = gateway.connect(gateway.user("u1"))) {
             Conversations.pair(user, "u1", agent, "t1");
             final String text = "你好".repeat(1000);
             final String json = "{\"type\":\"normal\",\"msgId\":\"f1\",\"to\":\"t1\",\"msg\":\"" + text + "\"}";
@@ -129,7 +106,7 @@ class FramesIT {
 
     @Test
     void invalidUtf8ClosesWith1007() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             final byte[] bad = {'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'};
             client.sendRaw(new TextWebSocketFrame(Unpooled.wrappedBuffer(bad)));
             assertEquals(1007, client.awaitClose(TIMEOUT).code());
@@ -138,7 +115,7 @@ class FramesIT {
 
     @Test
     void invalidUtf8SplitAcrossFragmentsClosesWith1007() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendRaw(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[] {'"', (byte) 0xE4})));
             client.sendRaw(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {'x', '"'})));
             assertEquals(1007, client.awaitClose(TIMEOUT).code());
@@ -258,7 +235,7 @@ class FramesIT {
             "{\"type\":\"ping\",\"msgId\":\"\"}",
     })
     void malformedMessageGetsBadMessageAndTheConnectionStaysOpen(String json) {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText(json);
             final Envelope error = client.next("error", TIMEOUT);
             assertBadMessage(error, null);
@@ -269,7 +246,7 @@ class FramesIT {
 
     @Test
     void emptyTextFrameGetsBadMessage() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText("");
             assertBadMessage(client.next("error", TIMEOUT), null);
             assertStillOpen(client);
@@ -278,7 +255,7 @@ class FramesIT {
 
     @Test
     void badMessageEchoesAValidMsgIdOnly() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText("{\"type\":\"bogus\",\"msgId\":\"g1\"}");
             assertBadMessage(client.next("error", TIMEOUT), "g1");
             final String longest = "m".repeat(64);
@@ -295,7 +272,7 @@ class FramesIT {
 
     @Test
     void unknownFieldsAreIgnoredWhateverTheirType() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             client.sendText("{\"type\":\"ping\",\"msgId\":\"k\",\"extra\":{\"n\":[1,true,null]},\"count\":3}");
             assertEquals("k", client.next("pong", TIMEOUT).msgId());
         }
@@ -303,20 +280,20 @@ class FramesIT {
 
     @Test
     void applicationPingGetsPong() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             final long before = System.currentTimeMillis();
             client.sendText("{\"type\":\"ping\"}");
             final Envelope pong = client.next("pong", TIMEOUT);
             assertEquals("0", pong.code());
             assertEquals("system", pong.from());
             assertEquals("u1", pong.to());
-            ExampleSessionIT.assertServerMessage(pong, "pong", "0", "system", "u1", pong.msg(), before);
+            Conversations.assertServerMessage(pong, "pong", "0", "system", "u1", pong.msg(), before);
         }
     }
 
     @Test
     void tenMalformedMessagesInARowCloseWith1008() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             for (int i = 1; i <= 10; i++) {
                 client.sendText("garbage " + i);
             }
@@ -329,7 +306,7 @@ class FramesIT {
 
     @Test
     void aValidMessageResetsTheGarbageCount() {
-        try (WsTestClient client = WsTestClient.connect(clients, gateway.user("u1"))) {
+        try (WsTestClient client = gateway.connect(gateway.user("u1"))) {
             for (int round = 0; round < 3; round++) {
                 for (int i = 0; i < 9; i++) {
                     client.sendText("garbage");

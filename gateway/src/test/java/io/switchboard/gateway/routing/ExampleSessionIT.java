@@ -1,21 +1,18 @@
-package io.switchboard.gateway.it;
+package io.switchboard.gateway.routing;
 
+import static io.switchboard.gateway.testing.Conversations.assertServerMessage;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** PROTOCOL.md §4, the example session of the original service, step by step with its exact ids and texts. */
 class ExampleSessionIT {
@@ -23,34 +20,14 @@ class ExampleSessionIT {
     static final String AGENT = "cf2137234f3943e3898df8fcd14f099a__mtx";
     static final String REPLY = "同学,你好,非常高兴为你服务,有什么需要我帮忙的呢?";
 
-    private static WsTestClients clients;
-    private TestGateway gateway;
-
-    @BeforeAll
-    static void clients() {
-        clients = new WsTestClients();
-    }
-
-    @AfterAll
-    static void closeClients() {
-        clients.close();
-    }
-
-    @BeforeEach
-    void start() throws InterruptedException {
-        gateway = TestGateway.start();
-    }
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     @Test
     void exampleSession() {
         // 1. admin connects as a user; the agent is connected with ?role=agent.
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
-             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent(AGENT));
+             WsTestClient admin = gateway.connect(gateway.user("admin"))) {
 
             // 2. match
             final long before = System.currentTimeMillis();
@@ -89,8 +66,8 @@ class ExampleSessionIT {
 
     @Test
     void clientMsgIdIsEchoedOnEveryAnswer() {
-        try (WsTestClient agent = WsTestClient.connect(clients, gateway.agent(AGENT));
-             WsTestClient admin = WsTestClient.connect(clients, gateway.user("admin"))) {
+        try (WsTestClient agent = gateway.connect(gateway.agent(AGENT));
+             WsTestClient admin = gateway.connect(gateway.user("admin"))) {
             admin.send(Envelope.client("match", "m-1", "system", null));
             assertEquals("m-1", admin.next("match", TIMEOUT).msgId());
             agent.next("match", TIMEOUT);
@@ -98,31 +75,6 @@ class ExampleSessionIT {
             admin.send(Envelope.client("normal", "111", AGENT, "你好"));
             assertEquals("111", admin.next("receipt", TIMEOUT).msgId());
             assertEquals("111", agent.next("normal", TIMEOUT).msgId());
-        }
-    }
-
-    /**
-     * Every server-to-client message carries type, msgId, from, to, msg, code and timestamp, all strings (the
-     * strict client codec already refused any non-string), the timestamp being the server's epoch milliseconds.
-     */
-    static void assertServerMessage(Envelope e, String type, String code, String from, String to, String msg,
-                                    long notBeforeMillis) {
-        assertEquals(type, e.type(), () -> "type of " + e);
-        assertEquals(code, e.code(), () -> "code of " + e);
-        assertEquals(from, e.from(), () -> "from of " + e);
-        assertEquals(to, e.to(), () -> "to of " + e);
-        assertEquals(msg, e.msg(), () -> "msg of " + e);
-        assertNotNull(e.msgId(), () -> "msgId of " + e);
-        assertTrue(!e.msgId().isEmpty() && e.msgId().length() <= 64, () -> "msgId of " + e);
-        assertNotNull(e.timestamp(), () -> "timestamp of " + e);
-        assertTrue(e.timestamp().matches("[0-9]{13}"), () -> "timestamp of " + e);
-        final long ts = Long.parseLong(e.timestamp());
-        assertTrue(ts >= notBeforeMillis - 1000 && ts <= System.currentTimeMillis() + 1000,
-                   () -> "timestamp " + ts + " is not the server's current epoch millis");
-        if ("1".equals(code)) {
-            assertNotNull(e.reason(), () -> "a failure without reason: " + e);
-        } else {
-            assertNull(e.reason(), () -> "a success with a reason: " + e);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.switchboard.gateway.push;
+package io.switchboard.gateway.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -6,17 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.gateway.testing.CloseStatus;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.HttpTestClient;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The server-side API ({@code docs/API.md}) against a real gateway on 127.0.0.1:0. */
 class PushApiIT {
@@ -24,21 +23,12 @@ class PushApiIT {
     private static final String KEY = "test-api-key";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TestGateway gateway;
-    private WsTestClients clients;
-    private HttpTestClient api;
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.with(
+            b -> b.apiKey(KEY).reconnectGrace(Duration.ofMinutes(1)));
 
-    @BeforeEach
-    void start() throws Exception {
-        gateway = TestGateway.start(b -> b.apiKey(KEY).reconnectGrace(Duration.ofMinutes(1)));
-        clients = new WsTestClients();
-        api = new HttpTestClient(URI.create("http://127.0.0.1:" + gateway.server().apiAddress().getPort()), KEY);
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        clients.close();
-        gateway.close();
+    private static HttpTestClient api() {
+        return gateway.api(KEY);
     }
 
     private static JsonNode json(HttpResponse<String> res) throws Exception {
@@ -56,7 +46,7 @@ class PushApiIT {
 
     /** Connects and waits until the gateway has registered the session (a ping round trip). */
     private WsTestClient connect(URI uri) {
-        final WsTestClient c = WsTestClient.connect(clients, uri);
+        final WsTestClient c = gateway.connect(uri);
         c.send(Envelope.client("ping", "p", null, null));
         c.next("pong", WsTestClient.TIMEOUT);
         return c;
@@ -65,7 +55,7 @@ class PushApiIT {
     @Test
     void pushToAnOnlineUser() throws Exception {
         try (WsTestClient alice = connect(gateway.user("alice"))) {
-            assertCounts(api.post("/api/v1/push", "{\"to\":\"alice\",\"msg\":\"hello\",\"msgId\":\"m1\"}"), 1, 0, 0);
+            assertCounts(api().post("/api/v1/push", "{\"to\":\"alice\",\"msg\":\"hello\",\"msgId\":\"m1\"}"), 1, 0, 0);
             final Envelope got = alice.next("normal", WsTestClient.TIMEOUT);
             assertEquals("system", got.from());
             assertEquals("alice", got.to());
@@ -81,13 +71,13 @@ class PushApiIT {
             final WsTestClient u1 = connect(gateway.user("u1"));
             u1.send(Envelope.client("match", "1", "system", null));
             u1.next("match", WsTestClient.TIMEOUT);
-            final var closed = gateway.serverSideClosed("u1");
+            final var closed = gateway.internals().serverSideClosed("u1");
             u1.close();
             closed.get(5, TimeUnit.SECONDS);
 
-            assertCounts(api.post("/api/v1/push", "{\"to\":\"u1\",\"type\":\"notice\",\"msg\":\"while away\"}"),
+            assertCounts(api().post("/api/v1/push", "{\"to\":\"u1\",\"type\":\"notice\",\"msg\":\"while away\"}"),
                          0, 1, 0);
-            try (WsTestClient back = WsTestClient.connect(clients, gateway.user("u1"))) {
+            try (WsTestClient back = gateway.connect(gateway.user("u1"))) {
                 final Envelope got = back.next("notice", WsTestClient.TIMEOUT);
                 assertEquals("while away", got.msg());
             }
@@ -96,14 +86,14 @@ class PushApiIT {
 
     @Test
     void pushToAnUnknownUserIsNotHeld() throws Exception {
-        assertCounts(api.post("/api/v1/push", "{\"to\":\"nobody\",\"msg\":\"x\"}"), 0, 0, 1);
-        assertEquals(0, gateway.server().offline().size());
+        assertCounts(api().post("/api/v1/push", "{\"to\":\"nobody\",\"msg\":\"x\"}"), 0, 0, 1);
+        assertEquals(0, api().json("/api/v1/stats").get("offlineHeld").asInt());
     }
 
     @Test
     void pushToAListSharesOneEncoding() throws Exception {
         try (WsTestClient a = connect(gateway.user("a")); WsTestClient b = connect(gateway.user("b"))) {
-            assertCounts(api.post("/api/v1/push", "{\"to\":[\"a\",\"b\",\"ghost\"],\"msg\":\"all\",\"msgId\":\"x\"}"),
+            assertCounts(api().post("/api/v1/push", "{\"to\":[\"a\",\"b\",\"ghost\"],\"msg\":\"all\",\"msgId\":\"x\"}"),
                          2, 0, 1);
             for (WsTestClient c : new WsTestClient[] {a, b}) {
                 final Envelope got = c.next("normal", WsTestClient.TIMEOUT);
@@ -118,7 +108,7 @@ class PushApiIT {
     void pushToARole() throws Exception {
         try (WsTestClient ag1 = connect(gateway.agent("ag1")); WsTestClient ag2 = connect(gateway.agent("ag2"));
              WsTestClient user = connect(gateway.user("u"))) {
-            assertCounts(api.post("/api/v1/push", "{\"role\":\"agent\",\"type\":\"announce\",\"msg\":\"standup\"}"),
+            assertCounts(api().post("/api/v1/push", "{\"role\":\"agent\",\"type\":\"announce\",\"msg\":\"standup\"}"),
                          2, 0, 0);
             assertEquals("standup", ag1.next("announce", WsTestClient.TIMEOUT).msg());
             assertEquals("standup", ag2.next("announce", WsTestClient.TIMEOUT).msg());
@@ -128,7 +118,7 @@ class PushApiIT {
 
     @Test
     void unauthorizedWithoutOrWithAWrongKey() throws Exception {
-        for (HttpTestClient c : new HttpTestClient[] {api.withKey(null), api.withKey("wrong"), api.withKey("")}) {
+        for (HttpTestClient c : new HttpTestClient[] {api().withKey(null), api().withKey("wrong"), api().withKey("")}) {
             final HttpResponse<String> res = c.post("/api/v1/push", "{\"to\":\"a\",\"msg\":\"x\"}");
             assertEquals(401, res.statusCode());
             assertEquals(401, json(res).get("status").asInt());
@@ -136,8 +126,8 @@ class PushApiIT {
             assertEquals(401, c.get("/api/v1/stats").statusCode());
         }
         // Operational endpoints stay open for probes and scrapers.
-        assertEquals(200, api.withKey(null).get("/healthz").statusCode());
-        assertEquals(200, api.withKey(null).get("/readyz").statusCode());
+        assertEquals(200, api().withKey(null).get("/healthz").statusCode());
+        assertEquals(200, api().withKey(null).get("/readyz").statusCode());
     }
 
     @Test
@@ -154,7 +144,7 @@ class PushApiIT {
                 {"{\"role\":\"admin\",\"msg\":\"x\"}", "role must be 'user' or 'agent'"},
         };
         for (String[] c : cases) {
-            final HttpResponse<String> res = api.post("/api/v1/push", c[0]);
+            final HttpResponse<String> res = api().post("/api/v1/push", c[0]);
             assertEquals(400, res.statusCode(), c[0] + " -> " + res.body());
             final JsonNode body = json(res);
             assertEquals(400, body.get("status").asInt());
@@ -162,24 +152,24 @@ class PushApiIT {
                 assertEquals(c[1], body.get("error").asText());
             }
         }
-        assertEquals(405, api.get("/api/v1/push").statusCode());
-        assertEquals(404, api.get("/api/v1/nothing").statusCode());
+        assertEquals(405, api().get("/api/v1/push").statusCode());
+        assertEquals(404, api().get("/api/v1/nothing").statusCode());
     }
 
     @Test
     void userLookupAndDisconnect() throws Exception {
         try (WsTestClient alice = connect(gateway.user("alice"))) {
-            final JsonNode user = json(api.get("/api/v1/users/alice"));
+            final JsonNode user = json(api().get("/api/v1/users/alice"));
             assertTrue(user.get("online").asBoolean());
             assertEquals("user", user.get("role").asText());
             assertTrue(user.get("connectedAt").asLong() > 0);
 
-            assertEquals(204, api.delete("/api/v1/users/alice/connection").statusCode());
+            assertEquals(204, api().delete("/api/v1/users/alice/connection").statusCode());
             final CloseStatus close = alice.awaitClose(WsTestClient.TIMEOUT);
             assertEquals(4003, close.code());
         }
-        assertEquals(404, api.delete("/api/v1/users/alice/connection").statusCode());
-        final JsonNode gone = json(api.get("/api/v1/users/nobody"));
+        assertEquals(404, api().delete("/api/v1/users/alice/connection").statusCode());
+        final JsonNode gone = json(api().get("/api/v1/users/nobody"));
         assertEquals(false, gone.get("online").asBoolean());
     }
 
@@ -190,7 +180,7 @@ class PushApiIT {
             user.next("match", WsTestClient.TIMEOUT);
             user.send(Envelope.client("normal", "2", "ag", "hi"));
             user.next("receipt", WsTestClient.TIMEOUT);
-            final JsonNode stats = json(api.get("/api/v1/stats"));
+            final JsonNode stats = json(api().get("/api/v1/stats"));
             assertEquals(1, stats.at("/connections/user").asInt());
             assertEquals(1, stats.at("/connections/agent").asInt());
             assertEquals(1, stats.get("pairs").asInt());

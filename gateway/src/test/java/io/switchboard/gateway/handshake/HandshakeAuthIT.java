@@ -1,4 +1,4 @@
-package io.switchboard.gateway.auth;
+package io.switchboard.gateway.handshake;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,17 +11,15 @@ import com.nimbusds.jwt.SignedJWT;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.testing.HandshakeRejected;
-import io.switchboard.gateway.testing.TestGateway;
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
-import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code PROTOCOL.md} §1 with authentication on: 401/403 before the upgrade, identity from the token. */
 class HandshakeAuthIT {
@@ -29,20 +27,9 @@ class HandshakeAuthIT {
     private static final String SECRET = "handshake-it-secret-handshake-it-secret";
     private static final String ORIGIN = "https://chat.example.com";
 
-    private TestGateway gateway;
-    private WsTestClients clients;
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = TestGateway.start(b -> b.authMode(GatewayConfig.Auth.Mode.HS256).authSecret(SECRET));
-        clients = new WsTestClients();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        clients.close();
-        gateway.close();
-    }
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.with(
+            b -> b.authMode(GatewayConfig.Auth.Mode.HS256).authSecret(SECRET));
 
     private static String token(String secret, String sub, String role, long expInSeconds) throws Exception {
         final JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().subject(sub)
@@ -57,7 +44,7 @@ class HandshakeAuthIT {
 
     private HandshakeRejected rejected(String rawPathAndQuery, WsTestClient.Options options) {
         return assertThrows(HandshakeRejected.class,
-                            () -> WsTestClient.connect(clients, gateway.uri(rawPathAndQuery), options).close());
+                            () -> gateway.connect(gateway.uri(rawPathAndQuery), options).close());
     }
 
     private static WsTestClient.Options bearer(String token) {
@@ -69,7 +56,7 @@ class HandshakeAuthIT {
         final HandshakeRejected r = rejected("/pinter/imserver/alice", WsTestClient.Options.defaults());
         assertEquals(401, r.status());
         assertEquals("Bearer", r.headers().get("WWW-Authenticate"));
-        assertEquals(1, gateway.server().metrics().handshakesRejected());
+        assertEquals(1.0, gateway.api().metricSum("switchboard_handshakes_rejected_total"));
     }
 
     @Test
@@ -92,30 +79,28 @@ class HandshakeAuthIT {
 
     @Test
     void originOutsideTheAllowListIs403() throws Exception {
-        gateway.close();
-        gateway = TestGateway.start(b -> b.authMode(GatewayConfig.Auth.Mode.HS256).authSecret(SECRET)
-                                          .allowedOrigins(List.of(ORIGIN)));
+        gateway.start(b -> b.allowedOrigins(List.of(ORIGIN)));
         final WsTestClient.Options evil = bearer(token(SECRET, "alice", null, 300))
                 .header("Origin", "https://evil.example.com");
         assertEquals(403, rejected("/pinter/imserver/alice", evil).status());
         final WsTestClient.Options good = bearer(token(SECRET, "alice", null, 300)).header("Origin", ORIGIN);
-        WsTestClient.connect(clients, gateway.user("alice"), good).close();
+        gateway.connect(gateway.user("alice"), good).close();
     }
 
     @Test
     void roleComesFromTheTokenNotTheQuery() throws Exception {
-        try (WsTestClient agent = WsTestClient.connect(
-                     clients, gateway.uri("/pinter/imserver/ag?role=user&token=" + token(SECRET, "ag", "agent", 300)),
+        try (WsTestClient agent = gateway.connect(
+                     gateway.uri("/pinter/imserver/ag?role=user&token=" + token(SECRET, "ag", "agent", 300)),
                      WsTestClient.Options.defaults());
-             WsTestClient user = WsTestClient.connect(clients, gateway.uri("/pinter/imserver/u?role=agent"),
+             WsTestClient user = gateway.connect(gateway.uri("/pinter/imserver/u?role=agent"),
                                                       bearer(token(SECRET, "u", null, 300)))) {
             // A round trip each, so the sessions are registered.
             agent.send(Envelope.client("ping", "1", null, null));
             agent.next("pong", WsTestClient.TIMEOUT);
             user.send(Envelope.client("match", "1", "system", null));
             assertEquals("ag", user.next("match", WsTestClient.TIMEOUT).msg());
-            assertEquals(Role.AGENT, gateway.server().registry().find("ag").role());
-            assertEquals(Role.USER, gateway.server().registry().find("u").role());
+            assertEquals(Role.AGENT.wireName(), gateway.api().json("/api/v1/users/ag").get("role").asText());
+            assertEquals(Role.USER.wireName(), gateway.api().json("/api/v1/users/u").get("role").asText());
         }
     }
 }

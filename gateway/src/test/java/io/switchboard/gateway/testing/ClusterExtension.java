@@ -1,0 +1,210 @@
+package io.switchboard.gateway.testing;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.switchboard.gateway.config.GatewayConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * "A cluster of N nodes plus Redis" for an integration test class: before every test, N gateways in cluster mode
+ * (node-1..node-N, fast heartbeats) on 127.0.0.1:0 against the run's Redis ({@link TestRedis}: found by the one rule,
+ * or the test is skipped with the reason), under a key prefix of their own so runs sharing a Redis never meet; after
+ * it, the clients, the nodes and the prefix's keys are gone.
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static final ClusterExtension cluster = ClusterExtension.of(3).with(b -> b.agentCapacity(2));
+ *
+ * WsTestClient agent = cluster.agent(1, "t1");        // connected to node-2
+ * cluster.awaitAgentInPool("t1");
+ * }</pre>
+ *
+ * {@link #ownRedis()} gives each test a private, persistent {@code redis-server} it may stop and start
+ * ({@link #ownRedisServer()}); without one on the PATH such a test is skipped with the reason.
+ */
+public final class ClusterExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
+                                               AfterAllCallback {
+
+    /** How long cross-node steps may take: a node's Redis round trips on a loaded machine. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final int size;
+    private UnaryOperator<GatewayConfig.Builder> settings = UnaryOperator.identity();
+    private boolean ownRedis;
+
+    private TestRedis runRedis;
+    private WsTestClients clients;
+    private RedisServerProcess privateRedis;
+    private String prefix;
+    private RedisClient admin;
+    private StatefulRedisConnection<String, String> adminConnection;
+    private final List<TestGateway> nodes = new ArrayList<>();
+
+    private ClusterExtension(int size) {
+        this.size = size;
+    }
+
+    /** A cluster of {@code size} nodes. */
+    public static ClusterExtension of(int size) {
+        return new ClusterExtension(size);
+    }
+
+    /** Settings for every node on top of the cluster test defaults. */
+    public ClusterExtension with(UnaryOperator<GatewayConfig.Builder> nodeSettings) {
+        this.settings = nodeSettings;
+        return this;
+    }
+
+    /** Each test gets a Redis of its own that it may restart (a persistent redis-server from the PATH). */
+    public ClusterExtension ownRedis() {
+        this.ownRedis = true;
+        return this;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        clients = new WsTestClients();
+        if (!ownRedis) {
+            runRedis = TestRedis.of(context);
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        final String redisUrl;
+        if (ownRedis) {
+            Assumptions.assumeTrue(RedisServerProcess.onPath(),
+                                   "needs a Redis it can restart: redis-server is not on the PATH"
+                                   + " (apt-get install redis-server)");
+            privateRedis = RedisServerProcess.startPersistent();
+            redisUrl = privateRedis.url();
+        } else {
+            redisUrl = runRedis.require();
+        }
+        prefix = "sbtest:" + UUID.randomUUID().toString().substring(0, 8) + ':';
+        admin = RedisClient.create(redisUrl);
+        adminConnection = admin.connect();
+        for (int i = 1; i <= size; i++) {
+            nodes.add(TestGateway.start(settings.apply(config(redisUrl, "node-" + i)).build()));
+        }
+    }
+
+    /** Cluster settings with fast heartbeats, for {@code redisUrl} and this test's prefix. */
+    private GatewayConfig.Builder config(String redisUrl, String nodeId) {
+        return GatewayConfig.builder()
+                            .host("127.0.0.1")
+                            .port(0)
+                            .ioThreads(2)
+                            .shutdownTimeout(Duration.ofSeconds(2))
+                            .clusterMode(GatewayConfig.Cluster.Mode.REDIS)
+                            .redisUrl(redisUrl)
+                            .redisKeyPrefix(prefix)
+                            .nodeId(nodeId)
+                            .nodeHeartbeat(Duration.ofMillis(200))
+                            .nodeTtl(Duration.ofMillis(1000))
+                            .remoteTimeout(Duration.ofSeconds(2));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        try {
+            clients.closeOpen();
+            for (TestGateway node : nodes) {
+                node.close();
+            }
+        } finally {
+            nodes.clear();
+            if (adminConnection != null) {
+                try {
+                    final List<String> keys = adminConnection.sync().keys(prefix + '*');
+                    if (!keys.isEmpty()) {
+                        adminConnection.sync().del(keys.toArray(new String[0]));
+                    }
+                } catch (RuntimeException ignored) {
+                    // Redis may be down after a restart test; the keys carry a unique prefix either way.
+                }
+                adminConnection.close();
+                admin.shutdown();
+                adminConnection = null;
+            }
+            if (privateRedis != null) {
+                privateRedis.close();
+                privateRedis = null;
+            }
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        clients.close();
+    }
+
+    /** Node {@code index} (0-based: node-1 is 0). */
+    public TestGateway node(int index) {
+        return nodes.get(index);
+    }
+
+    /** Connects user {@code userId} to node {@code index}; closed after the test unless closed first. */
+    public WsTestClient user(int index, String userId) {
+        return clients.connect(node(index).user(userId));
+    }
+
+    /** Connects agent {@code userId} to node {@code index}; closed after the test unless closed first. */
+    public WsTestClient agent(int index, String userId) {
+        return clients.connect(node(index).agent(userId));
+    }
+
+    /** Kills node {@code index} as a killed process would go (see {@link GatewayInternals#crash()}). */
+    public void crash(int index) throws InterruptedException {
+        node(index).internals().crash();
+    }
+
+    /** Synchronous Redis commands for assertions (test thread only). */
+    public RedisCommands<String, String> redis() {
+        return adminConnection.sync();
+    }
+
+    /** This test's Redis key for {@code name}, e.g. {@code key("pool")}. */
+    public String key(String name) {
+        return prefix + name;
+    }
+
+    /** The private Redis of an {@link #ownRedis()} cluster. */
+    public RedisServerProcess ownRedisServer() {
+        if (privateRedis == null) {
+            throw new IllegalStateException("not an ownRedis() cluster");
+        }
+        return privateRedis;
+    }
+
+    /** Waits (bounded by {@link #TIMEOUT}) until {@code agentId} is in the cluster's agent pool. */
+    public void awaitAgentInPool(String agentId) throws InterruptedException {
+        awaitTrue(() -> redis().zscore(key("pool"), agentId) != null, agentId + " in the agent pool");
+    }
+
+    /**
+     * Waits until {@code condition} holds, polling: shared Redis state has no event to wait on. Fails after
+     * {@link #TIMEOUT}.
+     */
+    public void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        final long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(20); // polling shared Redis state; there is no event to wait on
+        }
+    }
+}
