@@ -1,6 +1,7 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.MatchResult;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.protocol.Envelope;
@@ -11,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

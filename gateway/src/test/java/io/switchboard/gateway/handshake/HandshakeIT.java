@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.switchboard.gateway.testing.HandshakeRejected;
 import io.switchboard.gateway.testing.Conversations;
+import io.switchboard.gateway.testing.GatewayExtension;
+import io.switchboard.gateway.testing.HandshakeRejected;
 import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.RawSocket.HttpResponse;
-import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 import java.io.IOException;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.Conversations;
-import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.GatewayExtension;
+import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClient.Options;
 import io.switchboard.protocol.Envelope;

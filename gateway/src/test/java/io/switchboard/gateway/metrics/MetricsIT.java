@@ -4,9 +4,9 @@ import static io.switchboard.gateway.testing.HttpTestClient.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.HandshakeRejected;
 import io.switchboard.gateway.testing.HttpTestClient;
-import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 import java.net.http.HttpResponse;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.Conversations;
-import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.GatewayExtension;
+import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 import java.time.Duration;

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,7 +30,7 @@ class HttpEndpointsHandlerTest {
     private final AtomicBoolean ready = new AtomicBoolean(true);
     private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
     private final HttpEndpointsHandler handler =
-            new HttpEndpointsHandler("/pinter/imserver", ready::get, () -> HEALTH, metrics);
+            new HttpEndpointsHandler("/pinter/imserver", new OpsEndpoints(ready::get, () -> HEALTH, null), metrics);
 
     private static FullHttpRequest get(String uri) {
         return request(HttpMethod.GET, uri);

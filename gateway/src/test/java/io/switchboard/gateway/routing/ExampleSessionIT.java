@@ -3,9 +3,7 @@ package io.switchboard.gateway.routing;
 import static io.switchboard.gateway.testing.Conversations.assertServerMessage;
 import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.WsTestClient;

@@ -3,6 +3,7 @@ package io.switchboard.gateway.testing;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.switchboard.gateway.GatewayInternals;
 import io.switchboard.gateway.config.GatewayConfig;
 import java.time.Duration;
 import java.util.ArrayList;

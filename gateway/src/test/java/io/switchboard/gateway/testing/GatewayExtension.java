@@ -1,5 +1,6 @@
 package io.switchboard.gateway.testing;
 
+import io.switchboard.gateway.GatewayInternals;
 import io.switchboard.gateway.config.GatewayConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.testing;
 
+import io.switchboard.gateway.GatewayInternals;
 import io.switchboard.gateway.GatewayServer;
 import io.switchboard.gateway.config.GatewayConfig;
 import java.net.InetSocketAddress;

@@ -5,6 +5,6 @@
  * {@link io.switchboard.gateway.testing.WsTestClient} is the one WebSocket client,
  * {@link io.switchboard.gateway.testing.RawSocket} sends hostile bytes,
  * {@link io.switchboard.gateway.testing.HttpTestClient} reads {@code /api/v1} and {@code /metrics}, and {@link io.switchboard.gateway.testing.Conversations} holds the shared
- * steps. Tests may touch server internals only through {@link io.switchboard.gateway.testing.GatewayInternals}.
+ * steps. Tests may touch server internals only through {@link io.switchboard.gateway.GatewayInternals}.
  */
 package io.switchboard.gateway.testing;

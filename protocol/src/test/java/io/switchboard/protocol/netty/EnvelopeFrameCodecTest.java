@@ -45,7 +45,8 @@ class EnvelopeFrameCodecTest {
     @Test
     void textFrameBecomesValidInboundFrame() {
         final EmbeddedChannel ch = channel();
-        final InboundFrame frame = readInbound(ch, "{\"type\":\"normal\",\"msgId\":\"111\",\"to\":\"peer\",\"msg\":\"你好\"}");
+        final InboundFrame frame =
+                readInbound(ch, "{\"type\":\"normal\",\"msgId\":\"111\",\"to\":\"peer\",\"msg\":\"你好\"}");
         assertTrue(frame.isValid());
         assertNull(frame.problem());
         assertEquals(Envelope.client("normal", "111", "peer", "你好"), frame.envelope());
@@ -234,8 +235,8 @@ class EnvelopeFrameCodecTest {
     void preEncodedTextFramePassesThroughOutbound() {
         // The push API encodes a fan-out once and writes TextWebSocketFrame(buf.retainedDuplicate()) per recipient.
         final EmbeddedChannel ch = new EmbeddedChannel(new EnvelopeFrameCodec(EnvelopeJson.create()));
-        final io.netty.buffer.ByteBuf shared = io.netty.buffer.Unpooled.copiedBuffer("{\"type\":\"normal\"}",
-                                                                                  java.nio.charset.StandardCharsets.UTF_8);
+        final io.netty.buffer.ByteBuf shared =
+                io.netty.buffer.Unpooled.copiedBuffer("{\"type\":\"normal\"}", java.nio.charset.StandardCharsets.UTF_8);
         try {
             assertTrue(ch.writeOutbound(new TextWebSocketFrame(shared.retainedDuplicate())));
             final TextWebSocketFrame out = ch.readOutbound();

@@ -1,21 +1,21 @@
-package io.switchboard.gateway.testing;
+package io.switchboard.gateway;
 
-import io.switchboard.gateway.GatewayServer;
+import io.switchboard.gateway.cluster.ClusterCrash;
 import io.switchboard.gateway.session.Session;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The only place where integration tests reach past the public surface (WebSocket, {@code /api/v1}, {@code /metrics},
- * {@code /healthz}) into a running gateway. Each method says why the public surface does not do. When the test hooks
- * of {@link GatewayServer} ({@code registry()}, {@code matches()}, {@code cluster()}) go away, this class is the one
- * to adapt.
+ * {@code /healthz}) into a running gateway. Each method says why the public surface does not do. It lives in the
+ * gateway's package to reach {@link GatewayServer}'s package-private accessors ({@code registry()}, {@code matches()},
+ * {@code cluster()}), which main code does not expose.
  */
 public final class GatewayInternals {
 
     private final GatewayServer server;
 
-    GatewayInternals(GatewayServer server) {
+    public GatewayInternals(GatewayServer server) {
         this.server = server;
     }
 
@@ -62,7 +62,7 @@ public final class GatewayInternals {
      * Uses {@code cluster().simulateCrash()}.
      */
     public void crash() throws InterruptedException {
-        server.cluster().simulateCrash();
+        ClusterCrash.simulate(server.cluster());
         server.close();
     }
 }
