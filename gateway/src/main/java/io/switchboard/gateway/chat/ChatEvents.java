@@ -5,7 +5,8 @@ import io.switchboard.protocol.Envelope;
 
 /**
  * What happens in the chat, for listeners outside it (webhooks to backends). Every method has a no-op default.
- * {@link SessionLifecycle} and {@link ChatRules} call them on event loops, on the path of connects and messages, so implementations must only
+ * {@link SessionLifecycle} and {@link ChatRules} call them on event loops, on the path of connects and messages, so
+ * implementations must only
  * hand the event off (a bounded queue) and return: non-blocking; safe to call from an event loop.
  */
 public interface ChatEvents {
@@ -43,6 +44,8 @@ public interface ChatEvents {
     /** A client sent a {@code normal} to {@code system}; {@code msgId} is the one its receipt carries. */
     default void systemMessage(String from, Role role, String msgId, String msg) {}
 
-    /** A {@code normal} between a user and an agent was delivered live or held ({@code delivered} as the peer got it). */
+    /**
+     * A {@code normal} between a user and an agent was delivered live or held ({@code delivered} as the peer got it).
+     */
     default void messageRouted(Envelope delivered, Router.Delivery outcome) {}
 }

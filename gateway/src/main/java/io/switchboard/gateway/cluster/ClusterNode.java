@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * sets this node's deadline to now + {@code node-ttl} and, in the same script, claims nodes whose deadline passed by
  * removing them from the set, so exactly one node reaps each dead node. The reaper then walks the dead node's user set
  * ({@code SPOP}, in batches): a user whose presence still names the dead node loses it, and with it every pairing
- * (through the {@link UserReleaser} given at construction, which tells the peers with {@code leave}); a user that reconnected elsewhere
+ * (through the {@link UserReleaser} given at construction, which tells the peers with {@code leave}); a user that
+ * reconnected elsewhere
  * is left alone. A crashed node's users are therefore released at most {@code node-ttl + node-heartbeat} after its
  * last beat. (A sorted set rather than keys with a TTL and keyspace notifications: expiry events are fire-and-forget
  * and arrive late, and one missed event would strand a node's users forever; the sorted set is polled.)
@@ -102,7 +103,8 @@ final class ClusterNode implements AutoCloseable {
     private volatile boolean joined;
 
     ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                RedisPresence presence, UserReleaser releaser, EventExecutor timer, long heartbeatMillis, long ttlMillis,
+                RedisPresence presence, UserReleaser releaser, EventExecutor timer, long heartbeatMillis,
+                        long ttlMillis,
                 long graceMillis) {
         this.nodeId = nodeId;
         this.redis = redis;
@@ -168,7 +170,8 @@ final class ClusterNode implements AutoCloseable {
                    .thenCompose(reply -> {
                        if (reply.isEmpty()) {
                            return LuaScript.<Long>call(() -> redis.get().exists(keys.nodeUsers(deadNode)))
-                                       .thenCompose(n -> n > 0 ? reap(deadNode) : CompletableFuture.completedFuture(null));
+                                       .thenCompose(n -> n > 0 ? reap(deadNode)
+                                                               : CompletableFuture.completedFuture(null));
                        }
                        CompletionStage<Void> all = CompletableFuture.completedFuture(null);
                        for (int i = 0; i + 1 < reply.size(); i += 2) {

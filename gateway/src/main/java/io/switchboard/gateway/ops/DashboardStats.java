@@ -54,7 +54,8 @@ public final class DashboardStats implements Supplier<String> {
     /** Guarded by {@code this}. */
     private long latencyIntervalNanos;
 
-    public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline, SessionLifecycle lifecycle,
+    public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline,
+            SessionLifecycle lifecycle,
                    GatewayMetrics metrics, Clock clock) {
         this.registry = registry;
         this.matches = matches;

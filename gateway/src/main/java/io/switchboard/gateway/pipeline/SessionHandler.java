@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds
- * idle handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it (the
+ * idle handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it
+ * (the
  * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held
  * for the user meanwhile.
  *
@@ -34,7 +35,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Clock clock;
     private Session session;
 
-    SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, IdleCloseHandler idleClose, long idleTimeoutNanos,
+    SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, IdleCloseHandler idleClose,
+            long idleTimeoutNanos,
                    long pingIntervalNanos, Clock clock) {
         this.lifecycle = lifecycle;
         this.delivery = delivery;

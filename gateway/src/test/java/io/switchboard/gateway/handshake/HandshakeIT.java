@@ -179,7 +179,8 @@ class HandshakeIT {
 
     @Test
     void healthzIs200Json() throws IOException {
-        final HttpResponse response = send("GET /healthz HTTP/1.1\r\nHost: " + host() + "\r\nConnection: close\r\n\r\n");
+        final HttpResponse response =
+                send("GET /healthz HTTP/1.1\r\nHost: " + host() + "\r\nConnection: close\r\n\r\n");
         assertEquals(200, response.status());
         assertTrue(response.header("content-type").startsWith("application/json"), response::toString);
         assertTrue(response.body().startsWith("{") && response.body().contains("\"status\":\"UP\""),

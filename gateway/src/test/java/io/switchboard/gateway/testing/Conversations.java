@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 
 /** Steps the integration tests share: pairing, sending a chat message, checking its receipt and a server message. */

@@ -28,7 +28,12 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class RawSocket implements AutoCloseable {
 
     /** WebSocket opcodes (RFC 6455 §5.2). */
-    public static final int CONTINUATION = 0x0, TEXT = 0x1, BINARY = 0x2, CLOSE = 0x8, PING = 0x9, PONG = 0xA;
+    public static final int CONTINUATION = 0x0;
+    public static final int TEXT = 0x1;
+    public static final int BINARY = 0x2;
+    public static final int CLOSE = 0x8;
+    public static final int PING = 0x9;
+    public static final int PONG = 0xA;
 
     /** An HTTP response: status code, headers (names lower-cased) and body. */
     public record HttpResponse(int status, Map<String, String> headers, String body) {
@@ -83,7 +88,10 @@ public final class RawSocket implements AutoCloseable {
         return upgraded(address, pathAndQuery, 0);
     }
 
-    /** {@link #upgraded(InetSocketAddress, String)} with a socket receive buffer; see {@link #connect(InetSocketAddress, int)}. */
+    /**
+     * {@link #upgraded(InetSocketAddress, String)} with a socket receive buffer; see {@link
+     * #connect(InetSocketAddress, int)}.
+     */
     public static RawSocket upgraded(InetSocketAddress address, String pathAndQuery, int receiveBufferBytes)
             throws IOException {
         final RawSocket raw = connect(address, receiveBufferBytes);
