@@ -2,10 +2,12 @@
 # Make sure a Docker engine runs on this machine and the registry-free local
 # images exist. Safe to call repeatedly: every step is skipped when done.
 #
-#   1. apt-get install docker.io (dockerd, containerd, runc, iptables) if dockerd is missing
+#   1. apt-get install docker.io (dockerd, containerd, runc, iptables) if dockerd is missing, and Debian's
+#      docker-compose (v1.29) if neither `docker compose` nor `docker-compose` works
 #   2. start dockerd in the background if `docker info` fails (log: /tmp/dockerd.log)
 #   3. docker/build-test-images.sh  (alpine:3.17 stand-in for Testcontainers)
-#   4. docker/build-base-image.sh   (switchboard/base-jre17:bookworm via debootstrap)
+#   4. docker/build-local-images.sh (switchboard/base-jre17:bookworm via debootstrap; switchboard/redis and
+#      switchboard/nginx on it, for the compose files; --no-base-image skips all three)
 #
 # Usage: sb_env="$(bash .ci/ensure-docker.sh [--no-images] [--no-base-image])" && eval "$sb_env"
 #        (not a bare eval "$(...)": that would hide a failure)
@@ -48,6 +50,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
   sb_apt_install - docker.io
 fi
 command -v docker >/dev/null 2>&1 || sb_die "docker CLI missing after installing docker.io"
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  sb_apt_install - docker-compose   # e2e/compose-cluster.sh; bookworm has no compose v2 plugin
+fi
 
 # --- 2. start ---------------------------------------------------------------
 wait_for_docker() { # $1 = pid of dockerd, $2 = seconds
@@ -114,7 +119,7 @@ T_ENGINE=$(( $(date +%s) - START ))
 # --- 3./4. local images ------------------------------------------------------
 if [ "$IMAGES" -eq 1 ]; then
   bash "$ROOT/docker/build-test-images.sh"
-  [ "$BASE" -eq 1 ] && bash "$ROOT/docker/build-base-image.sh"
+  [ "$BASE" -eq 1 ] && bash "$ROOT/docker/build-local-images.sh"
 fi
 
 sb_log "docker ready in $(( $(date +%s) - START ))s (engine ${T_ENGINE}s)"

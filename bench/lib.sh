@@ -10,8 +10,8 @@ GATEWAY_PID=""
 die() { echo "error: $*" >&2; exit 1; }
 
 require_jars() {
-  [ -f "$GATEWAY_JAR" ] || die "$GATEWAY_JAR missing: run 'mvn -q install -DskipTests' first"
-  [ -f "$LOADTEST_JAR" ] || die "$LOADTEST_JAR missing: run 'mvn -q install -DskipTests' first"
+  [ -f "$GATEWAY_JAR" ] || die "$GATEWAY_JAR missing: run './mvnw -q -DskipTests package' first"
+  [ -f "$LOADTEST_JAR" ] || die "$LOADTEST_JAR missing: run './mvnw -q -DskipTests package' first"
 }
 
 # start_gateway PORT HEAP [gateway flags...]: starts the gateway jar on 127.0.0.1:PORT, waits until it accepts.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser end-to-end tests of the gateway's web pages. Builds nothing: expects gateway/target/switchboard-gateway.jar
-# (mvn -q package -pl gateway -am -DskipTests) and Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH).
+# (./mvnw -q -pl gateway -am -DskipTests package) and Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH).
 # Screenshots land in e2e/artifacts/. Exits non-zero when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -26,7 +26,7 @@ async function freePort() {
 
 /** Runs the gateway; resolves once /readyz answers 200. */
 export async function startGateway(extraArgs = []) {
-  if (!existsSync(JAR)) throw new Error(`${JAR} is missing: build it first (mvn -q package -pl gateway -am -DskipTests)`);
+  if (!existsSync(JAR)) throw new Error(`${JAR} is missing: build it first (./mvnw -q -pl gateway -am -DskipTests package)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

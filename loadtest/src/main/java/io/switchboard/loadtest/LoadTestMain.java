@@ -35,6 +35,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "switchboard-loadtest", mixinStandardHelpOptions = true, version = "switchboard-loadtest 0.1",
         description = "Load generator for the Switchboard WebSocket gateway.",
         subcommands = {LoadTestMain.ChatCommand.class, LoadTestMain.ConnectionsCommand.class},
+        footerHeading = "%nEach scenario lists its options: switchboard-loadtest chat --help, "
+                + "switchboard-loadtest connections --help.%n",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:passed", "1:run failed", "2:bad usage", "3:an SLO gate failed"})
 public final class LoadTestMain implements Runnable {
@@ -61,7 +63,7 @@ public final class LoadTestMain implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "choose a scenario: chat or connections");
     }
 
-    /** Options every scenario has. */
+    /** Options every scenario has; each scenario adds its own (see its {@code --help}). */
     static final class CommonOptions {
         @Option(names = "--url", defaultValue = "ws://127.0.0.1:8080/pinter/imserver",
                 description = "Base WebSocket endpoint; userIds are appended (default: ${DEFAULT-VALUE}).")
@@ -70,9 +72,6 @@ public final class LoadTestMain implements Runnable {
         int agents;
         @Option(names = "--users", defaultValue = "100", description = "Users in the run (default: ${DEFAULT-VALUE}).")
         int users;
-        @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
-                description = "Measured window, or hold time for connections (default: ${DEFAULT-VALUE}).")
-        Duration duration;
         @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
                 description = "Time before the measured window (default: ${DEFAULT-VALUE}).")
         Duration warmup;
@@ -93,9 +92,6 @@ public final class LoadTestMain implements Runnable {
         @Option(names = "--id-prefix", defaultValue = "lt",
                 description = "Prefix of every userId, so concurrent runs do not collide (default: ${DEFAULT-VALUE}).")
         String idPrefix;
-        @Option(names = "--agent-capacity", defaultValue = "50",
-                description = "Users one agent serves, the gateway's setting (default: ${DEFAULT-VALUE}).")
-        int agentCapacity;
         @Option(names = "--io-threads", defaultValue = "0",
                 description = "Event-loop threads; 0 = 2 x cores (default: ${DEFAULT-VALUE}).")
         int ioThreads;
@@ -103,17 +99,14 @@ public final class LoadTestMain implements Runnable {
         Path reportJson;
         @Option(names = "--report-html", description = "Write the self-contained HTML report here.")
         Path reportHtml;
-        @Option(names = "--max-p99", converter = DurationConverter.class,
-                description = "Fail if p99 of the primary latency exceeds this (chat: send->receipt).")
-        Duration maxP99;
-        @Option(names = "--max-error-rate", description = "Fail if errors / (sent + connects) exceeds this.")
+        @Option(names = "--max-error-rate", description = "SLO: exit 3 if errors / (sent + connects) exceeds this.")
         Double maxErrorRate;
-        @Option(names = "--max-lost", description = "Fail if more messages than this are lost.")
-        Long maxLost;
         @Option(names = "--worker-slice", hidden = true, description = "Internal: run as worker i of n (i/n).")
         String workerSlice;
 
-        LoadTestConfig toConfig(Double rate, int payloadBytes, Duration pingInterval) {
+        /** Builds the run's settings from these options and the scenario's own. */
+        LoadTestConfig toConfig(Duration duration, Double rate, int payloadBytes, Duration pingInterval,
+                                int agentCapacity, Duration maxP99, Long maxLost) {
             int index = 0;
             int count = 1;
             if (workerSlice != null) {
@@ -137,6 +130,9 @@ public final class LoadTestMain implements Runnable {
     static final class ChatCommand implements Callable<Integer> {
         @Mixin
         CommonOptions common = new CommonOptions();
+        @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+                description = "Measured window, after the warmup (default: ${DEFAULT-VALUE}).")
+        Duration duration;
         @Option(names = "--rate", defaultValue = "1000",
                 description = "Total user messages per second (open loop), or 'max' (closed loop) "
                         + "(default: ${DEFAULT-VALUE}).")
@@ -144,6 +140,14 @@ public final class LoadTestMain implements Runnable {
         @Option(names = "--payload-bytes", defaultValue = "64",
                 description = "Size of each message's text (default: ${DEFAULT-VALUE}).")
         int payloadBytes;
+        @Option(names = "--agent-capacity", defaultValue = "50",
+                description = "Users one agent serves, the gateway's setting (default: ${DEFAULT-VALUE}).")
+        int agentCapacity;
+        @Option(names = "--max-p99", converter = DurationConverter.class,
+                description = "SLO: exit 3 if the p99 of send->receipt exceeds this.")
+        Duration maxP99;
+        @Option(names = "--max-lost", description = "SLO: exit 3 if more messages than this are lost.")
+        Long maxLost;
         @Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -160,7 +164,8 @@ public final class LoadTestMain implements Runnable {
                             "--rate: '" + rate + "' (expected a number or max)");
                 }
             }
-            final LoadTestConfig config = config(spec, () -> common.toConfig(r, payloadBytes, Duration.ofSeconds(10)));
+            final LoadTestConfig config = config(spec, () -> common.toConfig(duration, r, payloadBytes,
+                    Duration.ofSeconds(10), agentCapacity, maxP99, maxLost));
             if ((long) config.users() > (long) config.agents() * config.agentCapacity()) {
                 System.err.printf("warning: %d users but %d agents x capacity %d = %d places: the rest will get "
                                 + "NO_AGENT; use --agents %d or more%n", config.users(), config.agents(),
@@ -176,15 +181,24 @@ public final class LoadTestMain implements Runnable {
     static final class ConnectionsCommand implements Callable<Integer> {
         @Mixin
         CommonOptions common = new CommonOptions();
+        @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+                description = "How long the connections are held, after the warmup (default: ${DEFAULT-VALUE}).")
+        Duration duration;
         @Option(names = "--ping-interval", defaultValue = "10s", converter = DurationConverter.class,
                 description = "Interval of {\"type\":\"ping\"} per connection (default: ${DEFAULT-VALUE}).")
         Duration pingInterval;
+        @Option(names = "--max-p99", converter = DurationConverter.class,
+                description = "SLO: exit 3 if the p99 of the time to establish a connection exceeds this.")
+        Duration maxP99;
         @Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            final LoadTestConfig config = config(spec, () -> common.toConfig(null, 64, pingInterval));
+            // No chat messages here: payload size, agent capacity and lost messages do not apply (the values
+            // passed are the chat defaults and "no gate").
+            final LoadTestConfig config = config(spec, () -> common.toConfig(duration, null, 64, pingInterval,
+                    50, maxP99, null));
             return LoadTestMain.run(spec, common, config);
         }
     }
