@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param maxMessageBytes  largest inbound message accepted, after reassembling fragments
  * @param json             the shared JSON codec
  */
-public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, int maxMessageBytes, EnvelopeJson json) {
+public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, int maxMessageBytes,
+        EnvelopeJson json) {
 
     /** 10 s: generous, so that a slow accept queue shows up as latency, not as failures. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
