@@ -38,8 +38,8 @@ class PushConfigTest {
     @Test
     void flagsAndEnvironment() {
         final ConfigLoader.Result r = ConfigLoader.load(new String[] {
-                "--auth-mode", "hs256", "--api-port", "9001", "--allowed-origins", "https://a.example,
-                        https://b.example",
+                "--auth-mode", "hs256", "--api-port", "9001",
+                "--allowed-origins", "https://a.example, https://b.example",
                 "--webhook-urls", "http://127.0.0.1:9/hooks", "--webhook-archive-messages", "true",
                 "--webhook-retry-window", "2m"},
                 Map.of("SWITCHBOARD_AUTH_SECRET", SECRET, "SWITCHBOARD_WEBHOOK_SECRET", "wh", "SWITCHBOARD_API_ENABLED",
