@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class GatewayReadmeTest {
 
-    private static final Pattern OPTION_START = Pattern.compile("^\\s+(?:-h, )?--([a-z][a-z0-9-]*)(?:=\\S+)?(?:\\s.*)?$");
+    private static final Pattern OPTION_START =
+            Pattern.compile("^\\s+(?:-h, )?--([a-z][a-z0-9-]*)(?:=\\S+)?(?:\\s.*)?$");
     private static final Pattern DEFAULT_AND_ENV = Pattern.compile("Default: (.*?)\\. Env: (\\S+?)\\.(?:\\s|$)");
     private static final Pattern BACKTICKED = Pattern.compile("`([^`]+)`");
 
@@ -39,7 +40,8 @@ class GatewayReadmeTest {
     @BeforeAll
     static void read() throws IOException {
         Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !(Files.isRegularFile(dir.resolve("README.md")) && Files.isDirectory(dir.resolve(".ci")))) {
+        while (dir != null
+               && !(Files.isRegularFile(dir.resolve("README.md")) && Files.isDirectory(dir.resolve(".ci")))) {
             dir = dir.getParent();
         }
         assertTrue(dir != null, "repository root (README.md and .ci/) not found above " + Path.of("").toAbsolutePath());

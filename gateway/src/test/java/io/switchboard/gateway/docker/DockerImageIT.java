@@ -101,7 +101,8 @@ class DockerImageIT {
 
         final Path root = repositoryRoot();
         final Path jar = root.resolve("gateway/target/switchboard-gateway.jar");
-        assertTrue(Files.isRegularFile(jar), () -> jar + " is missing: run `./mvnw package` (or `./mvnw verify`) first");
+        assertTrue(Files.isRegularFile(jar),
+                   () -> jar + " is missing: run `./mvnw package` (or `./mvnw verify`) first");
 
         // A tag of its own per run; removed in @AfterAll (without Ryuk, Testcontainers only prunes dangling images).
         final ImageFromDockerfile image = new ImageFromDockerfile(
