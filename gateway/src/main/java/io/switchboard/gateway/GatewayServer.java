@@ -68,7 +68,6 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayConfig config;
     private final GatewayResources resources;
     private final PrometheusMetrics prometheus;
-    private final GatewayMetrics metrics;
     private final JwtTokenVerifier verifier;
     private final WebhookDispatcher webhooks;
     private final ApiChannelInitializer apiInitializer;
@@ -98,7 +97,7 @@ public final class GatewayServer implements AutoCloseable {
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
         prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
-        metrics = prometheus.gateway();
+        final GatewayMetrics metrics = prometheus.gateway();
         webhooks = config.webhooks().enabled()
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
                                            metrics, clock)
@@ -322,12 +321,7 @@ public final class GatewayServer implements AutoCloseable {
         return config;
     }
 
-    /** The gateway's counters, the meters behind {@code /metrics}. */
-    GatewayMetrics metrics() {
-        return metrics;
-    }
-
-    /** The live sessions. */
+    /** The live sessions (for {@code GatewayInternals} in the tests). */
     SessionRegistry registry() {
         return registry;
     }
@@ -340,10 +334,5 @@ public final class GatewayServer implements AutoCloseable {
     /** The cluster side of this gateway, or {@code null} unless {@code cluster-mode=redis}. */
     GatewayCluster cluster() {
         return cluster;
-    }
-
-    /** The offline hold. */
-    MemoryHold offline() {
-        return offline;
     }
 }

@@ -48,11 +48,6 @@ public final class LocalDelivery implements Router {
         this.slowConsumerTimeoutNanos = slowConsumerTimeoutNanos;
     }
 
-    /** The hold of this gateway's memory. */
-    public MemoryHold hold() {
-        return hold;
-    }
-
     @Override
     public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
         return deliver(registry.find(toUserId), toUserId, envelope, encoded).asStage();
@@ -67,21 +62,28 @@ public final class LocalDelivery implements Router {
         if (session != null && session.channel().isWritable() && !hold.has(toUserId)) {
             // The frame codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
             final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
-            write(session.channel(), message, toUserId, () -> envelope, seq, NORMAL.equals(envelope.type()));
+            writeLive(session.channel(), message, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
         return holdOrQueue(session, toUserId, envelope, seq);
     }
 
     /**
-     * Delivers a message that arrives already encoded (from another node): {@code json} is written as it is, and
-     * {@code envelope} is decoded only if the message has to be held. Takes ownership of {@code json}.
+     * Delivers a {@code normal} that arrives already encoded (from another node): {@code json} is written as it is,
+     * and {@code envelope} is decoded only if the message has to be held. Takes ownership of {@code json}.
      */
-    public Delivery deliverEncoded(Session session, ByteBuf json, Supplier<Envelope> envelope, boolean normal) {
+    public Delivery deliverPreEncoded(Session session, ByteBuf json, Supplier<Envelope> envelope) {
         final long seq = hold.nextSeq();
         final String toUserId = session.userId();
         if (session.channel().isWritable() && !hold.has(toUserId)) {
-            write(session.channel(), new TextWebSocketFrame(json), toUserId, envelope, seq, normal);
+            final long start = System.nanoTime();
+            session.channel().writeAndFlush(new TextWebSocketFrame(json)).addListener(f -> {
+                if (!f.isSuccess()) {
+                    rehold(toUserId, envelope.get(), seq);
+                } else {
+                    metrics.routingLatency(System.nanoTime() - start);
+                }
+            });
             return Delivery.LIVE;
         }
         json.release();
@@ -96,7 +98,7 @@ public final class LocalDelivery implements Router {
                 return queued;
             }
             // The hold was drained meanwhile: nothing to queue behind.
-            write(session.channel(), envelope, toUserId, () -> envelope, seq, NORMAL.equals(envelope.type()));
+            writeLive(session.channel(), envelope, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
         final Delivery outcome = hold.add(toUserId, envelope, seq) ? Delivery.HELD : Delivery.DROPPED;
@@ -109,15 +111,16 @@ public final class LocalDelivery implements Router {
     }
 
     /**
-     * Writes and flushes {@code message}; if the write fails, its envelope is held again in its place. Records the
-     * routing latency of a delivered {@code normal}; the start time rides in the listener the write needs anyway.
+     * Writes and flushes {@code message} ({@code envelope} or its pre-encoded frame); if the write fails, the envelope
+     * is held again in its place. Records the routing latency of a delivered {@code normal}; the start time rides in
+     * the listener the write needs anyway.
      */
-    private void write(Channel channel, Object message, String userId, Supplier<Envelope> envelope, long seq,
-                       boolean timed) {
+    private void writeLive(Channel channel, Object message, String userId, Envelope envelope, long seq) {
+        final boolean timed = NORMAL.equals(envelope.type());
         final long start = System.nanoTime();
         channel.writeAndFlush(message).addListener(f -> {
             if (!f.isSuccess()) {
-                rehold(userId, envelope.get(), seq);
+                rehold(userId, envelope, seq);
             } else if (timed) {
                 metrics.routingLatency(System.nanoTime() - start);
             }

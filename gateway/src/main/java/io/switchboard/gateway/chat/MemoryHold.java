@@ -4,15 +4,16 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.Envelope;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * The {@link Hold} in this node's memory, bounded per user ({@code maxPerUser}, oldest dropped first) and in total
- * ({@code maxTotal}, new ones refused), each message for at most {@code ttl}.
+ * Messages held in this node's memory for users who are offline or not reading (a pure store: it never writes to a
+ * connection; {@link LocalDelivery} decides what is held and writes what is taken), bounded per user
+ * ({@code maxPerUser}, oldest dropped first) and in total ({@code maxTotal}, new ones refused), each message for at
+ * most {@code ttl}.
  *
  * <p>Order: every routed message takes a sequence number when it is routed ({@link #nextSeq()}), and a user's hold
  * is kept in that order, so a message whose live write failed goes back in its place, ahead of newer held ones.
@@ -21,7 +22,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe and non-blocking: safe to call from any event loop.
  */
-public final class MemoryHold implements Hold {
+public final class MemoryHold {
 
     /** A held message and its routing-order number. */
     public record Held(Envelope envelope, long seq, long expiresAtNanos) {}
@@ -55,11 +56,6 @@ public final class MemoryHold implements Hold {
     /** Whether anything is held for {@code userId}. */
     public boolean has(String userId) {
         return queues.containsKey(userId);
-    }
-
-    @Override
-    public CompletionStage<Router.Delivery> hold(String userId, Envelope envelope) {
-        return (add(userId, envelope, nextSeq()) ? Router.Delivery.HELD : Router.Delivery.DROPPED).asStage();
     }
 
     /** Holds {@code envelope} in its place by {@code seq}; {@code false} if the total bound refused it. */
@@ -108,17 +104,7 @@ public final class MemoryHold implements Hold {
         return true;
     }
 
-    @Override
-    public CompletionStage<List<Envelope>> take(String userId) {
-        final List<Held> held = takeAll(userId);
-        final List<Envelope> envelopes = new ArrayList<>(held.size());
-        for (Held h : held) {
-            envelopes.add(h.envelope);
-        }
-        return Stages.completed(envelopes);
-    }
-
-    /** The synchronous {@link #take}: what is held for {@code userId}, unexpired, oldest first (expired: counted). */
+    /** Takes what is held for {@code userId}: the unexpired messages, oldest first (the expired ones are counted). */
     public List<Held> takeAll(String userId) {
         final List<Held> queue = queues.remove(userId);
         if (queue == null) {
@@ -139,8 +125,7 @@ public final class MemoryHold implements Hold {
         return live;
     }
 
-    /** Drops every held message past its TTL. O(held messages). */
-    @Override
+    /** Drops every held message past its TTL. Run periodically; O(held messages). */
     public void sweep() {
         final long now = nanoClock.getAsLong();
         for (String userId : queues.keySet()) {

@@ -161,7 +161,7 @@ public final class SessionLifecycle {
         if (role == Role.AGENT) {
             return matches.releaseAgent(userId).thenAccept(users -> {
                 for (String user : users) {
-                    ended(user, userId, user);
+                    ended(user, userId, userId, user);
                 }
             });
         }
@@ -171,15 +171,14 @@ public final class SessionLifecycle {
             }
             return matches.unpair(userId, agent).thenAccept(ended -> {
                 if (ended) {
-                    ended(userId, agent, agent);
+                    ended(userId, agent, userId, agent);
                 }
             });
         });
     }
 
-    /** A pairing ended because {@code gone} did not come back: tells {@code peer}. */
-    private void ended(String user, String agent, String peer) {
-        final String gone = peer.equals(agent) ? user : agent;
+    /** The pairing of {@code user} and {@code agent} ended: {@code gone} did not come back; tells {@code peer}. */
+    private void ended(String user, String agent, String gone, String peer) {
         metrics.pairingEnded();
         events.left(user, agent, gone, true);
         router.deliver(peer, envelopes.leave(null, peer, gone));

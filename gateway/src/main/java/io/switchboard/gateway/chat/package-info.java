@@ -5,7 +5,7 @@
  * {@link io.switchboard.gateway.chat.LocalDelivery} (the one live write to a recipient, slow consumers, the
  * single-node {@link io.switchboard.gateway.chat.Router}) over the bounded
  * {@link io.switchboard.gateway.chat.MemoryHold}. Matching is {@link io.switchboard.gateway.chat.InMemoryMatchService};
- * the SPIs the cluster implements are {@code Router}, {@code Hold}, {@code Presence} and {@code MatchService}, and
+ * the SPIs the cluster implements are {@code Router}, {@code Presence} and {@code MatchService}, and
  * {@code ChatEvents} feeds the webhooks. It may use {@code session}, {@code metrics} and the protocol module, never
  * {@code pipeline}, {@code cluster}, {@code api}, {@code webhook} or {@code config} (settings arrive as constructor
  * arguments); nothing here blocks.

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,11 +22,11 @@ import org.slf4j.LoggerFactory;
  * sets this node's deadline to now + {@code node-ttl} and, in the same script, claims nodes whose deadline passed by
  * removing them from the set, so exactly one node reaps each dead node. The reaper then walks the dead node's user set
  * ({@code SPOP}, in batches): a user whose presence still names the dead node loses it, and with it every pairing
- * (through the {@link UserReleaser} given at construction, which tells the peers with {@code leave}); a user that
- * reconnected elsewhere
- * is left alone. A crashed node's users are therefore released at most {@code node-ttl + node-heartbeat} after its
- * last beat. (A sorted set rather than keys with a TTL and keyspace notifications: expiry events are fire-and-forget
- * and arrive late, and one missed event would strand a node's users forever; the sorted set is polled.)
+ * (through the {@code release} function given at construction, which tells the peers with {@code leave}); a user that
+ * reconnected elsewhere is left alone. A crashed node's users are therefore released at most
+ * {@code node-ttl + node-heartbeat} after its last beat. (A sorted set rather than keys with a TTL and keyspace
+ * notifications: expiry events are fire-and-forget and arrive late, and one missed event would strand a node's users
+ * forever; the sorted set is polled.)
  *
  * <p>A beat that finds this node missing (it was taken for dead, or Redis lost its data) re-announces every local
  * session; so does the first beat after a presence update failed. On start the node reaps its own previous
@@ -36,12 +37,6 @@ import org.slf4j.LoggerFactory;
  * <p>The timer runs on one gateway event loop; it only issues asynchronous commands.
  */
 final class ClusterNode implements AutoCloseable {
-
-    /** Ends the pairings of a user that is gone for good (its node died); the chat core's release. */
-    @FunctionalInterface
-    interface UserReleaser {
-        CompletionStage<Void> release(String userId, Role role);
-    }
 
     private static final Logger logger = LoggerFactory.getLogger(ClusterNode.class);
     private static final int REAP_BATCH = 256;
@@ -92,7 +87,7 @@ final class ClusterNode implements AutoCloseable {
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
     private final RedisPresence presence;
-    private final UserReleaser releaser;
+    private final BiFunction<String, Role, CompletionStage<Void>> release;
     private final EventExecutor timer;
     private final long heartbeatMillis;
     private final long ttlMillis;
@@ -103,14 +98,13 @@ final class ClusterNode implements AutoCloseable {
     private volatile boolean joined;
 
     ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                RedisPresence presence, UserReleaser releaser, EventExecutor timer, long heartbeatMillis,
-                        long ttlMillis,
-                long graceMillis) {
+                RedisPresence presence, BiFunction<String, Role, CompletionStage<Void>> release, EventExecutor timer,
+                long heartbeatMillis, long ttlMillis, long graceMillis) {
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
         this.presence = presence;
-        this.releaser = releaser;
+        this.release = release;
         this.timer = timer;
         this.heartbeatMillis = heartbeatMillis;
         this.ttlMillis = ttlMillis;
@@ -177,7 +171,7 @@ final class ClusterNode implements AutoCloseable {
                        for (int i = 0; i + 1 < reply.size(); i += 2) {
                            final String user = (String) reply.get(i);
                            final Role role = "agent".equals(reply.get(i + 1)) ? Role.AGENT : Role.USER;
-                           all = all.thenCombine(releaser.release(user, role), (a, b) -> null);
+                           all = all.thenCombine(release.apply(user, role), (a, b) -> null);
                        }
                        return all.thenCompose(v -> reap(deadNode));
                    })

@@ -102,7 +102,7 @@ public final class GatewayCluster implements AutoCloseable {
         redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
                                                                               presence::onKick));
         final GatewayConfig.Cluster cluster = config.cluster();
-        node = new ClusterNode(nodeId, redis::async, keys, presence, release::apply, timer,
+        node = new ClusterNode(nodeId, redis::async, keys, presence, release, timer,
                                cluster.heartbeat().toMillis(), cluster.nodeTtl().toMillis(),
                                config.chat().reconnectGrace().toMillis());
         try {

@@ -2,7 +2,6 @@ package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.switchboard.gateway.chat.Hold;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.Envelope;
@@ -17,13 +16,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster's {@link Hold}: messages for users connected to no node, in Redis, so that whichever node the user
+ * The cluster's hold: messages for users connected to no node, in Redis, so that whichever node the user
  * reconnects to delivers them. One list per user of entries {@code deadlineMillis|envelopeJson}, oldest first,
  * trimmed to {@code maxPerUser} (oldest dropped) and expiring {@code ttl} after the newest entry. The route script
  * ({@link ClusterRouter}) and the attach script ({@link RedisPresence}) append and take in the same formats, so that
  * "is the user here?" and "hold it" are one atomic step. Thread-safe and non-blocking.
  */
-final class RedisHold implements Hold {
+final class RedisHold {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisHold.class);
 
@@ -34,13 +33,6 @@ final class RedisHold implements Hold {
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
             return 1
             """, ScriptOutputType.INTEGER);
-
-    /** KEYS hold. Returns the entries and forgets them. */
-    private static final LuaScript TAKE = new LuaScript("""
-            local held = redis.call('LRANGE', KEYS[1], 0, -1)
-            redis.call('DEL', KEYS[1])
-            return held
-            """, ScriptOutputType.MULTI);
 
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
@@ -59,11 +51,6 @@ final class RedisHold implements Hold {
         this.ttlMillis = ttlMillis;
     }
 
-    @Override
-    public CompletionStage<Router.Delivery> hold(String userId, Envelope envelope) {
-        return holdJson(userId, new String(json.toBytes(envelope), StandardCharsets.UTF_8));
-    }
-
     /** Holds an envelope already encoded as {@code body}. */
     CompletionStage<Router.Delivery> holdJson(String userId, String body) {
         return holdEntry(userId, entry(body));
@@ -74,15 +61,6 @@ final class RedisHold implements Hold {
         return HOLD.run(redis.get(), new String[] {keys.hold(userId)}, entry, maxPerUser(), ttlMillis())
                    .thenApply(n -> Router.Delivery.HELD);
     }
-
-    @Override
-    public CompletionStage<List<Envelope>> take(String userId) {
-        return TAKE.<List<Object>>run(redis.get(), new String[] {keys.hold(userId)}).thenApply(this::decode);
-    }
-
-    /** Redis expires held messages by itself ({@code PEXPIRE}); unexpired entries past their deadline are skipped. */
-    @Override
-    public void sweep() {}
 
     /** An entry for {@code body}: its deadline, then the JSON. */
     String entry(String body) {

@@ -195,7 +195,7 @@ final class RedisPresence implements Presence {
             return deliverHere(session, decode(deliver.json()), null);
         }
         final ByteBuf frame = Unpooled.copiedBuffer(deliver.json(), StandardCharsets.UTF_8);
-        return delivery.deliverEncoded(session, frame, () -> decode(deliver.json()), true);
+        return delivery.deliverPreEncoded(session, frame, () -> decode(deliver.json()));
     }
 
     private void queueBehindHold(Session session, Envelope envelope) {

@@ -50,8 +50,9 @@ class MemoryHoldTest {
     }
 
     /** Holds {@code envelope} as a delivery to an offline user does: the next routing-order number, then the hold. */
+    /** Holds as a routed message would be: in routing order; {@code HELD}, or {@code DROPPED} at a bound. */
     private static Router.Delivery hold(MemoryHold store, String userId, Envelope envelope) {
-        return done(store.hold(userId, envelope));
+        return store.add(userId, envelope, store.nextSeq()) ? Router.Delivery.HELD : Router.Delivery.DROPPED;
     }
 
     private Session connect(String userId) {
@@ -112,10 +113,10 @@ class MemoryHoldTest {
         assertEquals(Router.Delivery.HELD, store.addIfPending("bob", message("bob", "m2"), store.nextSeq()));
         assertEquals(2, store.size("bob"));
         assertEquals(List.of("m1", "m2"),
-                     done(store.take("bob")).stream().map(Envelope::msg).toList(), "take: oldest first");
+                     store.takeAll("bob").stream().map(h -> h.envelope().msg()).toList(), "take: oldest first");
         assertFalse(store.has("bob"));
         assertEquals(0, store.size());
-        assertEquals(List.of(), done(store.take("bob")));
+        assertEquals(List.of(), store.takeAll("bob"));
     }
 
     @Test
