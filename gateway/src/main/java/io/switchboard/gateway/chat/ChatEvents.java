@@ -6,8 +6,8 @@ import io.switchboard.protocol.Envelope;
 /**
  * What happens in the chat, for listeners outside it (webhooks to backends). Every method has a no-op default.
  * {@link SessionLifecycle} and {@link ChatRules} call them on event loops, on the path of connects and messages, so
- * implementations must only
- * hand the event off (a bounded queue) and return: non-blocking; safe to call from an event loop.
+ * implementations must only hand the event off (a bounded queue) and return: non-blocking; safe to call from an
+ * event loop.
  */
 public interface ChatEvents {
 

@@ -44,8 +44,8 @@ public final class Stages {
      * completed normally (the single-node path); otherwise on {@code executor} (the caller's event loop) when it
      * completes. Non-blocking; safe to call from an event loop.
      */
-    public static <T> void whenDone(CompletionStage<T> stage, Executor executor, BiConsumer<? super T,
-            Throwable> action) {
+    public static <T> void whenDone(CompletionStage<T> stage, Executor executor,
+                                    BiConsumer<? super T, Throwable> action) {
         final T now = valueIfDone(stage);
         if (now != null) {
             action.accept(now, null);

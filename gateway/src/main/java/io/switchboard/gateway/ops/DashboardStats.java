@@ -55,8 +55,7 @@ public final class DashboardStats implements Supplier<String> {
     private long latencyIntervalNanos;
 
     public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline,
-            SessionLifecycle lifecycle,
-                   GatewayMetrics metrics, Clock clock) {
+                          SessionLifecycle lifecycle, GatewayMetrics metrics, Clock clock) {
         this.registry = registry;
         this.matches = matches;
         this.offline = offline;

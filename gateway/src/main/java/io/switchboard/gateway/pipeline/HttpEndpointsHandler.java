@@ -21,9 +21,9 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
 
 /**
  * Answers every HTTP request that is not a WebSocket upgrade: {@code GET /healthz} (live), {@code GET /readyz}
- * (accepting connections and not draining), {@code GET /metrics} (Prometheus text, when given), a WebSocket path
- * without an upgrade (426), anything else 404/405, and
- * requests the HTTP decoder rejected (400, 414, 431). Upgrade requests pass on to the handshake guard untouched.
+ * (accepting connections and not draining), {@code GET /metrics} (Prometheus text, when given), all three answered
+ * by {@link OpsEndpoints}; a WebSocket path without an upgrade (426), anything else 404/405, and requests the HTTP
+ * decoder rejected (400, 414, 431). Upgrade requests pass on to the handshake guard untouched.
  *
  * <p>Sits after {@code http-aggregator}; runs on the channel's event loop. Releases every request it answers; an
  * upgrade request's ownership passes to the next handler. Stateless and {@code @Sharable}.

@@ -15,11 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds
- * idle handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it
- * (the
- * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held
- * for the user meanwhile.
+ * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds idle
+ * handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it (the
+ * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held for
+ * the user meanwhile.
  *
  * <p>Sits after {@code frame-codec}; runs on the channel's event loop. Holds no buffers. One per channel.
  */
@@ -36,8 +35,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private Session session;
 
     SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, IdleCloseHandler idleClose,
-            long idleTimeoutNanos,
-                   long pingIntervalNanos, Clock clock) {
+                   long idleTimeoutNanos, long pingIntervalNanos, Clock clock) {
         this.lifecycle = lifecycle;
         this.delivery = delivery;
         this.idleClose = idleClose;

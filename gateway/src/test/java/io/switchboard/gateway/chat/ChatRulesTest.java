@@ -232,9 +232,9 @@ class ChatRulesTest {
         final Session[] p = paired("u", "a");
         final Session v = connect("v", Role.USER);
         assertFailedReceipt(done(rules.leave(v, Envelope.client("leave", "1", "a", null))), "1", "v",
-                Failure.NOT_PAIRED);
+                            Failure.NOT_PAIRED);
         assertFailedReceipt(done(rules.leave(v, Envelope.client("leave", "2", null, null))), "2", "v",
-                Failure.NOT_PAIRED);
+                            Failure.NOT_PAIRED);
         assertFailedReceipt(done(rules.leave(p[1], Envelope.client("leave", "3", null, null))), "3", "a",
                             Failure.NOT_PAIRED);
         assertFailedReceipt(done(rules.leave(p[1], Envelope.client("leave", "4", "v", null))), "4", "a",

@@ -75,8 +75,8 @@ class ConfigLoaderTest {
 
     @Test
     void environmentVariablesOutsideTheSwitchboardPrefixAreIgnored() {
-        assertEquals(GatewayConfig.builder().build(), ok(Map.of("PORT", "1", "HOME", "/root", "switchboard_port",
-                "2")));
+        assertEquals(GatewayConfig.builder().build(),
+                     ok(Map.of("PORT", "1", "HOME", "/root", "switchboard_port", "2")));
     }
 
     @Test

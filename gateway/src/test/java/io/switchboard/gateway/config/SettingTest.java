@@ -128,8 +128,8 @@ class SettingTest {
     @Test
     void checksAcrossFieldsOfAuthAndWebhooksNameTheKeyTooButNeverTheSecret() {
         assertEquals("Invalid configuration: auth-secret (secret) (flag --auth-secret): authSecret: a secret of 7 bytes"
-                     + " (expected: >= 32 bytes for hs256)", refusal("--auth-mode", "hs256", "--auth-secret",
-                             "hunter2"));
+                     + " (expected: >= 32 bytes for hs256)",
+                     refusal("--auth-mode", "hs256", "--auth-secret", "hunter2"));
         assertEquals("Invalid configuration: auth-public-key-file none (default): authPublicKeyFile: none (expected: a"
                      + " PEM file for rs256)", refusal("--auth-mode", "rs256"));
         assertEquals("Invalid configuration: webhook-secret none (default): webhookSecret: none (expected: a secret to"

@@ -248,7 +248,7 @@ class RegistryAndMatchConcurrencyTest {
             final String agent = done(matches.agentOf(user));
             if (agent != null) {
                 assertTrue(done(matches.usersOf(agent)).contains(user),
-                        user + " points at " + agent + " which lacks it");
+                           user + " points at " + agent + " which lacks it");
                 assertTrue(loads.containsKey(agent), user + " points at a forgotten agent " + agent);
             }
         }

@@ -89,8 +89,8 @@ public final class RawSocket implements AutoCloseable {
     }
 
     /**
-     * {@link #upgraded(InetSocketAddress, String)} with a socket receive buffer; see {@link
-     * #connect(InetSocketAddress, int)}.
+     * {@link #upgraded(InetSocketAddress, String)} with a socket receive buffer; see
+     * {@link #connect(InetSocketAddress, int)}.
      */
     public static RawSocket upgraded(InetSocketAddress address, String pathAndQuery, int receiveBufferBytes)
             throws IOException {

@@ -157,8 +157,8 @@ public final class WsTestClient implements AutoCloseable {
      */
     public static WsTestClient connect(WsTestClients clients, URI uri, Options options) {
         try {
-            final WsTestClient client = connectAsync(clients, uri, options).get(TIMEOUT.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            final WsTestClient client =
+                    connectAsync(clients, uri, options).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (uri.getQuery() != null && uri.getQuery().contains("role=agent")) {
                 // The client sees the 101 as soon as the server flushed it, possibly before the server ran its session
                 // start; only then is the agent matchable. A ping round trip proves the start ran (the server starts a

@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param json             the shared JSON codec
  */
 public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, int maxMessageBytes,
-        EnvelopeJson json) {
+                            EnvelopeJson json) {
 
     /** 10 s: generous, so that a slow accept queue shows up as latency, not as failures. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);

@@ -327,8 +327,8 @@ public final class ChatScenario extends ScenarioSupport {
 
         private void onReceipt(Envelope e) {
             receipts.increment();
-            counters.increment(e.isSuccess() ? "receipt.0." + normalize(e.msg()) : "receipt.1." +
-                    normalize(e.reason()));
+            counters.increment(e.isSuccess() ? "receipt.0." + normalize(e.msg())
+                                             : "receipt.1." + normalize(e.reason()));
             final long s = seqOf(e.msgId());
             if (s < 0) {
                 counters.increment("error.receipt.unknown-msgid");
