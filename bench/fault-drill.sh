@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Fault drill: live chat (bench/drill/drill.mjs: users and agents on an independent WebSocket client, reconnecting
+# and re-matching by themselves) while gateways are killed and restarted, then a reconciliation of every message:
+# sent, promised (receipt code "0"), delivered, lost (promised but never delivered), duplicated, and the users who
+# were given another agent after reconnecting.
+#
+#   bench/fault-drill.sh cluster   3 nodes + a private Redis (AOF on): kill -9 of a node and its restart, a rolling
+#                                  restart (SIGTERM, start) of the other two, a Redis restart
+#   bench/fault-drill.sh single    1 node: SIGTERM and start, then kill -9 and start
+#   options: [--users 40] [--agents 6] [--rate 800] [--out DIR]
+#
+# Every process it starts listens on 127.0.0.1 only, and only those processes (by PID) are stopped. Bounded: about
+# 90 s per scenario. Needs node (npm install in bench/drill once) and, for cluster, redis-server on PATH.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SCENARIO="${1:-cluster}"; shift || true
+USERS=40; AGENTS=6; RATE=800; DURATION=60; SETTLE=20
+OUT="$ROOT/bench/results/drill-$SCENARIO-$(date +%Y%m%d-%H%M%S)"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) USERS="$2"; shift 2 ;;
+    --agents) AGENTS="$2"; shift 2 ;;
+    --rate) RATE="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    *) die "unknown option $1" ;;
+  esac
+done
+require_jars
+command -v node > /dev/null || die "node is required"
+[ -d "$ROOT/bench/drill/node_modules/ws" ] || (cd "$ROOT/bench/drill" && npm install --no-audit --no-fund --silent)
+mkdir -p "$OUT"
+
+REDIS_PORT=16390
+REDIS_PID=""
+declare -A NODE_PID
+PORTS=(18100 18110 18120)
+
+start_redis() {
+  mkdir -p "$OUT/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$OUT/redis" --appendonly yes --appendfsync everysec \
+    --save '' --daemonize no --logfile "$OUT/redis.log" &
+  REDIS_PID=$!
+  for _ in $(seq 1 50); do
+    [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  die "redis did not start"
+}
+
+stop_pid() { # stop_pid PID SIGNAL: signal it, wait (bounded) for it to exit
+  local pid="$1" sig="$2"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill "-$sig" "$pid"
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+start_node() { # start_node INDEX
+  local i="$1" port="${PORTS[$1]}" cluster=()
+  [ "$SCENARIO" = cluster ] && cluster=(--cluster-mode redis --redis-url "redis://127.0.0.1:$REDIS_PORT"
+                                        --node-id "drill-n$i" --redis-key-prefix "drill:")
+  java -Xms64m -Xmx256m -XX:+UseSerialGC ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
+    --api-host 127.0.0.1 "${cluster[@]}" >> "$OUT/gateway-$port.log" 2>&1 &
+  NODE_PID[$i]=$!
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "${NODE_PID[$i]}" 2>/dev/null || die "node $i exited; see $OUT/gateway-$port.log"
+    sleep 0.1
+  done
+  die "node $i did not listen within 15 s"
+}
+
+cleanup() {
+  for i in "${!NODE_PID[@]}"; do stop_pid "${NODE_PID[$i]}" TERM; done
+  stop_pid "$REDIS_PID" TERM
+}
+trap cleanup EXIT
+
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/timeline.txt"; }
+
+if [ "$SCENARIO" = cluster ]; then
+  start_redis
+  NODES=(0 1 2)
+else
+  NODES=(0)
+fi
+for i in "${NODES[@]}"; do start_node "$i"; done
+URLS=$(for i in "${NODES[@]}"; do printf 'ws://127.0.0.1:%s,' "${PORTS[$i]}"; done); URLS="${URLS%,}"
+log "started ${#NODES[@]} node(s): $URLS"
+
+node "$ROOT/bench/drill/drill.mjs" --urls "$URLS" --users "$USERS" --agents "$AGENTS" --rate "$RATE" \
+  --duration "$DURATION" --settle "$SETTLE" --out "$OUT/result.json" > "$OUT/drill.out" 2> "$OUT/drill.progress" &
+DRILL_PID=$!
+
+if [ "$SCENARIO" = cluster ]; then
+  sleep 10; log "kill -9 node 1"; stop_pid "${NODE_PID[1]}" KILL
+  sleep 4;  log "start node 1"; start_node 1
+  sleep 6;  for i in 0 2; do log "SIGTERM node $i"; stop_pid "${NODE_PID[$i]}" TERM; log "start node $i"; start_node "$i"; sleep 3; done
+  sleep 6;  log "restart redis"; stop_pid "$REDIS_PID" TERM; start_redis; log "redis back"
+else
+  sleep 10; log "SIGTERM node 0"; stop_pid "${NODE_PID[0]}" TERM; log "start node 0"; start_node 0
+  sleep 15; log "kill -9 node 0"; stop_pid "${NODE_PID[0]}" KILL; log "start node 0"; start_node 0
+fi
+
+wait "$DRILL_PID"
+log "drill done"
+cat "$OUT/drill.out"
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`sent ${r.sent}, promised (code "0") ${r.promised} (stored offline ${r.storedOffline}), ` +
+              `unanswered ${r.unanswered}, ` +
+              `failures ${JSON.stringify(r.failures)}, delivered ${r.deliveredUnique}, LOST ${r.lost}, ` +
+              `duplicated ${r.duplicated}, users given another agent ${r.usersGivenAnotherAgent} of ${r.users}`);
+' "$OUT/result.json" | tee "$OUT/summary.txt"
+echo "results in $OUT"
