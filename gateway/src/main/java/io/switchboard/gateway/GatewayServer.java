@@ -104,18 +104,19 @@ public final class GatewayServer implements AutoCloseable {
                    : null;
         offline = new MemoryHold(metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
-        final LocalDelivery delivery = new LocalDelivery(registry, offline, metrics,
-                                                         config.chat().slowConsumerTimeout().toNanos());
         final Replacement replacement = new Replacement(metrics);
+        final LocalDelivery delivery;
         final Router router;
         final Presence presence;
         if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
-            cluster = new GatewayCluster(config, registry, delivery, replacement, json, metrics);
+            cluster = new GatewayCluster(config, registry, offline, replacement, json, metrics);
+            delivery = cluster.local();
             matches = cluster.matches();
             router = cluster.router();
             presence = cluster.presence();
         } else {
             cluster = null;
+            delivery = new LocalDelivery(registry, offline, metrics, config.chat().slowConsumerTimeout().toNanos());
             matches = new InMemoryMatchService(config.chat().agentCapacity());
             router = delivery;
             presence = Presence.LOCAL;

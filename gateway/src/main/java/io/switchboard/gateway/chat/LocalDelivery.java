@@ -13,6 +13,7 @@ import io.switchboard.protocol.netty.CloseCodes;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * instead, and if it is still unwritable after {@code slowConsumerTimeoutNanos} it is closed with 1013, so one slow
  * reader can never grow the gateway's memory beyond the hold's bounds. Its held messages wait for its reconnect.
  *
+ * <p>In a cluster the user may reconnect to another node, so what this node's memory holds for a user who has no live
+ * connection here is handed {@code elsewhere} (the cluster router: to the node now holding the user, or to the
+ * shared hold): a write that fails on a dead or closing connection, and what was held here when the user's session
+ * ends ({@link #handOffHeld}). A "push success" answered for a write that then failed is kept that way too.
+ *
  * <p>Thread-safe and non-blocking: safe to call from any event loop.
  */
 public final class LocalDelivery implements Router {
@@ -39,13 +45,28 @@ public final class LocalDelivery implements Router {
     private final MemoryHold hold;
     private final GatewayMetrics metrics;
     private final long slowConsumerTimeoutNanos;
+    /** Where messages for a user with no live connection here go; {@code null} on one gateway (they wait here). */
+    private final BiConsumer<String, Envelope> elsewhere;
 
+    /** Delivery on one gateway: everything held waits in {@code hold} for the user's next connection here. */
     public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
                          long slowConsumerTimeoutNanos) {
+        this(registry, hold, metrics, slowConsumerTimeoutNanos, null);
+    }
+
+    /**
+     * Delivery on one node of a cluster.
+     *
+     * @param elsewhere takes a message for a user who has no live connection on this node (its write failed, or its
+     *                  session ended with messages held here); non-blocking
+     */
+    public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
+                         long slowConsumerTimeoutNanos, BiConsumer<String, Envelope> elsewhere) {
         this.registry = registry;
         this.hold = hold;
         this.metrics = metrics;
         this.slowConsumerTimeoutNanos = slowConsumerTimeoutNanos;
+        this.elsewhere = elsewhere;
     }
 
     @Override
@@ -127,8 +148,18 @@ public final class LocalDelivery implements Router {
         });
     }
 
-    /** Holds a message whose write failed, in its place, and drains to a connection the user may have now. */
+    /**
+     * Holds a message whose write failed, in its place, and drains to a connection the user may have now; in a
+     * cluster, a user without a live connection here gets it {@code elsewhere}.
+     */
     private void rehold(String userId, Envelope envelope, long seq) {
+        if (elsewhere != null) {
+            final Session current = registry.find(userId);
+            if (current == null || !current.channel().isActive()) {
+                elsewhere.accept(userId, envelope);
+                return;
+            }
+        }
         hold.add(userId, envelope, seq);
         drainIfConnected(userId);
     }
@@ -189,6 +220,19 @@ public final class LocalDelivery implements Router {
                 rehold(userId, envelope, seq);
             }
         });
+    }
+
+    /**
+     * In a cluster, hands what this node holds for {@code userId} {@code elsewhere}, oldest first: its session here
+     * ended, and it may come back on another node. Does nothing on one gateway, where the user comes back here.
+     */
+    public void handOffHeld(String userId) {
+        if (elsewhere == null) {
+            return;
+        }
+        for (MemoryHold.Held h : hold.takeAll(userId)) {
+            elsewhere.accept(userId, h.envelope());
+        }
     }
 
     /** Delivers what is held for {@code session} once it can take it again. Must run on the session's loop. */

@@ -13,6 +13,7 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,16 +65,26 @@ final class ClusterRedis implements AutoCloseable {
      * Connects and subscribes {@code channel}, delivering its messages to {@code onMessage} (on a Lettuce thread).
      * Blocks the calling thread, which must not be an event loop: it runs once, in {@code GatewayServer.start()}.
      *
+     * @param onResubscribed run (on a Lettuce thread) each time Lettuce subscribes the channel again after a
+     *                       reconnect: until then, other nodes' {@code PUBLISH}es to it reached nobody
      * @throws IllegalStateException if Redis cannot be reached
      */
-    void connect(String channel, BiConsumer<String, String> onMessage) {
+    void connect(String channel, BiConsumer<String, String> onMessage, Runnable onResubscribed) {
         try {
             commands = client.connect();
             pubSub = client.connectPubSub();
+            final AtomicBoolean first = new AtomicBoolean(true);
             pubSub.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String ch, String message) {
                     onMessage.accept(ch, message);
+                }
+
+                @Override
+                public void subscribed(String ch, long count) {
+                    if (!first.compareAndSet(true, false)) {
+                        onResubscribed.run();
+                    }
                 }
             });
             pubSub.sync().subscribe(channel);

@@ -9,6 +9,7 @@ import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -46,6 +47,9 @@ final class ClusterRouter implements Router {
             redis.call('PEXPIRE', KEYS[2], ARGV[4])
             return 'H'
             """, ScriptOutputType.STATUS);
+
+    /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
+    static final List<LuaScript> SCRIPTS = List.of(ROUTE);
 
     private final String nodeId;
     private final Supplier<RedisAsyncCommands<String, String>> redis;

@@ -3,6 +3,7 @@ package io.switchboard.gateway.cluster;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Replacement;
 import io.switchboard.gateway.chat.Router;
@@ -10,12 +11,18 @@ import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,17 +42,20 @@ public final class GatewayCluster implements AutoCloseable {
     private final ClusterRedis redis;
     private final RedisMatchService matches;
     private final NodeBus bus;
+    private final LocalDelivery local;
     private final RedisPresence presence;
     private final ClusterRouter router;
+    private final GatewayMetrics metrics;
     private ClusterNode node;
 
     /**
-     * @param local       delivers to the connections of this node
+     * @param memory      what this node holds for its own connections (slow or failing ones)
      * @param replacement closes a local connection that a newer one on another node displaced (4001)
      */
-    public GatewayCluster(GatewayConfig config, SessionRegistry registry, LocalDelivery local,
+    public GatewayCluster(GatewayConfig config, SessionRegistry registry, MemoryHold memory,
                           Replacement replacement, EnvelopeJson json, GatewayMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         final GatewayConfig.Cluster cluster = config.cluster();
         nodeId = cluster.nodeId().isEmpty() ? defaultNodeId() : cluster.nodeId();
         keys = new RedisKeys(cluster.keyPrefix());
@@ -54,6 +64,9 @@ public final class GatewayCluster implements AutoCloseable {
         bus = new NodeBus(nodeId, redis::async, keys, cluster.remoteTimeout().toMillis());
         final RedisHold hold = new RedisHold(redis::async, keys, json, metrics, config.offline().maxPerUser(),
                                              config.offline().ttl().toMillis());
+        // What this node holds for a user who has no live connection here any more is routed again, cluster-wide.
+        local = new LocalDelivery(registry, memory, metrics, config.chat().slowConsumerTimeout().toNanos(),
+                                  this::reroute);
         presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, bus, matches, replacement,
                                      json, metrics);
         router = new ClusterRouter(nodeId, redis::async, keys, registry, presence, hold, bus, json);
@@ -69,6 +82,26 @@ public final class GatewayCluster implements AutoCloseable {
         final byte[] random = new byte[3];
         ThreadLocalRandom.current().nextBytes(random);
         return host.replace('|', '-') + '-' + HexFormat.of().formatHex(random);
+    }
+
+    /**
+     * Routes a message again, as if it were sent now: to the node the user is connected to, or into the shared hold.
+     * For a message this node accepted but can no longer write (the connection died, or the session ended with it
+     * held here), so that a promise made here survives the user moving to another node.
+     */
+    private void reroute(String userId, Envelope envelope) {
+        router.deliver(userId, envelope).whenComplete((outcome, error) -> {
+            if (error != null || outcome == Router.Delivery.DROPPED) {
+                metrics.offlineDropped(1);
+                logger.warn("A message for userId={} could not be handed to the cluster ({}): it is lost", userId,
+                            error != null ? error.toString() : "no node answered");
+            }
+        });
+    }
+
+    /** Delivery to this node's connections. */
+    public LocalDelivery local() {
+        return local;
     }
 
     /** The pairings, cluster-wide. */
@@ -100,8 +133,20 @@ public final class GatewayCluster implements AutoCloseable {
      */
     public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release) {
         redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
-                                                                              presence::onKick));
+                                                                              presence::onKick),
+                      this::resubscribed);
         final GatewayConfig.Cluster cluster = config.cluster();
+        try {
+            LuaScript.load(redis.async(), deliveryScripts()).toCompletableFuture()
+                     .get(ClusterRedis.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            redis.close();
+            throw new IllegalStateException("interrupted while loading the delivery scripts", e);
+        } catch (ExecutionException | TimeoutException e) {
+            redis.close();
+            throw new IllegalStateException("cannot load the delivery scripts into Redis: " + e, e);
+        }
         node = new ClusterNode(nodeId, redis::async, keys, presence, release, timer,
                                cluster.heartbeat().toMillis(), cluster.nodeTtl().toMillis(),
                                config.chat().reconnectGrace().toMillis());
@@ -112,6 +157,29 @@ public final class GatewayCluster implements AutoCloseable {
             throw e;
         }
         logger.info("Cluster node {} joined via {} (key prefix '{}')", nodeId, cluster.redisUrl(), keys.prefix);
+    }
+
+    /**
+     * This node's channel is subscribed again after a Redis outage. Meanwhile the route script found nobody
+     * listening and held messages in Redis for users who are connected here, and nothing else would ever take
+     * them. Re-announcing every session takes each user's hold and writes it, as a connect does.
+     */
+    private void resubscribed() {
+        // Redis may have come back with an empty script cache: load the delivery scripts before re-announcing.
+        LuaScript.load(redis.async(), deliveryScripts()).whenComplete((ok, error) -> {
+            if (error != null) {
+                logger.debug("Node {}: delivery scripts not loaded again: {}", nodeId, error.toString());
+            }
+            final int sessions = presence.resyncIfNeeded(true);
+            logger.info("Node {} subscribed its channel again: re-announced its {} sessions", nodeId, sessions);
+        });
+    }
+
+    private static List<LuaScript> deliveryScripts() {
+        final List<LuaScript> scripts = new ArrayList<>(ClusterRouter.SCRIPTS);
+        scripts.addAll(RedisHold.SCRIPTS);
+        scripts.addAll(RedisPresence.SCRIPTS);
+        return scripts;
     }
 
     /** Stops beating as a crash would, without telling the cluster (for tests of node failure). */

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -42,6 +43,21 @@ final class LuaScript {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * Loads {@code scripts} into Redis's script cache ({@code SCRIPT LOAD}); completes when all are loaded. A script
+     * Redis does not know is run again with {@code EVAL} when its {@code EVALSHA} fails, and that retry is sent after
+     * the commands pipelined behind it: loading the delivery scripts up front keeps a user's deliveries in the order
+     * they were routed.
+     */
+    static CompletionStage<Void> load(RedisAsyncCommands<String, String> redis, List<LuaScript> scripts) {
+        CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+        for (LuaScript script : scripts) {
+            final CompletionStage<String> loaded = call(() -> redis.scriptLoad(script.source));
+            all = all.thenCombine(loaded, (a, b) -> null);
+        }
+        return all;
     }
 
     /** Runs the script; never blocks, never throws: every failure is a failed stage. */

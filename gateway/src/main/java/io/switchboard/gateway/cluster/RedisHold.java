@@ -34,6 +34,9 @@ final class RedisHold {
             return 1
             """, ScriptOutputType.INTEGER);
 
+    /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
+    static final List<LuaScript> SCRIPTS = List.of(HOLD);
+
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
     private final EnvelopeJson json;

@@ -77,6 +77,9 @@ final class RedisPresence implements Presence {
             return 1
             """, ScriptOutputType.INTEGER);
 
+    /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
+    static final List<LuaScript> SCRIPTS = List.of(ATTACH, DETACH);
+
     private final String nodeId;
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
@@ -239,6 +242,10 @@ final class RedisPresence implements Presence {
                       logger.debug("{} presence not removed: {}", session.channel(), error.toString());
                   }
               });
+        // The user may come back on any node: hand over what is held here, after the presence removal (same Redis
+        // connection, so in order) and, as a task of its own, after the writes the closing channel still had pending:
+        // Netty fails those right after the close listeners ran, and they are handed over first, being older.
+        session.channel().eventLoop().execute(() -> delivery.handOffHeld(userId));
     }
 
     @Override

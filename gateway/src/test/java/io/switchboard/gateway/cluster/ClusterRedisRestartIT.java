@@ -3,6 +3,7 @@ package io.switchboard.gateway.cluster;
 import static io.switchboard.gateway.testing.ClusterExtension.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lettuce.core.KillArgs;
 import io.switchboard.gateway.testing.ClusterExtension;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
@@ -68,6 +69,32 @@ class ClusterRedisRestartIT {
             assertEquals("back?", agent.nextOfType("normal", STEP).msg());
             late.send(Envelope.client("match", "m2", "system", null));
             assertEquals("agent-x", late.nextOfType("match", STEP).msg());
+        }
+    }
+
+    /**
+     * While a node's channel is not subscribed (Redis restarting, or the subscription reconnecting after the command
+     * connection), the route script finds nobody listening and holds messages in Redis even for users connected to
+     * that node: the sender is told "stored offline". Nothing but a reconnect of the recipient would take them, so the
+     * node re-announces its sessions when the channel is subscribed again, which delivers them.
+     */
+    @Test
+    void whatWasHeldForAConnectedUserIsDeliveredOnceItsNodeIsSubscribedAgain() throws Exception {
+        try (WsTestClient agent = cluster.agent(0, "agent-y")) {
+            cluster.awaitAgentInPool("agent-y");
+            // What the route script writes when PUBLISH reaches no subscriber: deadline|envelope JSON.
+            final String held = "{\"code\":\"0\",\"from\":\"u9\",\"msg\":\"held while unsubscribed\","
+                                + "\"msgId\":\"h1\",\"timestamp\":\"1\",\"to\":\"agent-y\",\"type\":\"normal\"}";
+            cluster.redis().rpush(cluster.key("hold:agent-y"), (System.currentTimeMillis() + 600_000) + "|" + held);
+
+            // Only the subscriptions drop: the command connection and so the heartbeat keep working, so the heartbeat's
+            // own re-announce (after a failed beat) does not run; only the resubscription can find the entry.
+            cluster.redis().clientKill(KillArgs.Builder.typePubsub());
+
+            // Lettuce reconnects by itself (backoff up to 5 s), subscribes again and the node re-announces the agent.
+            final Envelope delivered = agent.nextOfType("normal", Duration.ofSeconds(20));
+            assertEquals("held while unsubscribed", delivered.msg());
+            assertEquals("h1", delivered.msgId());
         }
     }
 
