@@ -15,7 +15,6 @@ import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -24,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
 public final class GatewayCluster implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(GatewayCluster.class);
+    /** The scripts a user's deliveries go through, in the order they must stay in (see {@link LuaScript#load}). */
+    private static final List<LuaScript> DELIVERY_SCRIPTS = Stream.of(ClusterRouter.SCRIPTS, RedisHold.SCRIPTS,
+                                                                      RedisPresence.SCRIPTS)
+                                                                  .flatMap(List::stream).toList();
 
     private final GatewayConfig config;
     private final String nodeId;
@@ -65,6 +69,7 @@ public final class GatewayCluster implements AutoCloseable {
         final RedisHold hold = new RedisHold(redis::async, keys, json, metrics, config.offline().maxPerUser(),
                                              config.offline().ttl().toMillis());
         // What this node holds for a user who has no live connection here any more is routed again, cluster-wide.
+        // reroute reads `router`, set below: it runs only once connections exist, long after this constructor.
         local = new LocalDelivery(registry, memory, metrics, config.chat().slowConsumerTimeout().toNanos(),
                                   this::reroute);
         presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, bus, matches, replacement,
@@ -137,7 +142,7 @@ public final class GatewayCluster implements AutoCloseable {
                       this::resubscribed);
         final GatewayConfig.Cluster cluster = config.cluster();
         try {
-            LuaScript.load(redis.async(), deliveryScripts()).toCompletableFuture()
+            LuaScript.load(redis.async(), DELIVERY_SCRIPTS).toCompletableFuture()
                      .get(ClusterRedis.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -166,20 +171,13 @@ public final class GatewayCluster implements AutoCloseable {
      */
     private void resubscribed() {
         // Redis may have come back with an empty script cache: load the delivery scripts before re-announcing.
-        LuaScript.load(redis.async(), deliveryScripts()).whenComplete((ok, error) -> {
+        LuaScript.load(redis.async(), DELIVERY_SCRIPTS).whenComplete((ok, error) -> {
             if (error != null) {
                 logger.debug("Node {}: delivery scripts not loaded again: {}", nodeId, error.toString());
             }
             final int sessions = presence.resyncIfNeeded(true);
             logger.info("Node {} subscribed its channel again: re-announced its {} sessions", nodeId, sessions);
         });
-    }
-
-    private static List<LuaScript> deliveryScripts() {
-        final List<LuaScript> scripts = new ArrayList<>(ClusterRouter.SCRIPTS);
-        scripts.addAll(RedisHold.SCRIPTS);
-        scripts.addAll(RedisPresence.SCRIPTS);
-        return scripts;
     }
 
     /** Stops beating as a crash would, without telling the cluster (for tests of node failure). */
