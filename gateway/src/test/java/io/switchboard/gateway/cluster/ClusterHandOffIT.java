@@ -48,21 +48,9 @@ class ClusterHandOffIT {
 
             // The raw client reads nothing more: send until node 0 holds messages for it in its memory.
             final String text = "慢".repeat(4000);
-            int firstHeld = -1;
-            int sent = 0;
-            while (firstHeld < 0 && sent < MAX_SENDS) {
-                for (int i = 0; i < BATCH; i++) {
-                    agent.send(Envelope.client("normal", "s" + (sent + i), "u1", text));
-                }
-                for (int i = 0; i < BATCH; i++) {
-                    final Envelope receipt = agent.nextOfType("receipt", TIMEOUT);
-                    assertEquals("0", receipt.code(), () -> "receipt " + receipt);
-                    if (firstHeld < 0 && "stored offline".equals(receipt.msg())) {
-                        firstHeld = Integer.parseInt(receipt.msgId().substring(1));
-                    }
-                }
-                sent += BATCH;
-            }
+            final Conversations.Flood flood = Conversations.floodUntilHeld(agent, "u1", text, BATCH, MAX_SENDS);
+            final int firstHeld = flood.firstHeld();
+            final int sent = flood.sent();
             assertTrue(firstHeld >= 0, "node 0 kept writing to a peer that reads nothing");
 
             // Still unwritable after the slow-consumer timeout: node 0 closes it (1013).

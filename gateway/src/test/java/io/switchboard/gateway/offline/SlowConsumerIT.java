@@ -73,21 +73,9 @@ class SlowConsumerIT {
 
             // The raw client reads nothing more. Send until the gateway stops writing to it.
             final String text = "慢".repeat(4000);
-            int firstHeld = -1;
-            int sent = 0;
-            while (firstHeld < 0 && sent < MAX_SENDS) {
-                for (int i = 0; i < BATCH; i++) {
-                    agent.send(Envelope.client("normal", "s" + (sent + i), "u1", text));
-                }
-                for (int i = 0; i < BATCH; i++) {
-                    final Envelope receipt = agent.next("receipt", TIMEOUT);
-                    assertEquals("0", receipt.code(), () -> "receipt " + receipt);
-                    if (firstHeld < 0 && "stored offline".equals(receipt.msg())) {
-                        firstHeld = Integer.parseInt(receipt.msgId().substring(1));
-                    }
-                }
-                sent += BATCH;
-            }
+            final Conversations.Flood flood = Conversations.floodUntilHeld(agent, "u1", text, BATCH, MAX_SENDS);
+            final int firstHeld = flood.firstHeld();
+            final int sent = flood.sent();
             assertTrue(firstHeld >= 0, "the gateway kept writing to a peer that reads nothing");
 
             // Still unwritable after the slow-consumer timeout: the gateway closes it.

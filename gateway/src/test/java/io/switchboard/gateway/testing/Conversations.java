@@ -24,6 +24,33 @@ public final class Conversations {
         assertEquals(agentId, told.to());
     }
 
+    /** What {@link #floodUntilHeld} sent: the first message answered "stored offline" (or -1), and how many. */
+    public record Flood(int firstHeld, int sent) {}
+
+    /**
+     * Sends {@code normal}s {@code s0}, {@code s1}, … of {@code text} to {@code to}, {@code batch} at a time, asserting
+     * each is answered with code "0", until one is answered "stored offline" (the recipient stopped being written to)
+     * or {@code maxSends} were sent.
+     */
+    public static Flood floodUntilHeld(WsTestClient from, String to, String text, int batch, int maxSends) {
+        int firstHeld = -1;
+        int sent = 0;
+        while (firstHeld < 0 && sent < maxSends) {
+            for (int i = 0; i < batch; i++) {
+                from.send(Envelope.client("normal", "s" + (sent + i), to, text));
+            }
+            for (int i = 0; i < batch; i++) {
+                final Envelope receipt = from.next("receipt", TIMEOUT);
+                assertEquals("0", receipt.code(), () -> "receipt " + receipt);
+                if (firstHeld < 0 && "stored offline".equals(receipt.msg())) {
+                    firstHeld = Integer.parseInt(receipt.msgId().substring(1));
+                }
+            }
+            sent += batch;
+        }
+        return new Flood(firstHeld, sent);
+    }
+
     /** Sends a {@code normal} and returns the receipt. */
     public static Envelope say(WsTestClient from, String msgId, String to, String msg) {
         from.send(Envelope.client("normal", msgId, to, msg));
