@@ -15,14 +15,17 @@ import io.switchboard.gateway.api.ApiChannelInitializer;
 import io.switchboard.gateway.api.ApiKey;
 import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.auth.JwtTokenVerifier;
+import io.switchboard.gateway.chat.AckLogs;
 import io.switchboard.gateway.chat.ChatEvents;
 import io.switchboard.gateway.chat.ChatRules;
+import io.switchboard.gateway.chat.ChatStore;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Replacement;
+import io.switchboard.gateway.chat.Resends;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.cluster.GatewayCluster;
@@ -36,12 +39,14 @@ import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
+import io.switchboard.gateway.store.FileChatStore;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +69,10 @@ public final class GatewayServer implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(GatewayServer.class);
     private static final long OFFLINE_SWEEP_SECONDS = 30;
+    /** Changes waiting for the data store's writer; past it a promise is refused ({@code UNAVAILABLE}). */
+    private static final int STORE_QUEUE_CAPACITY = 65_536;
+    /** MsgIds remembered per acknowledging sender within the dedup window. */
+    private static final int MAX_REMEMBERED_PER_USER = 1024;
 
     private final GatewayConfig config;
     private final GatewayResources resources;
@@ -75,6 +84,9 @@ public final class GatewayServer implements AutoCloseable {
     private final ShardedSessionRegistry registry;
     private final MatchService matches;
     private final MemoryHold offline;
+    private final ChatStore store;
+    private final AckLogs acks;
+    private final Resends resends;
     private final GatewayCluster cluster;
     private final SessionLifecycle lifecycle;
     private final ChannelGroup allChannels;
@@ -92,8 +104,16 @@ public final class GatewayServer implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         // Before any thread is started: a bad key file fails here without leaking event loops.
         verifier = config.auth().enabled() ? JwtTokenVerifier.create(config.auth(), clock, () -> {}) : null;
-        resources = new GatewayResources(config.server());
         final EnvelopeJson json = EnvelopeJson.create();
+        final boolean clustered = config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS;
+        // Cluster nodes keep what must survive in Redis; one gateway keeps it in its data directory.
+        store = clustered || !config.offline().durable()
+                ? ChatStore.MEMORY
+                : FileChatStore.open(Path.of(config.offline().dataDir()), json,
+                                     config.offline().dataSync() == GatewayConfig.Offline.DataSync.ALWAYS
+                                     ? FileChatStore.Sync.ALWAYS : FileChatStore.Sync.PERIODIC,
+                                     STORE_QUEUE_CAPACITY);
+        resources = new GatewayResources(config.server());
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
         prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
@@ -102,31 +122,51 @@ public final class GatewayServer implements AutoCloseable {
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
                                            metrics, clock)
                    : null;
-        offline = new MemoryHold(metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
+        offline = new MemoryHold(metrics, store, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
         final Replacement replacement = new Replacement(metrics);
         final LocalDelivery delivery;
         final Router router;
         final Presence presence;
-        if (config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS) {
+        final ChatStore.Contents stored = store.load();
+        if (clustered) {
             cluster = new GatewayCluster(config, registry, offline, replacement, json, metrics);
+            acks = null;
+            resends = null;
             delivery = cluster.local();
             matches = cluster.matches();
             router = cluster.router();
             presence = cluster.presence();
         } else {
             cluster = null;
-            delivery = new LocalDelivery(registry, offline, metrics, config.chat().slowConsumerTimeout().toNanos());
-            matches = new InMemoryMatchService(config.chat().agentCapacity());
+            acks = new AckLogs(store, envelopes, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
+                               config.offline().ttl().toMillis(), System::currentTimeMillis);
+            resends = new Resends(store, config.offline().dedupWindow().toMillis(), MAX_REMEMBERED_PER_USER,
+                                  System::currentTimeMillis);
+            delivery = new LocalDelivery(registry, offline, acks, store, metrics,
+                                         config.chat().slowConsumerTimeout().toNanos());
+            final InMemoryMatchService local = new InMemoryMatchService(config.chat().agentCapacity(), store);
+            offline.restore(stored.held());
+            acks.restore(stored);
+            resends.restore(stored.receipts());
+            local.restore(stored.agentOfUser());
+            acks.noticesTo(delivery::deliver);
+            matches = local;
             router = delivery;
             presence = Presence.LOCAL;
         }
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
         lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
-                                         events, config.chat().reconnectGrace());
+                                         events, config.chat().reconnectGrace(), acks);
+        if (store.durable()) {
+            lifecycle.restored(stored.agentOfUser(), resources.ioGroup().next());
+            logger.info("Data directory {}: {} held messages, {} pairings, {} unacknowledged deliveries restored",
+                        config.offline().dataDir(), stored.held().size(), stored.agentOfUser().size(),
+                        stored.deliveries().size());
+        }
         final ChatRules rules = new ChatRules(matches, router, envelopes,
                                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
-                                              events);
+                                              events, acks, resends);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
         final GatewayStatus status = new GatewayStatus(registry, matches, offline, lifecycle, metrics,
@@ -167,6 +207,7 @@ public final class GatewayServer implements AutoCloseable {
             try {
                 cluster.start(resources.ioGroup().next(), lifecycle::release);
             } catch (IllegalStateException e) {
+                store.close();
                 resources.shutdown(config.server().shutdownTimeout());
                 throw e;
             }
@@ -177,6 +218,7 @@ public final class GatewayServer implements AutoCloseable {
             if (cluster != null) {
                 cluster.close();
             }
+            store.close();
             resources.shutdown(config.server().shutdownTimeout());
             throw new IllegalStateException("cannot listen on " + server.host() + ':' + server.port() + ": " + e, e);
         }
@@ -206,6 +248,7 @@ public final class GatewayServer implements AutoCloseable {
                 cluster.close();
             }
             releaseExtras();
+            store.close();
             resources.shutdown(config.server().shutdownTimeout());
             throw new IllegalStateException("cannot listen for the API on " + api.host() + ':' + config.apiPort()
                                             + ": " + e, e);
@@ -215,8 +258,13 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void offlineSweeper() {
-        resources.ioGroup().next().scheduleAtFixedRate(offline::sweep, OFFLINE_SWEEP_SECONDS, OFFLINE_SWEEP_SECONDS,
-                                                       TimeUnit.SECONDS);
+        resources.ioGroup().next().scheduleAtFixedRate(() -> {
+            offline.sweep();
+            if (acks != null) {
+                acks.sweep();
+                resends.sweep();
+            }
+        }, OFFLINE_SWEEP_SECONDS, OFFLINE_SWEEP_SECONDS, TimeUnit.SECONDS);
     }
 
     /** The bound address; with port 0 this tells which port was picked. */
@@ -284,9 +332,15 @@ public final class GatewayServer implements AutoCloseable {
             logger.warn("Shutdown timeout: {} connections still open, closing them", allChannels.size());
             allChannels.close().await(1000);
         }
+        // Writes that failed as their connections closed put their messages back in the hold from listeners on the
+        // I/O loops: let those run before the store is closed, so that they reach the data file.
+        for (EventExecutor loop : resources.ioGroup()) {
+            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
+        }
         if (cluster != null) {
             cluster.close();
         }
+        store.close();
         awaitWebhooks(start);
         releaseExtras();
         resources.shutdown(config.server().shutdownTimeout());

@@ -32,6 +32,7 @@ class LoadTestChatIT {
         gateway = new GatewayServer(GatewayConfig.builder()
                 .host("127.0.0.1")
                 .port(0)
+                .dataDir("")
                 // Agents answer every message: keep the per-sender limit out of the way of this modest rate.
                 .ratePerSecond(100_000)
                 .rateBurst(100_000)

@@ -20,15 +20,28 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param code      {@code "0"} success, {@code "1"} failure (server to client only)
  * @param timestamp server time in epoch milliseconds (server to client only)
  * @param reason    a stable machine-readable failure name, see {@link Failure} (failures only)
+ * @param seq       the recipient's delivery sequence number, on messages pushed to an acknowledging
+ *                  ({@code ?ack=1}) connection only ({@code PROTOCOL.md} §5)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder(alphabetic = true)
 public record Envelope(String type, String msgId, String from, String to, String msg, String code, String timestamp,
-                       String reason) {
+                       String reason, String seq) {
+
+    /** An envelope without {@code seq}: every message of protocol version 1. */
+    public Envelope(String type, String msgId, String from, String to, String msg, String code, String timestamp,
+                    String reason) {
+        this(type, msgId, from, to, msg, code, timestamp, reason, null);
+    }
 
     /** A client-side envelope: what a client puts on the wire. */
     public static Envelope client(String type, String msgId, String to, String msg) {
         return new Envelope(type, msgId, null, to, msg, null, null, null);
+    }
+
+    /** This envelope carrying {@code seq} (or none, for {@code null}), every other field unchanged. */
+    public Envelope withSeq(String seq) {
+        return new Envelope(type, msgId, from, to, msg, code, timestamp, reason, seq);
     }
 
     /** Whether this is a server success ({@code code} "0"). Not a wire field: every wire field is a string. */

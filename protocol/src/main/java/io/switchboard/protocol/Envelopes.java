@@ -94,6 +94,15 @@ public final class Envelopes {
         return new Envelope(MessageType.LEAVE.wireName(), msgIdOr(msgId), SYSTEM, to, whoLeft, CODE_OK, now(), null);
     }
 
+    /**
+     * A {@code delivered} notice ({@code PROTOCOL.md} §5) to {@code sender}: {@code recipient} acknowledged the
+     * {@code normal} the sender sent as {@code msgId}, which it had as {@code recipientSeq}.
+     */
+    public Envelope delivered(String msgId, String recipient, String sender, long recipientSeq) {
+        return new Envelope(MessageType.DELIVERED.wireName(), msgId, recipient, sender, Long.toString(recipientSeq),
+                            CODE_OK, now(), null);
+    }
+
     /** The {@code pong} answer to an application {@code ping}. */
     public Envelope pong(String msgId, String to) {
         return new Envelope(MessageType.PONG.wireName(), msgIdOr(msgId), SYSTEM, to, "pong", CODE_OK, now(), null);

@@ -15,7 +15,11 @@ public enum MessageType {
     /** Ends a conversation; the server tells the other side. */
     LEAVE("leave"),
     /** Server to client: the input was not a valid message. */
-    ERROR("error");
+    ERROR("error"),
+    /** Client to server on an acknowledging connection: every delivery up to {@code msg} (a seq) was processed. */
+    ACK("ack"),
+    /** Server to an acknowledging sender: the recipient acknowledged its {@code normal} (end to end, "✓✓"). */
+    DELIVERED("delivered");
 
     private final String wireName;
 
@@ -44,6 +48,8 @@ public enum MessageType {
             case "pong": return PONG;
             case "leave": return LEAVE;
             case "error": return ERROR;
+            case "ack": return ACK;
+            case "delivered": return DELIVERED;
             default: return null;
         }
     }

@@ -19,7 +19,9 @@ class MessageTypeTest {
                 "PING", "ping",
                 "PONG", "pong",
                 "LEAVE", "leave",
-                "ERROR", "error"));
+                "ERROR", "error",
+                "ACK", "ack",
+                "DELIVERED", "delivered"));
         final Map<String, String> actual = new TreeMap<>();
         for (MessageType type : MessageType.values()) {
             actual.put(type.name(), type.wireName());

@@ -33,12 +33,27 @@ public final class ChatRules {
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
     private final ChatEvents events;
+    private final AckLogs acks;
+    private final Resends resends;
 
     /**
      * @param events told about pairings and routed messages (webhooks); must not block
      */
     public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
                      GatewayMetrics metrics, ChatEvents events) {
+        this(matches, router, envelopes, validator, metrics, events, null, null);
+    }
+
+    /**
+     * @param events  told about pairings and routed messages (webhooks); must not block
+     * @param acks    the acknowledging connections' deliveries ({@code PROTOCOL.md} §5), or {@code null} where no
+     *                connection acknowledges
+     * @param resends the receipts remembered against resends of acknowledging senders, or {@code null}
+     */
+    public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
+                     GatewayMetrics metrics, ChatEvents events, AckLogs acks, Resends resends) {
+        this.acks = acks;
+        this.resends = resends;
         this.matches = matches;
         this.router = router;
         this.envelopes = envelopes;
@@ -52,6 +67,27 @@ public final class ChatRules {
         return envelope == null ? null : validator.clientType(envelope);
     }
 
+    /**
+     * The type of a message from {@code session}, or {@code null} if it is malformed for it: as {@link #classify},
+     * and an {@code ack} only from an acknowledging connection (to any other it is an unknown type, as in version 1).
+     */
+    public MessageType classify(Session session, Envelope envelope) {
+        final MessageType type = classify(envelope);
+        return type == MessageType.ACK && !(session.ackMode() && acks != null) ? null : type;
+    }
+
+    /**
+     * {@code ack}: acknowledges the session's deliveries up to its seq. {@code null} (no answer) when valid, else the
+     * {@code error}/{@code BAD_MESSAGE} answer: not a number, or above the last seq sent to this connection.
+     */
+    public Envelope ack(Session session, Envelope request) {
+        final long upTo = EnvelopeValidator.ackedSeq(request);
+        if (upTo < 0 || acks == null || !acks.acknowledge(session, upTo)) {
+            return badMessage(session, request);
+        }
+        return null;
+    }
+
     /** The answer to a client message of {@code type} (as {@link #classify} gave it). */
     public CompletionStage<Envelope> answer(Session session, MessageType type, Envelope request) {
         return switch (type) {
@@ -59,6 +95,7 @@ public final class ChatRules {
             case MATCH -> match(session, request);
             case PING -> Stages.completed(ping(session, request));
             case LEAVE -> leave(session, request);
+            case ACK -> Stages.completed(ack(session, request));
             default -> throw new IllegalArgumentException("not a client message type: " + type);
         };
     }
@@ -95,6 +132,14 @@ public final class ChatRules {
      * stage involved is already complete, so the receipt is too.
      */
     public CompletionStage<Envelope> normal(Session session, Envelope request) {
+        if (session.ackMode() && resends != null && request.msgId() != null) {
+            // PROTOCOL.md §5: a resend of a msgId this userId already sent gets the first receipt, and no delivery.
+            return resends.answer(session.userId(), request.msgId(), () -> send(session, request));
+        }
+        return send(session, request);
+    }
+
+    private CompletionStage<Envelope> send(Session session, Envelope request) {
         final String me = session.userId();
         final Failure invalid = validator.checkNormal(request);
         if (invalid != null) {

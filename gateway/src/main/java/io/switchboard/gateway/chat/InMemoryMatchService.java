@@ -17,6 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * map read; compound changes (match, unpair, agent online/offline) take one short lock that does no I/O, so no
  * agent ever exceeds its capacity. Available agents are kept ordered by load, so a match is O(log agents).
  *
+ * <p>Pairings are written through to the {@link ChatStore} and put back at start ({@link #restore}); a new pairing is
+ * answered once the store has it.
+ *
  * <p>Thread-safe and non-blocking (the lock is held for a few map operations): safe to call from an event loop.
  */
 public final class InMemoryMatchService implements MatchService {
@@ -28,6 +31,7 @@ public final class InMemoryMatchService implements MatchService {
     private static final CompletionStage<Boolean> FALSE = CompletableFuture.completedFuture(Boolean.FALSE);
 
     private final int capacity;
+    private final ChatStore store;
     /** userId to agentId; written under the lock, read without it. */
     private final ConcurrentHashMap<String, String> agentOfUser = new ConcurrentHashMap<>();
     /** Guarded by {@code this}. */
@@ -54,15 +58,41 @@ public final class InMemoryMatchService implements MatchService {
      * @param capacity the most users one agent serves at once
      */
     public InMemoryMatchService(int capacity) {
+        this(capacity, ChatStore.MEMORY);
+    }
+
+    /**
+     * @param capacity the most users one agent serves at once
+     * @param store    told of every pairing made and ended
+     */
+    public InMemoryMatchService(int capacity, ChatStore store) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
         this.capacity = capacity;
+        this.store = store;
+    }
+
+    /**
+     * Puts back the pairings the store held at start; their agents are offline until they connect (and are released
+     * like any disconnected agent if they do not). Call once, before any traffic.
+     */
+    public synchronized void restore(Map<String, String> agentOfUserStored) {
+        agentOfUserStored.forEach((user, agentId) -> {
+            final Agent agent = agents.computeIfAbsent(agentId, id -> new Agent(id, nextSeq++));
+            agent.users.add(user);
+            agent.load++;
+            agentOfUser.put(user, agentId);
+        });
     }
 
     @Override
     public CompletionStage<MatchResult> match(String userId) {
-        return CompletableFuture.completedFuture(matchNow(userId));
+        final MatchResult result = matchNow(userId);
+        if (result.isNew() && store.durable()) {
+            return store.flushed().thenApply(ignored -> result);
+        }
+        return CompletableFuture.completedFuture(result);
     }
 
     /** The synchronous form of {@link #match}. */
@@ -83,6 +113,7 @@ public final class InMemoryMatchService implements MatchService {
             agent.load++;
             agent.users.add(userId);
             agentOfUser.put(userId, agent.id);
+            store.paired(userId, agent.id);
             if (agent.load < capacity) {
                 available.add(agent);
             }
@@ -113,7 +144,10 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<Boolean> unpair(String userId, String agentId) {
-        return unpairNow(userId, agentId) ? TRUE : FALSE;
+        if (!unpairNow(userId, agentId)) {
+            return FALSE;
+        }
+        return store.durable() ? store.flushed().thenApply(ignored -> Boolean.TRUE) : TRUE;
     }
 
     /** The synchronous form of {@link #unpair}. */
@@ -121,6 +155,7 @@ public final class InMemoryMatchService implements MatchService {
         if (!agentOfUser.remove(userId, agentId)) {
             return false;
         }
+        store.unpaired(userId);
         final Agent agent = agents.get(agentId);
         if (agent != null) {
             available.remove(agent);
@@ -173,7 +208,9 @@ public final class InMemoryMatchService implements MatchService {
         available.remove(agent);
         final List<String> users = new ArrayList<>(agent.users);
         for (String user : users) {
-            agentOfUser.remove(user, agentId);
+            if (agentOfUser.remove(user, agentId)) {
+                store.unpaired(user);
+            }
         }
         return users;
     }

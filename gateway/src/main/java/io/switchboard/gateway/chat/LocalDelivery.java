@@ -43,6 +43,8 @@ public final class LocalDelivery implements Router {
 
     private final SessionRegistry registry;
     private final MemoryHold hold;
+    private final AckLogs acks;
+    private final ChatStore store;
     private final GatewayMetrics metrics;
     private final long slowConsumerTimeoutNanos;
     /** Where messages for a user with no live connection here go; {@code null} on one gateway (they wait here). */
@@ -51,7 +53,18 @@ public final class LocalDelivery implements Router {
     /** Delivery on one gateway: everything held waits in {@code hold} for the user's next connection here. */
     public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
                          long slowConsumerTimeoutNanos) {
-        this(registry, hold, metrics, slowConsumerTimeoutNanos, null);
+        this(registry, hold, null, ChatStore.MEMORY, metrics, slowConsumerTimeoutNanos, null);
+    }
+
+    /**
+     * Delivery on one gateway, with acknowledged delivery and a store.
+     *
+     * @param acks  the acknowledging connections' sequences and unacknowledged deliveries
+     * @param store where {@code hold} writes through; a promise of a held message waits for it
+     */
+    public LocalDelivery(SessionRegistry registry, MemoryHold hold, AckLogs acks, ChatStore store,
+                         GatewayMetrics metrics, long slowConsumerTimeoutNanos) {
+        this(registry, hold, acks, store, metrics, slowConsumerTimeoutNanos, null);
     }
 
     /**
@@ -62,8 +75,20 @@ public final class LocalDelivery implements Router {
      */
     public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
                          long slowConsumerTimeoutNanos, BiConsumer<String, Envelope> elsewhere) {
+        this(registry, hold, null, ChatStore.MEMORY, metrics, slowConsumerTimeoutNanos, elsewhere);
+    }
+
+    private LocalDelivery(SessionRegistry registry, MemoryHold hold, AckLogs acks, ChatStore store,
+                          GatewayMetrics metrics, long slowConsumerTimeoutNanos,
+                          BiConsumer<String, Envelope> elsewhere) {
         this.registry = registry;
         this.hold = hold;
+        this.acks = acks;
+        this.store = store;
+        if (acks != null) {
+            // An acknowledging connection that stops reading is watched like any slow consumer.
+            acks.onBlocked(this::armSlowConsumerClose);
+        }
         this.metrics = metrics;
         this.slowConsumerTimeoutNanos = slowConsumerTimeoutNanos;
         this.elsewhere = elsewhere;
@@ -71,7 +96,17 @@ public final class LocalDelivery implements Router {
 
     @Override
     public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
-        return deliver(registry.find(toUserId), toUserId, envelope, encoded).asStage();
+        final Session session = registry.find(toUserId);
+        if (session != null && session.ackMode() && acks != null) {
+            // Sequenced, stored, then written: completes once the store has it.
+            return acks.deliver(session, envelope);
+        }
+        final Delivery delivery = deliver(session, toUserId, envelope, encoded);
+        if (delivery == Delivery.HELD && store.durable()) {
+            // "stored offline" is a promise: answer it once the message is in the data file.
+            return store.flushed().thenApply(ignored -> Delivery.HELD);
+        }
+        return delivery.asStage();
     }
 
     /**
@@ -184,17 +219,33 @@ public final class LocalDelivery implements Router {
      */
     public int drainTo(Session session) {
         assert session.channel().eventLoop().inEventLoop();
-        final List<MemoryHold.Held> held = hold.takeAll(session.userId());
-        if (held.isEmpty()) {
+        final String userId = session.userId();
+        final List<MemoryHold.Held> held = hold.takeAll(userId);
+        if (session.ackMode() && acks != null) {
+            // Each takes the next seq (after what the log already had), and goes out once stored.
+            for (MemoryHold.Held h : held) {
+                acks.deliver(session, h.envelope());
+            }
+            hold.forget(held);
+            metrics.offlineDelivered(held.size());
+            return held.size();
+        }
+        // A plain connection first gets what an acknowledging one of this userId left unacknowledged: it is older.
+        final List<Envelope> unacked = acks == null ? List.of() : acks.takeForPlain(userId);
+        if (held.isEmpty() && unacked.isEmpty()) {
             return 0;
         }
         final Channel channel = session.channel();
+        for (Envelope e : unacked) {
+            write(channel, e, userId, hold.nextSeq());
+        }
         for (MemoryHold.Held h : held) {
-            write(channel, h.envelope(), session.userId(), h.seq());
+            write(channel, h.envelope(), userId, h.seq());
         }
         channel.flush();
-        metrics.offlineDelivered(held.size());
-        return held.size();
+        hold.forget(held);
+        metrics.offlineDelivered(held.size() + unacked.size());
+        return held.size() + unacked.size();
     }
 
     /**
@@ -230,9 +281,11 @@ public final class LocalDelivery implements Router {
         if (elsewhere == null) {
             return;
         }
-        for (MemoryHold.Held h : hold.takeAll(userId)) {
+        final List<MemoryHold.Held> held = hold.takeAll(userId);
+        for (MemoryHold.Held h : held) {
             elsewhere.accept(userId, h.envelope());
         }
+        hold.forget(held);
     }
 
     /** Delivers what is held for {@code session} once it can take it again. Must run on the session's loop. */
@@ -240,6 +293,9 @@ public final class LocalDelivery implements Router {
         assert session.channel().eventLoop().inEventLoop();
         if (session.channel().isWritable()) {
             session.disarmSlowConsumerCheck();
+        }
+        if (session.ackMode() && acks != null) {
+            acks.pump(session);
         }
         drainIfCurrent(session);
     }
@@ -252,9 +308,14 @@ public final class LocalDelivery implements Router {
     }
 
     private void onSlowConsumer(Session session) {
-        final Channel channel = session.channel();
         // The channel may have become writable between the check and the hold: drain on its loop if so.
-        channel.eventLoop().execute(() -> onWritable(session));
+        session.channel().eventLoop().execute(() -> onWritable(session));
+        armSlowConsumerClose(session);
+    }
+
+    /** Closes {@code session} with 1013 if it is still unwritable after the slow-consumer timeout. */
+    private void armSlowConsumerClose(Session session) {
+        final Channel channel = session.channel();
         if (!session.armSlowConsumerCheck()) {
             return;
         }

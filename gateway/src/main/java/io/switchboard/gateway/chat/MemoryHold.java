@@ -20,14 +20,20 @@ import java.util.function.LongSupplier;
  * Adding and taking are atomic per user ({@code ConcurrentHashMap.compute}); {@link #addIfPending} lets a delivery
  * queue behind what is held without racing the drain that takes it.
  *
+ * <p>Durability: every message held and every one that leaves (dropped, expired, or handed back with
+ * {@link #forget} once the caller has delivered it elsewhere) is written through to the {@link ChatStore}, which
+ * puts them back ({@link #restore}) when the gateway starts again. A caller that promises a held message waits for
+ * {@link ChatStore#flushed()}.
+ *
  * <p>Thread-safe and non-blocking: safe to call from any event loop.
  */
 public final class MemoryHold {
 
-    /** A held message and its routing-order number. */
+    /** A held message and its routing-order number, which also names it in the store. */
     public record Held(Envelope envelope, long seq, long expiresAtNanos) {}
 
     private final GatewayMetrics metrics;
+    private final ChatStore store;
     private final int maxPerUser;
     private final int maxTotal;
     private final long ttlNanos;
@@ -37,11 +43,19 @@ public final class MemoryHold {
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicLong seq = new AtomicLong();
 
+    /** A hold whose content ends with the process. */
+    public MemoryHold(GatewayMetrics metrics, int maxPerUser, int maxTotal, long ttlNanos, LongSupplier nanoClock) {
+        this(metrics, ChatStore.MEMORY, maxPerUser, maxTotal, ttlNanos, nanoClock);
+    }
+
     /**
+     * @param store     told of every message held and released
      * @param nanoClock {@code System::nanoTime} outside tests
      */
-    public MemoryHold(GatewayMetrics metrics, int maxPerUser, int maxTotal, long ttlNanos, LongSupplier nanoClock) {
+    public MemoryHold(GatewayMetrics metrics, ChatStore store, int maxPerUser, int maxTotal, long ttlNanos,
+                      LongSupplier nanoClock) {
         this.metrics = metrics;
+        this.store = store;
         this.maxPerUser = maxPerUser;
         this.maxTotal = maxTotal;
         this.ttlNanos = ttlNanos;
@@ -64,7 +78,7 @@ public final class MemoryHold {
         final long now = nanoClock.getAsLong();
         queues.compute(userId, (id, queue) -> {
             final List<Held> q = queue != null ? queue : new ArrayList<>();
-            added[0] = insert(q, envelope, seq, now);
+            added[0] = insert(id, q, envelope, seq, now);
             return q.isEmpty() ? null : q;
         });
         return added[0];
@@ -78,13 +92,13 @@ public final class MemoryHold {
         final Router.Delivery[] outcome = new Router.Delivery[1];
         final long now = nanoClock.getAsLong();
         queues.computeIfPresent(userId, (id, queue) -> {
-            outcome[0] = insert(queue, envelope, seq, now) ? Router.Delivery.HELD : Router.Delivery.DROPPED;
+            outcome[0] = insert(id, queue, envelope, seq, now) ? Router.Delivery.HELD : Router.Delivery.DROPPED;
             return queue.isEmpty() ? null : queue;
         });
         return outcome[0];
     }
 
-    private boolean insert(List<Held> queue, Envelope envelope, long seq, long now) {
+    private boolean insert(String userId, List<Held> queue, Envelope envelope, long seq, long now) {
         if (total.incrementAndGet() > maxTotal) {
             total.decrementAndGet();
             metrics.offlineDropped(1);
@@ -96,15 +110,56 @@ public final class MemoryHold {
             i--;
         }
         queue.add(i, new Held(envelope, seq, now + ttlNanos));
+        store.held(new ChatStore.HeldMessage(userId, seq, envelope, System.currentTimeMillis() + ttlNanos / 1_000_000));
         if (queue.size() > maxPerUser) {
-            queue.remove(0);
+            store.released(queue.remove(0).seq);
             total.decrementAndGet();
             metrics.offlineDropped(1);
         }
         return true;
     }
 
-    /** Takes what is held for {@code userId}: the unexpired messages, oldest first (the expired ones are counted). */
+    /**
+     * Puts back the messages the store held when the gateway started, in their order, with what was left of their
+     * TTL; expired ones are released. Call once, before any traffic.
+     */
+    public void restore(List<ChatStore.HeldMessage> messages) {
+        final long nowMillis = System.currentTimeMillis();
+        final long now = nanoClock.getAsLong();
+        long maxId = 0;
+        for (ChatStore.HeldMessage m : messages) {
+            maxId = Math.max(maxId, m.id());
+            final long left = m.expiresAtMillis() - nowMillis;
+            if (left <= 0) {
+                store.released(m.id());
+                metrics.offlineExpired(1);
+                continue;
+            }
+            final List<Held> queue = queues.computeIfAbsent(m.userId(), u -> new ArrayList<>());
+            queue.add(new Held(m.envelope(), m.id(), now + Math.min(left * 1_000_000, ttlNanos)));
+            total.incrementAndGet();
+        }
+        for (List<Held> queue : queues.values()) {
+            queue.sort((a, b) -> Long.compare(a.seq, b.seq));
+        }
+        final long highest = maxId;
+        seq.accumulateAndGet(highest, Math::max);
+    }
+
+    /**
+     * Releases messages taken with {@link #takeAll} once the caller has them delivered or safely elsewhere (so that a
+     * crash in between can only deliver them twice, never lose them).
+     */
+    public void forget(List<Held> taken) {
+        for (Held h : taken) {
+            store.released(h.seq);
+        }
+    }
+
+    /**
+     * Takes what is held for {@code userId}: the unexpired messages, oldest first (the expired ones are counted and
+     * released). The store keeps the taken ones until the caller {@link #forget}s them.
+     */
     public List<Held> takeAll(String userId) {
         final List<Held> queue = queues.remove(userId);
         if (queue == null) {
@@ -116,6 +171,8 @@ public final class MemoryHold {
         for (Held h : queue) {
             if (h.expiresAtNanos - now >= 0) {
                 live.add(h);
+            } else {
+                store.released(h.seq);
             }
         }
         final int expired = queue.size() - live.size();
@@ -131,7 +188,13 @@ public final class MemoryHold {
         for (String userId : queues.keySet()) {
             queues.computeIfPresent(userId, (id, queue) -> {
                 final int before = queue.size();
-                queue.removeIf(h -> h.expiresAtNanos - now < 0);
+                queue.removeIf(h -> {
+                    if (h.expiresAtNanos - now < 0) {
+                        store.released(h.seq);
+                        return true;
+                    }
+                    return false;
+                });
                 final int expired = before - queue.size();
                 if (expired > 0) {
                     total.addAndGet(-expired);

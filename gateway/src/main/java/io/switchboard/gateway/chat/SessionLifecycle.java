@@ -1,11 +1,15 @@
 package io.switchboard.gateway.chat;
 
+import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelopes;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -38,6 +42,7 @@ public final class SessionLifecycle {
     private final Envelopes envelopes;
     private final GatewayMetrics metrics;
     private final ChatEvents events;
+    private final AckLogs acks;
     private final long graceNanos;
     private final ConcurrentHashMap<String, ScheduledFuture<?>> graceTimers = new ConcurrentHashMap<>();
 
@@ -50,6 +55,18 @@ public final class SessionLifecycle {
     public SessionLifecycle(SessionRegistry registry, MatchService matches, Router router, Presence presence,
                             LocalDelivery delivery, Replacement replacement, Envelopes envelopes,
                             GatewayMetrics metrics, ChatEvents events, Duration reconnectGrace) {
+        this(registry, matches, router, presence, delivery, replacement, envelopes, metrics, events, reconnectGrace,
+             null);
+    }
+
+    /**
+     * @param acks the sequences and unacknowledged deliveries of acknowledging connections ({@code PROTOCOL.md} §5),
+     *             or {@code null} where connections are never acknowledging
+     */
+    public SessionLifecycle(SessionRegistry registry, MatchService matches, Router router, Presence presence,
+                            LocalDelivery delivery, Replacement replacement, Envelopes envelopes,
+                            GatewayMetrics metrics, ChatEvents events, Duration reconnectGrace, AckLogs acks) {
+        this.acks = acks;
         this.registry = registry;
         this.matches = matches;
         this.router = router;
@@ -69,6 +86,23 @@ public final class SessionLifecycle {
      */
     public void connected(Session session) {
         assert session.channel().eventLoop().inEventLoop();
+        if (session.ackMode() && acks != null) {
+            // Its sequence first (from the store, if it is not in memory): the session is registered once it is there.
+            Stages.whenDone(acks.open(session.userId()), session.channel().eventLoop(), (ignored, error) -> {
+                if (error != null) {
+                    logger.warn("Could not read the sequence of userId={} from the data store: {}",
+                                session.userId(), error.toString());
+                    session.channel().close();
+                } else if (session.channel().isActive()) {
+                    register(session);
+                }
+            });
+            return;
+        }
+        register(session);
+    }
+
+    private void register(Session session) {
         final Session displaced = registry.register(session);
         session.channel().closeFuture().addListener(f -> disconnected(session));
         metrics.connectionOpened(session.role());
@@ -85,7 +119,28 @@ public final class SessionLifecycle {
         if (session.role() == Role.AGENT) {
             matches.agentOnline(session.userId());
         }
+        if (session.ackMode() && acks != null) {
+            acks.attach(session);
+        }
         delivery.drainTo(session);
+    }
+
+    /**
+     * The pairings the store kept across a restart: each of their userIds has the reconnect grace period, counted
+     * from now, to come back before its peers get {@code leave}.
+     *
+     * @param timer the loop that runs the grace timers
+     */
+    public void restored(Map<String, String> agentOfUser, EventExecutor timer) {
+        timer.execute(() -> {
+            final Set<String> agents = new HashSet<>();
+            agentOfUser.forEach((user, agent) -> {
+                startGrace(user, Role.USER, timer);
+                if (agents.add(agent)) {
+                    startGrace(agent, Role.AGENT, timer);
+                }
+            });
+        });
     }
 
     private void disconnected(Session session) {
@@ -94,6 +149,9 @@ public final class SessionLifecycle {
         events.disconnected(session.userId(), session.role(), session.connectionId(),
                             close == null ? -1 : close.code(), close == null ? null : close.reason(),
                             close != null && close.byServer());
+        if (acks != null && session.ackMode()) {
+            acks.detach(session);
+        }
         if (!registry.unregister(session)) {
             return; // replaced: the newer session carries on
         }
@@ -112,24 +170,23 @@ public final class SessionLifecycle {
                 logger.debug("{} pairing lookup failed on disconnect: {}", session.channel(), error.toString());
             }
             if (error != null || p) {
-                startGrace(session);
+                startGrace(session.userId(), session.role(), session.channel().eventLoop());
             }
         });
     }
 
-    private void startGrace(Session session) {
-        final String userId = session.userId();
+    private void startGrace(String userId, Role role, EventExecutor loop) {
         if (graceNanos == 0) {
-            expire(userId, session.role());
+            expire(userId, role);
             return;
         }
         // The timer removes only its own entry: a newer disconnect's timer must keep its full grace period.
         // It runs on this loop, so it cannot fire before `self` is set below.
         final ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
-        self[0] = session.channel().eventLoop().schedule(
+        self[0] = loop.schedule(
                 () -> {
                     if (graceTimers.remove(userId, self[0])) {
-                        expire(userId, session.role());
+                        expire(userId, role);
                     }
                 }, graceNanos, TimeUnit.NANOSECONDS);
         final ScheduledFuture<?> previous = graceTimers.put(userId, self[0]);

@@ -227,16 +227,54 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
-    /** The hold for messages to a paired peer that is offline or not reading. */
-    public record Offline(int maxPerUser, Duration ttl, int maxTotal) {
+    /**
+     * What is held, and where it is kept: messages for a paired peer that is offline or not reading, and on an
+     * acknowledging connection every delivery until it is acknowledged ({@code PROTOCOL.md} §5), with the same
+     * bounds. On one gateway they, the pairings and the sequences live in {@code dataDir} and survive a restart or a
+     * crash ({@code docs/DELIVERY.md}); an empty {@code dataDir} keeps them in memory only. Cluster nodes keep them in
+     * Redis and ignore {@code dataDir}.
+     *
+     * @param dataSync    when the data file is forced to the disk
+     * @param dedupWindow how long an acknowledging sender's {@code msgId} is remembered against resends
+     */
+    public record Offline(int maxPerUser, Duration ttl, int maxTotal, String dataDir, DataSync dataSync,
+                          Duration dedupWindow) {
         public static final int DEFAULT_MAX_PER_USER = 200;
         public static final Duration DEFAULT_TTL = Duration.ofMinutes(10);
         public static final int DEFAULT_MAX_TOTAL = 1_000_000;
+        public static final String DEFAULT_DATA_DIR = "data";
+        public static final DataSync DEFAULT_DATA_SYNC = DataSync.PERIODIC;
+        public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(5);
+
+        /** When the data file is forced to the disk (fsync); every commit reaches the OS before a promise. */
+        public enum DataSync {
+            /** Once a second: a process crash loses nothing promised, a power loss up to a second of it. */
+            PERIODIC,
+            /** Before every promise: a power loss loses nothing promised either, at the cost of an fsync. */
+            ALWAYS;
+
+            static DataSync parse(String value) {
+                for (DataSync s : values()) {
+                    if (s.name().equalsIgnoreCase(value)) {
+                        return s;
+                    }
+                }
+                throw new IllegalArgumentException("'" + value + "' (expected: periodic or always)");
+            }
+        }
 
         public Offline {
             check("maxPerUser", maxPerUser, maxPerUser > 0, "> 0");
             checkPositive("ttl", ttl);
             check("maxTotal", maxTotal, maxTotal >= maxPerUser, ">= maxPerUser " + maxPerUser);
+            requireNonNull(dataDir, "dataDir");
+            requireNonNull(dataSync, "dataSync");
+            checkPositive("dedupWindow", dedupWindow);
+        }
+
+        /** Whether held messages, pairings and sequences are kept on disk ({@code dataDir} is set). */
+        public boolean durable() {
+            return !dataDir.isEmpty();
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants. */
@@ -246,7 +284,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
 
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
-            return builder().maxPerUser(maxPerUser).ttl(ttl).maxTotal(maxTotal);
+            return builder().maxPerUser(maxPerUser).ttl(ttl).maxTotal(maxTotal).dataDir(dataDir).dataSync(dataSync)
+                            .dedupWindow(dedupWindow);
         }
 
         /** Collects the hold's settings; {@link #build()} validates them. */
@@ -254,16 +293,22 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private int maxPerUser = DEFAULT_MAX_PER_USER;
             private Duration ttl = DEFAULT_TTL;
             private int maxTotal = DEFAULT_MAX_TOTAL;
+            private String dataDir = DEFAULT_DATA_DIR;
+            private DataSync dataSync = DEFAULT_DATA_SYNC;
+            private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
 
             private Builder() {}
 
             public Builder maxPerUser(int v) { maxPerUser = v; return this; }
             public Builder ttl(Duration v) { ttl = v; return this; }
             public Builder maxTotal(int v) { maxTotal = v; return this; }
+            public Builder dataDir(String v) { dataDir = v; return this; }
+            public Builder dataSync(DataSync v) { dataSync = v; return this; }
+            public Builder dedupWindow(Duration v) { dedupWindow = v; return this; }
 
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Offline build() {
-                return new Offline(maxPerUser, ttl, maxTotal);
+                return new Offline(maxPerUser, ttl, maxTotal, dataDir, dataSync, dedupWindow);
             }
         }
     }
@@ -783,6 +828,9 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder offlineMaxPerUser(int v) { offline.maxPerUser(v); return this; }
         public Builder offlineTtl(Duration v) { offline.ttl(v); return this; }
         public Builder offlineMaxTotal(int v) { offline.maxTotal(v); return this; }
+        public Builder dataDir(String v) { offline.dataDir(v); return this; }
+        public Builder dataSync(Offline.DataSync v) { offline.dataSync(v); return this; }
+        public Builder dedupWindow(Duration v) { offline.dedupWindow(v); return this; }
         public Builder ratePerSecond(int v) { rateLimit.perSecond(v); return this; }
         public Builder rateBurst(int v) { rateLimit.burst(v); return this; }
         public Builder agentRatePerSecond(int v) { rateLimit.agentPerSecond(v); return this; }

@@ -4,6 +4,7 @@ import static io.switchboard.gateway.config.Setting.Type.AUTH_MODE;
 import static io.switchboard.gateway.config.Setting.Type.BOOLEAN;
 import static io.switchboard.gateway.config.Setting.Type.BYTES;
 import static io.switchboard.gateway.config.Setting.Type.CLUSTER_MODE;
+import static io.switchboard.gateway.config.Setting.Type.DATA_SYNC;
 import static io.switchboard.gateway.config.Setting.Type.DURATION;
 import static io.switchboard.gateway.config.Setting.Type.INT;
 import static io.switchboard.gateway.config.Setting.Type.OPTIONAL;
@@ -114,6 +115,7 @@ record Setting(String key, String description, Section<?, ?> section, String com
                                                              l -> l.isEmpty() ? "any" : String.join(",", l), false);
         static final Type<List<URI>> URLS = new Type<>(ConfigLoader::parseUris, Type::urls, false);
         static final Type<Auth.Mode> AUTH_MODE = new Type<>(Auth.Mode::parse, Type::lowerCase, false);
+        static final Type<Offline.DataSync> DATA_SYNC = new Type<>(Offline.DataSync::parse, Type::lowerCase, false);
         static final Type<Cluster.Mode> CLUSTER_MODE = new Type<>(ConfigLoader::parseMode, Type::lowerCase, false);
 
         private static String emptyAsNone(String s) {
@@ -210,6 +212,14 @@ record Setting(String key, String description, Section<?, ?> section, String com
                             "How long a held message waits for its recipient."),
             OFFLINE.setting("offline-max-total", "maxTotal", INT, Offline.Builder::maxTotal, Offline::maxTotal,
                             "Messages held for all users together."),
+            OFFLINE.setting("data-dir", "dataDir", OPTIONAL, Offline.Builder::dataDir, Offline::dataDir,
+                            "Where one gateway keeps held messages, pairings and sequences across restarts; none: "
+                            + "in memory only (docs/DELIVERY.md). Cluster nodes keep them in Redis."),
+            OFFLINE.setting("data-sync", "dataSync", DATA_SYNC, Offline.Builder::dataSync, Offline::dataSync,
+                            "When the data file is forced to disk: periodic (every second) or always (before "
+                            + "every promise)."),
+            OFFLINE.setting("dedup-window", "dedupWindow", DURATION, Offline.Builder::dedupWindow,
+                            Offline::dedupWindow, "How long an ack=1 sender's msgId is remembered against resends."),
             RATE_LIMIT.setting("rate-limit", "perSecond", INT, RateLimit.Builder::perSecond, RateLimit::perSecond,
                                "Messages per second one connection may send (token refill rate)."),
             RATE_LIMIT.setting("rate-burst", "burst", INT, RateLimit.Builder::burst, RateLimit::burst,

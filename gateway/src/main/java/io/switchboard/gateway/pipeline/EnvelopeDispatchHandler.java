@@ -69,9 +69,19 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
     protected void channelRead0(ChannelHandlerContext ctx, InboundFrame frame) {
         final Session session = ctx.channel().attr(SessionAttributes.SESSION).get();
         final Envelope envelope = frame.envelope();
-        final MessageType type = rules.classify(envelope);
+        final MessageType type = rules.classify(session, envelope);
         if (type == null) {
-            onBadMessage(ctx, session, envelope);
+            onBadMessage(ctx, rules.badMessage(session, envelope));
+            return;
+        }
+        if (type == MessageType.ACK) {
+            // PROTOCOL.md §5: acks are not rate limited, and a valid one gets no answer.
+            final Envelope refused = rules.ack(session, envelope);
+            if (refused != null) {
+                onBadMessage(ctx, refused);
+            } else {
+                badInARow = 0;
+            }
             return;
         }
         badInARow = 0;
@@ -97,8 +107,8 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
         return writeAnswer;
     }
 
-    private void onBadMessage(ChannelHandlerContext ctx, Session session, Envelope envelope) {
-        ctx.write(rules.badMessage(session, envelope));
+    private void onBadMessage(ChannelHandlerContext ctx, Envelope answer) {
+        ctx.write(answer);
         if (++badInARow >= maxBadMessages) {
             logger.debug("{} {} malformed messages in a row, closing with 1008", ctx.channel(), badInARow);
             metrics.policyClose();

@@ -160,8 +160,51 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
                 return reject(ctx, HttpResponseStatus.BAD_REQUEST, "role must be 'user' or 'agent'");
             }
         }
-        ctx.channel().attr(SessionAttributes.IDENTITY).set(new ConnectionIdentity(userId, role));
+        final Boolean ack = flag(params.get("ack"));
+        if (ack == null) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "ack must be '1' or '0'");
+        }
+        long since = ConnectionIdentity.NO_SINCE;
+        if (ack && params.containsKey("since")) {
+            since = sequenceNumber(params.get("since"));
+            if (since < 0) {
+                return reject(ctx, HttpResponseStatus.BAD_REQUEST, "since must be a sequence number (0 or more)");
+            }
+        }
+        ctx.channel().attr(SessionAttributes.IDENTITY).set(new ConnectionIdentity(userId, role, ack, since));
         return null;
+    }
+
+    /** {@code ?ack=}: absent or "0" is off, "1" is on, anything else {@code null}. */
+    private static Boolean flag(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return Boolean.FALSE;
+        }
+        if (values.size() != 1) {
+            return null;
+        }
+        return switch (values.get(0)) {
+            case "1" -> Boolean.TRUE;
+            case "0" -> Boolean.FALSE;
+            default -> null;
+        };
+    }
+
+    /** {@code ?since=}: one decimal number of at most 18 digits, else -1. */
+    private static long sequenceNumber(List<String> values) {
+        if (values.size() != 1) {
+            return -1;
+        }
+        final String v = values.get(0);
+        if (v.isEmpty() || v.length() > 18) {
+            return -1;
+        }
+        for (int i = 0; i < v.length(); i++) {
+            if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(v);
     }
 
     /** The token of {@code Authorization: Bearer} or else of {@code ?token=}; {@code null} if neither. */

@@ -17,6 +17,8 @@ public final class Session {
 
     private final String userId;
     private final Role role;
+    private final boolean ack;
+    private final long since;
     private final Channel channel;
     private final long connectedAtMillis;
     private final AtomicBoolean slowConsumerCheckArmed = new AtomicBoolean();
@@ -28,6 +30,8 @@ public final class Session {
     public Session(ConnectionIdentity identity, Channel channel, long connectedAtMillis) {
         this.userId = identity.userId();
         this.role = identity.role();
+        this.ack = identity.ack();
+        this.since = identity.since();
         this.channel = requireNonNull(channel, "channel");
         this.connectedAtMillis = connectedAtMillis;
     }
@@ -38,6 +42,16 @@ public final class Session {
 
     public Role role() {
         return role;
+    }
+
+    /** Whether the connection asked for acknowledged delivery ({@code ?ack=1}, {@code PROTOCOL.md} §5). */
+    public boolean ackMode() {
+        return ack;
+    }
+
+    /** The seq given with {@code ?since=}, or {@link ConnectionIdentity#NO_SINCE}. */
+    public long since() {
+        return since;
     }
 
     /** The connection; write to it with {@code channel().writeAndFlush(envelope)} from any thread. */

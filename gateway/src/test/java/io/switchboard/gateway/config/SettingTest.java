@@ -32,6 +32,7 @@ class SettingTest {
             .idleTimeout(Duration.ofMinutes(2)).pingInterval(Duration.ofSeconds(45)).maxBadMessages(4)
             .agentCapacity(7).reconnectGrace(Duration.ofSeconds(12)).slowConsumerTimeout(Duration.ofMillis(250))
             .offlineMaxPerUser(11).offlineTtl(Duration.ofHours(1)).offlineMaxTotal(5000)
+            .dataDir("/var/lib/sb").dataSync(GatewayConfig.Offline.DataSync.ALWAYS).dedupWindow(Duration.ofMinutes(2))
             .ratePerSecond(5).rateBurst(6).agentRatePerSecond(50).agentRateBurst(60)
             .registryShards(64).registryInitialCapacityPerShard(32)
             .authMode(GatewayConfig.Auth.Mode.HS256).authSecret("0123456789abcdef0123456789abcdef")

@@ -27,10 +27,15 @@ public final class TestGateway implements AutoCloseable {
         return start(UnaryOperator.identity());
     }
 
-    /** A gateway configured by {@code settings} on top of the defaults (host and port are fixed to 127.0.0.1:0). */
+    /**
+     * A gateway configured by {@code settings} on top of the defaults (host and port are fixed to 127.0.0.1:0). Its
+     * state is kept in memory unless {@code settings} give it a data directory: gateways of parallel tests must not
+     * share one.
+     */
     public static TestGateway start(UnaryOperator<GatewayConfig.Builder> settings) throws InterruptedException {
         final GatewayConfig.Builder builder = GatewayConfig.builder()
                 .ioThreads(2)
+                .dataDir("")
                 .shutdownTimeout(Duration.ofSeconds(3));
         return start(settings.apply(builder).host("127.0.0.1").port(0).build());
     }

@@ -30,7 +30,8 @@ public final class EnvelopeValidator {
     }
 
     /**
-     * The type of a message a client may send ({@code match}, {@code normal}, {@code ping}, {@code leave}), or
+     * The type of a message a client may send ({@code match}, {@code normal}, {@code ping}, {@code leave}, and
+     * {@code ack}, which only an acknowledging connection may send), or
      * {@code null} when the message is malformed: missing or unknown {@code type}, a server-only type, or a
      * {@code msgId} outside 1..64 characters (code points).
      */
@@ -49,10 +50,30 @@ public final class EnvelopeValidator {
             case NORMAL:
             case PING:
             case LEAVE:
+            case ACK:
                 return type;
             default:
                 return null;
         }
+    }
+
+    /**
+     * The seq an {@code ack} acknowledges ({@code PROTOCOL.md} §5): its {@code msg} as a decimal number of at most 18
+     * digits, or -1 if it is not one (answer {@code error}/{@code BAD_MESSAGE}). Whether it is above the last seq
+     * sent is the gateway's to check.
+     */
+    public static long ackedSeq(Envelope ack) {
+        final String msg = ack.msg();
+        if (msg == null || msg.isEmpty() || msg.length() > 18) {
+            return -1;
+        }
+        for (int i = 0; i < msg.length(); i++) {
+            final char c = msg.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(msg);
     }
 
     /**

@@ -62,6 +62,17 @@ class EnvelopeJsonTest {
     }
 
     @Test
+    void seqIsAStringFieldWrittenOnlyWhenSet() throws IOException {
+        final Envelope plain = new Envelope("normal", "m", "a", "b", "hi", "0", "1", null);
+        assertFalse(new String(JSON.toBytes(plain), StandardCharsets.UTF_8).contains("seq"));
+        final Envelope sequenced = plain.withSeq("17");
+        assertTrue(new String(JSON.toBytes(sequenced), StandardCharsets.UTF_8).contains("\"seq\":\"17\""));
+        assertEquals(sequenced, JSON.read(JSON.toBytes(sequenced)));
+        assertEquals(Envelope.client("ack", null, null, "17"), read("{\"type\":\"ack\",\"msg\":\"17\"}"));
+        assertThrows(MalformedEnvelopeException.class, () -> read("{\"type\":\"ack\",\"msg\":\"1\",\"seq\":1}"));
+    }
+
+    @Test
     void roundTripsChineseAndEmoji() throws IOException {
         final String text = "同学,你好,非常高兴为你服务,有什么需要我帮忙的呢? 😀👍🏽 \u4e2d \"quoted\" \\ \n\t end";
         final Envelope e = new Envelope("normal", "m-1", "admin", "cf2137234f3943e3898df8fcd14f099a__mtx", text, "0",

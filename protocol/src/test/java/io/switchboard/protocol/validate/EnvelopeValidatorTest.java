@@ -30,11 +30,23 @@ class EnvelopeValidatorTest {
         assertSame(MessageType.NORMAL, validator.clientType(normal("peer", "hi")));
         assertSame(MessageType.PING, validator.clientType(Envelope.client("ping", null, null, null)));
         assertSame(MessageType.LEAVE, validator.clientType(Envelope.client("leave", null, "peer", null)));
+        assertSame(MessageType.ACK, validator.clientType(Envelope.client("ack", null, null, "3")));
+    }
+
+    @Test
+    void ackedSeqIsADecimalNumberOrMinusOne() {
+        assertEquals(0, EnvelopeValidator.ackedSeq(Envelope.client("ack", null, null, "0")));
+        assertEquals(42, EnvelopeValidator.ackedSeq(Envelope.client("ack", null, null, "42")));
+        assertEquals(999_999_999_999_999_999L,
+                     EnvelopeValidator.ackedSeq(Envelope.client("ack", null, null, "999999999999999999")));
+        for (String bad : new String[] {null, "", "-1", "+1", "1.0", " 1", "1e3", "x", "9999999999999999999", "١"}) {
+            assertEquals(-1, EnvelopeValidator.ackedSeq(Envelope.client("ack", null, null, bad)), bad);
+        }
     }
 
     @Test
     void clientTypeRejectsServerOnlyUnknownAndMissingTypes() {
-        for (String type : new String[] {"receipt", "pong", "error", "chat", "Normal", "", null}) {
+        for (String type : new String[] {"receipt", "pong", "error", "delivered", "chat", "Normal", "", null}) {
             assertNull(validator.clientType(Envelope.client(type, null, "peer", "hi")), String.valueOf(type));
         }
     }

@@ -1,0 +1,379 @@
+package io.switchboard.gateway.chat;
+
+import io.netty.channel.Channel;
+import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.ConnectionIdentity;
+import io.switchboard.gateway.session.Session;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Envelopes;
+import io.switchboard.protocol.MessageType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Acknowledged delivery on one gateway ({@code PROTOCOL.md} §5): each userId's sequence and the deliveries it has
+ * not acknowledged yet. A delivery to an acknowledging connection takes the userId's next seq, is written through
+ * to the {@link ChatStore}, and is written to the connection only once the store has it, so a seq a client has seen
+ * is never given again, even after a crash. It stays here until the client acknowledges it (cumulatively, with
+ * {@code ack}), and is sent again, with its seq, to the next acknowledging connection of that userId.
+ *
+ * <p>Bounds: as the offline hold, at most {@code maxPerUser} unacknowledged deliveries per userId (the oldest is
+ * dropped, and the client sees the gap in the seqs), at most {@code maxTotal} in all (a new delivery is refused),
+ * each for at most {@code ttl}.
+ *
+ * <p>A userId that connects without {@code ack=1} gets what it had not acknowledged like held messages, without
+ * seq, once: its plain connection cannot acknowledge, so they count as acknowledged once written.
+ *
+ * <p>Thread-safe and non-blocking: each userId's log is guarded by its own monitor, held for a few collection
+ * operations and non-blocking writes; the store is only ever handed changes.
+ */
+public final class AckLogs {
+
+    private final ChatStore store;
+    private final Envelopes envelopes;
+    private final GatewayMetrics metrics;
+    private final int maxPerUser;
+    private final int maxTotal;
+    private final long ttlMillis;
+    private final LongSupplier millisClock;
+    private final ConcurrentHashMap<String, Log> logs = new ConcurrentHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+    /** Delivers a {@code delivered} notice to an acknowledging sender; set once at wiring. */
+    private volatile BiConsumer<String, Envelope> notices = (to, notice) -> { };
+    /** Told when a session stopped taking deliveries (unwritable); set once at wiring. */
+    private volatile Consumer<Session> blocked = session -> { };
+
+    /** One unacknowledged delivery. */
+    private record Entry(long seq, Envelope envelope, boolean notifySender, long expiresAtMillis) {}
+
+    /** One userId's sequence and unacknowledged deliveries. Guarded by its own monitor. */
+    private static final class Log {
+        final String userId;
+        long last;
+        long acked;
+        /** The highest seq the store has committed; only those are written to a connection. */
+        long committed;
+        final ArrayDeque<Entry> entries = new ArrayDeque<>();
+        /** The acknowledging session deliveries are written to, or {@code null}. */
+        Session session;
+        /** The highest seq written to {@code session}. */
+        long sent;
+
+        Log(String userId, ChatStore.Sequence sequence) {
+            this.userId = userId;
+            this.last = sequence.last();
+            this.acked = sequence.acked();
+            this.committed = sequence.last();
+        }
+
+        ChatStore.Sequence sequence() {
+            return new ChatStore.Sequence(last, acked);
+        }
+    }
+
+    /**
+     * @param millisClock {@code System::currentTimeMillis} outside tests
+     */
+    public AckLogs(ChatStore store, Envelopes envelopes, GatewayMetrics metrics, int maxPerUser, int maxTotal,
+                   long ttlMillis, LongSupplier millisClock) {
+        this.store = store;
+        this.envelopes = envelopes;
+        this.metrics = metrics;
+        this.maxPerUser = maxPerUser;
+        this.maxTotal = maxTotal;
+        this.ttlMillis = ttlMillis;
+        this.millisClock = millisClock;
+    }
+
+    /** Sets where {@code delivered} notices go (the router), once, while wiring; before any traffic. */
+    public void noticesTo(BiConsumer<String, Envelope> router) {
+        this.notices = router;
+    }
+
+    /** Sets who is told of a session that stopped taking deliveries, once, while wiring. */
+    public void onBlocked(Consumer<Session> watcher) {
+        this.blocked = watcher;
+    }
+
+    /** Puts back what the store held at start: unacknowledged deliveries and their userIds' sequences. */
+    public void restore(ChatStore.Contents contents) {
+        contents.sequences().forEach((userId, sequence) -> logs.put(userId, new Log(userId, sequence)));
+        final long now = millisClock.getAsLong();
+        for (ChatStore.SequencedDelivery d : contents.deliveries()) {
+            final Log log = logs.computeIfAbsent(d.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
+            if (d.expiresAtMillis() > now && d.seq() > log.acked) {
+                log.entries.add(new Entry(d.seq(), d.envelope(), d.notifySender(), d.expiresAtMillis()));
+                total.incrementAndGet();
+            }
+        }
+        for (Log log : logs.values()) {
+            final List<Entry> sorted = new ArrayList<>(log.entries);
+            sorted.sort((a, b) -> Long.compare(a.seq, b.seq));
+            log.entries.clear();
+            log.entries.addAll(sorted);
+            log.last = Math.max(log.last, sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1).seq);
+            log.committed = log.last;
+        }
+    }
+
+    /**
+     * Makes {@code userId}'s log ready (read from the store if it is not in memory); completes when it is. Call
+     * before the session of an acknowledging connection is registered.
+     */
+    public CompletionStage<Void> open(String userId) {
+        if (logs.containsKey(userId)) {
+            return Stages.done();
+        }
+        return store.sequence(userId).thenAccept(sequence -> logs.putIfAbsent(userId, new Log(userId, sequence)));
+    }
+
+    /**
+     * Whether {@code userId} acknowledges (has a sequence): a {@code normal} it sent earns it a {@code delivered}
+     * notice when its recipient acknowledges.
+     */
+    public boolean acknowledges(String userId) {
+        return logs.containsKey(userId);
+    }
+
+    /**
+     * Delivers {@code envelope} to the acknowledging {@code session}: gives it the next seq, and writes it once the
+     * store has it. Completes then with {@code LIVE} (or {@code HELD} if the session went away meanwhile; the
+     * delivery waits for the next connection), or at once with {@code DROPPED} if the total bound refuses it.
+     */
+    public CompletionStage<Router.Delivery> deliver(Session session, Envelope envelope) {
+        final Log log = logs.computeIfAbsent(session.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
+        final boolean notify = MessageType.NORMAL.wireName().equals(envelope.type())
+                               && envelope.from() != null && acknowledges(envelope.from());
+        final long seq;
+        synchronized (log) {
+            if (total.incrementAndGet() > maxTotal) {
+                total.decrementAndGet();
+                metrics.offlineDropped(1);
+                return Router.Delivery.DROPPED.asStage();
+            }
+            seq = ++log.last;
+            final Entry entry = new Entry(seq, envelope.withSeq(Long.toString(seq)), notify,
+                                          millisClock.getAsLong() + ttlMillis);
+            log.entries.addLast(entry);
+            store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
+                                                            entry.expiresAtMillis), log.sequence());
+            if (log.entries.size() > maxPerUser) {
+                dropOldest(log);
+            }
+        }
+        return store.flushed().thenApply(ignored -> committed(log, seq));
+    }
+
+    private Router.Delivery committed(Log log, long seq) {
+        final Session target;
+        synchronized (log) {
+            log.committed = Math.max(log.committed, seq);
+            target = log.session;
+        }
+        if (target == null) {
+            return Router.Delivery.HELD;
+        }
+        target.channel().eventLoop().execute(() -> pump(target));
+        return Router.Delivery.LIVE;
+    }
+
+    /** The per-user bound: drop the oldest unacknowledged delivery; the client sees the gap. */
+    private void dropOldest(Log log) {
+        final Entry oldest = log.entries.pollFirst();
+        total.decrementAndGet();
+        metrics.offlineDropped(1);
+        store.acknowledged(log.userId, oldest.seq, log.sequence());
+    }
+
+    /**
+     * Attaches a freshly registered acknowledging session: applies its {@code since} (which acknowledges up to it),
+     * then sends every unacknowledged delivery above it in seq order. Must run on the session's loop, after
+     * {@link #open}.
+     */
+    public void attach(Session session) {
+        final Log log = logs.get(session.userId());
+        synchronized (log) {
+            final long since = session.since();
+            if (since > log.last) {
+                // The client has seen seqs this gateway no longer knows (its data was lost): continue above them,
+                // so that no seq it has processed is ever given to another message.
+                log.last = since;
+                log.committed = since;
+            }
+            if (since != ConnectionIdentity.NO_SINCE) {
+                trim(log, since);
+            }
+            dropExpired(log);
+            log.session = session;
+            log.sent = since != ConnectionIdentity.NO_SINCE ? since : log.acked;
+        }
+        pump(session);
+    }
+
+    /** The session ended: deliveries wait for the next connection. */
+    public void detach(Session session) {
+        final Log log = logs.get(session.userId());
+        if (log == null) {
+            return;
+        }
+        synchronized (log) {
+            if (log.session == session) {
+                log.session = null;
+            }
+        }
+    }
+
+    /**
+     * Writes what {@code session} has not been sent yet, in seq order, while it is writable (what is left goes once
+     * it is writable again). Must run on the session's loop.
+     */
+    public void pump(Session session) {
+        final Log log = logs.get(session.userId());
+        if (log == null) {
+            return;
+        }
+        final Channel channel = session.channel();
+        int written = 0;
+        boolean unwritable = false;
+        synchronized (log) {
+            if (log.session != session) {
+                return;
+            }
+            for (Entry e : log.entries) {
+                if (e.seq <= log.sent) {
+                    continue;
+                }
+                if (e.seq > log.committed) {
+                    break;
+                }
+                if (!channel.isWritable()) {
+                    unwritable = true;
+                    break;
+                }
+                channel.write(e.envelope, channel.voidPromise());
+                log.sent = e.seq;
+                written++;
+            }
+        }
+        if (written > 0) {
+            channel.flush();
+        }
+        if (unwritable) {
+            blocked.accept(session);
+        }
+    }
+
+    /**
+     * The client of {@code session} acknowledged every delivery up to {@code upTo}; {@code false} if that is more
+     * than it was sent (answer {@code error}/{@code BAD_MESSAGE}). Acknowledged {@code normal}s of acknowledging
+     * senders earn them a {@code delivered} notice.
+     */
+    public boolean acknowledge(Session session, long upTo) {
+        final Log log = logs.get(session.userId());
+        if (log == null) {
+            return false;
+        }
+        final List<Entry> done;
+        synchronized (log) {
+            if (log.session != session || upTo > log.sent) {
+                return false;
+            }
+            done = trim(log, upTo);
+        }
+        for (Entry e : done) {
+            if (e.notifySender) {
+                final Envelope d = e.envelope;
+                notices.accept(d.from(), envelopes.delivered(d.msgId(), d.to(), d.from(), e.seq));
+            }
+        }
+        return true;
+    }
+
+    /** Removes the deliveries up to {@code upTo} and records the ack; returns them. Holds the log's monitor. */
+    private List<Entry> trim(Log log, long upTo) {
+        if (upTo <= log.acked) {
+            return List.of();
+        }
+        final List<Entry> done = new ArrayList<>();
+        while (!log.entries.isEmpty() && log.entries.peekFirst().seq <= upTo) {
+            done.add(log.entries.pollFirst());
+        }
+        total.addAndGet(-done.size());
+        log.acked = upTo;
+        store.acknowledged(log.userId, upTo, log.sequence());
+        return done;
+    }
+
+    private void dropExpired(Log log) {
+        final long now = millisClock.getAsLong();
+        long upTo = -1;
+        int expired = 0;
+        while (!log.entries.isEmpty() && log.entries.peekFirst().expiresAtMillis <= now) {
+            upTo = log.entries.pollFirst().seq;
+            expired++;
+        }
+        if (expired > 0) {
+            total.addAndGet(-expired);
+            metrics.offlineExpired(expired);
+            store.acknowledged(log.userId, upTo, log.sequence());
+        }
+    }
+
+    /**
+     * A plain connection of {@code userId} is taking over: takes every unacknowledged delivery, without its seq, to
+     * be written like held messages, and counts them as acknowledged. Oldest first.
+     */
+    public List<Envelope> takeForPlain(String userId) {
+        final Log log = logs.get(userId);
+        if (log == null) {
+            return List.of();
+        }
+        synchronized (log) {
+            log.session = null;
+            dropExpired(log);
+            if (log.entries.isEmpty()) {
+                return List.of();
+            }
+            final List<Envelope> out = new ArrayList<>(log.entries.size());
+            for (Entry e : log.entries) {
+                out.add(e.envelope.withSeq(null));
+            }
+            trim(log, log.last);
+            return out;
+        }
+    }
+
+    /** Drops expired deliveries of every userId without a connection. Run periodically. */
+    public void sweep() {
+        for (Log log : logs.values()) {
+            synchronized (log) {
+                if (log.session == null) {
+                    dropExpired(log);
+                }
+            }
+        }
+    }
+
+    /** Unacknowledged deliveries, all userIds. */
+    public int size() {
+        return total.get();
+    }
+
+    /** The last seq given to {@code userId}, or 0. */
+    public long lastSeq(String userId) {
+        final Log log = logs.get(userId);
+        if (log == null) {
+            return 0;
+        }
+        synchronized (log) {
+            return log.last;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.switchboard.gateway.chat;
+
+import io.switchboard.protocol.Envelope;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What the chat core of one gateway keeps beyond the life of the process: held messages, pairings, and the state of
+ * acknowledged delivery ({@code PROTOCOL.md} §5: per-userId sequences, unacknowledged deliveries, remembered
+ * receipts). The live state stays in memory ({@link MemoryHold}, {@link InMemoryMatchService}, {@link AckLogs}), which
+ * writes every change through to the store and reads it back once, at start ({@link #load}).
+ *
+ * <p>Changes are applied in the order they are made and committed in groups. A method that returns a stage completes
+ * it once that change is committed; a promise to a client ({@code code} "0") waits for it. The {@code void} ones are
+ * fire and forget: a crash before their group commits can only bring back something already delivered or ended
+ * (a duplicate, never a loss), so nobody waits for them.
+ *
+ * <p>{@link #MEMORY} keeps nothing: every stage is complete at once (a gateway with {@code --data-dir ""}, and cluster
+ * nodes, whose shared state lives in Redis).
+ *
+ * <p>Thread-safe and non-blocking: every method is safe to call from an event loop.
+ */
+public interface ChatStore extends AutoCloseable {
+
+    /** A message held for a user: {@code id} orders a user's messages and names the entry. */
+    record HeldMessage(String userId, long id, Envelope envelope, long expiresAtMillis) {}
+
+    /** A delivery to an acknowledging userId, kept until acknowledged. */
+    record SequencedDelivery(String userId, long seq, Envelope envelope, boolean notifySender, long expiresAtMillis) {}
+
+    /** The last seq given to a userId's deliveries, and the highest it acknowledged. */
+    record Sequence(long last, long acked) {
+        /** A userId that never had an acknowledged delivery. */
+        public static final Sequence NONE = new Sequence(0, 0);
+    }
+
+    /** The receipt a userId's {@code normal} with {@code msgId} got, answered again to a resend. */
+    record RememberedReceipt(String userId, String msgId, Envelope receipt, long expiresAtMillis) {}
+
+    /** Everything the store held when the gateway started. */
+    record Contents(List<HeldMessage> held, Map<String, String> agentOfUser, List<SequencedDelivery> deliveries,
+                    Map<String, Sequence> sequences, List<RememberedReceipt> receipts) {
+        public static final Contents EMPTY = new Contents(List.of(), Map.of(), List.of(), Map.of(), List.of());
+    }
+
+    /** Whether this store outlives the process; {@code false} for {@link #MEMORY}. */
+    boolean durable();
+
+    /** Reads back everything stored (expired entries included; the caller drops them). Call once, at start. */
+    Contents load();
+
+    /** Completes once every change made before this call is committed. */
+    CompletionStage<Void> flushed();
+
+    /** A message is held for a user. */
+    void held(HeldMessage message);
+
+    /** A held message left the hold: taken for delivery, dropped by a bound, or expired. */
+    void released(long id);
+
+    /** {@code userId} is paired with {@code agentId}. */
+    void paired(String userId, String agentId);
+
+    /** {@code userId}'s pairing ended. */
+    void unpaired(String userId);
+
+    /** A delivery to an acknowledging userId took its seq; {@code sequence} is that userId's new state. */
+    void sequenced(SequencedDelivery delivery, Sequence sequence);
+
+    /**
+     * {@code userId} acknowledged (or a bound dropped) its deliveries up to and including seq {@code upTo};
+     * {@code sequence} is its new state.
+     */
+    void acknowledged(String userId, long upTo, Sequence sequence);
+
+    /** The state of {@code userId}'s sequence, read from the store. */
+    CompletionStage<Sequence> sequence(String userId);
+
+    /** Remembers the receipt of an acknowledging sender's {@code normal} for resends within the dedup window. */
+    void remembered(RememberedReceipt receipt);
+
+    /** A remembered receipt's window ran out. */
+    void forgotten(String userId, String msgId);
+
+    /** Commits what is pending and closes; blocks the calling thread (never an event loop) until done. */
+    @Override
+    void close();
+
+    /** Keeps nothing: a gateway whose state ends with its process. */
+    ChatStore MEMORY = new ChatStore() {
+        private final CompletionStage<Void> done = CompletableFuture.completedFuture(null);
+
+        @Override public boolean durable() { return false; }
+        @Override public Contents load() { return Contents.EMPTY; }
+        @Override public CompletionStage<Void> flushed() { return done; }
+        @Override public void held(HeldMessage message) { }
+        @Override public void released(long id) { }
+        @Override public void paired(String userId, String agentId) { }
+        @Override public void unpaired(String userId) { }
+        @Override public void sequenced(SequencedDelivery delivery, Sequence sequence) { }
+        @Override public void acknowledged(String userId, long upTo, Sequence sequence) { }
+        @Override public CompletionStage<Sequence> sequence(String userId) {
+            return CompletableFuture.completedFuture(Sequence.NONE);
+        }
+        @Override public void remembered(RememberedReceipt receipt) { }
+        @Override public void forgotten(String userId, String msgId) { }
+        @Override public void close() { }
+        @Override public String toString() { return "memory"; }
+    };
+}

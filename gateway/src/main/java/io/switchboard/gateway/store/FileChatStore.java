@@ -1,0 +1,389 @@
+package io.switchboard.gateway.store;
+
+import static java.util.Objects.requireNonNull;
+
+import io.switchboard.gateway.chat.ChatStore;
+import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.json.EnvelopeJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link ChatStore} of a single gateway: one file in the data directory, written through H2's MVStore
+ * (a log-structured store of sorted maps; each commit appends a chunk, so a crash leaves the last complete commit).
+ *
+ * <p><b>Group commit.</b> Changes queue (bounded) for one writer thread, which applies what has queued, commits it
+ * in one chunk, optionally fsyncs ({@link Sync}), and only then completes the stages of that group. So a receipt that
+ * waits for {@link #flushed()} is sent after its message is in the file: it survives {@code kill -9} of the process
+ * at once, and a power loss once synced. A full queue refuses a change (the stage fails, and the promise is not
+ * made): the event loops never wait for the disk.
+ *
+ * <p>Layout: one map per kind, keys and values are strings (a record's fields joined by {@code \u0000}, the
+ * envelope as its wire JSON), so the file is readable with H2's own tools and independent of Java serialization.
+ *
+ * <p>Thread-safe: every method may be called from any thread; only the writer thread touches the maps after
+ * {@link #open}.
+ */
+public final class FileChatStore implements ChatStore {
+
+    private static final Logger logger = LoggerFactory.getLogger(FileChatStore.class);
+    /** The file in the data directory; versioned by its name should the layout ever change. */
+    public static final String FILE_NAME = "switchboard-1.mv.db";
+    private static final char SEP = '\u0000';
+    private static final int MAX_GROUP = 4096;
+    private static final long SYNC_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** When the writer thread forces a commit to the disk. */
+    public enum Sync {
+        /** After every group, before its stages complete: a power loss costs nothing that was promised. */
+        ALWAYS,
+        /** Once a second: a process crash costs nothing, a power loss up to a second of promises. */
+        PERIODIC
+    }
+
+    private final MVStore store;
+    private final MVMap<Long, String> held;
+    private final MVMap<String, String> pairings;
+    private final MVMap<String, String> deliveries;
+    private final MVMap<String, String> sequences;
+    private final MVMap<String, String> receipts;
+    private final EnvelopeJson json;
+    private final Sync sync;
+    private final ArrayBlockingQueue<Change> queue;
+    private final Thread writer;
+    private final AtomicLong refused = new AtomicLong();
+    private volatile boolean closing;
+    /** Writer thread only. */
+    private long lastSyncNanos = System.nanoTime();
+    /** Writer thread only: a commit since the last fsync. */
+    private boolean unsynced;
+
+    /** One change for the writer thread; {@code done} is {@code null} when nobody waits for it. */
+    private record Change(Runnable apply, CompletableFuture<Void> done) {}
+
+    private static final Change STOP = new Change(() -> { }, null);
+
+    private FileChatStore(MVStore store, EnvelopeJson json, Sync sync, int queueCapacity) {
+        this.store = store;
+        this.json = json;
+        this.sync = sync;
+        held = store.openMap("held");
+        pairings = store.openMap("pairings");
+        deliveries = store.openMap("deliveries");
+        sequences = store.openMap("sequences");
+        receipts = store.openMap("receipts");
+        queue = new ArrayBlockingQueue<>(queueCapacity);
+        writer = new Thread(this::run, "switchboard-store");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /**
+     * Opens (or creates) the store in {@code dataDir}, creating the directory if need be.
+     *
+     * @param queueCapacity the most changes waiting for the writer thread
+     * @throws IllegalStateException if the directory cannot be used or the file is locked by another process
+     */
+    public static FileChatStore open(Path dataDir, EnvelopeJson json, Sync sync, int queueCapacity) {
+        requireNonNull(json, "json");
+        requireNonNull(sync, "sync");
+        final Path file = dataDir.resolve(FILE_NAME);
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create the data directory " + dataDir + ": " + e, e);
+        }
+        final MVStore store;
+        try {
+            store = new MVStore.Builder().fileName(file.toString()).open();
+        } catch (MVStoreException e) {
+            throw new IllegalStateException("cannot open the data file " + file + " (is another gateway using "
+                                            + "this data directory?): " + e.getMessage(), e);
+        }
+        return new FileChatStore(store, json, sync, queueCapacity);
+    }
+
+    @Override
+    public boolean durable() {
+        return true;
+    }
+
+    @Override
+    public Contents load() {
+        final long now = System.currentTimeMillis();
+        final List<HeldMessage> heldMessages = new ArrayList<>();
+        held.forEach((id, value) -> {
+            final String[] f = split(value, 3);
+            heldMessages.add(new HeldMessage(f[0], id, envelope(f[2]), Long.parseLong(f[1])));
+        });
+        final Map<String, String> agentOfUser = new HashMap<>(pairings);
+        final List<SequencedDelivery> unacked = new ArrayList<>();
+        deliveries.forEach((key, value) -> {
+            final String[] k = split(key, 2);
+            final String[] f = split(value, 3);
+            unacked.add(new SequencedDelivery(k[0], Long.parseLong(k[1]), envelope(f[2]), "1".equals(f[0]),
+                                              Long.parseLong(f[1])));
+        });
+        final Map<String, Sequence> withDeliveries = new HashMap<>();
+        for (SequencedDelivery d : unacked) {
+            withDeliveries.computeIfAbsent(d.userId(), u -> parseSequence(sequences.get(u)));
+        }
+        final List<RememberedReceipt> remembered = new ArrayList<>();
+        receipts.forEach((key, value) -> {
+            final String[] k = split(key, 2);
+            final String[] f = split(value, 2);
+            final long expires = Long.parseLong(f[0]);
+            if (expires > now) {
+                remembered.add(new RememberedReceipt(k[0], k[1], envelope(f[1]), expires));
+            }
+        });
+        return new Contents(heldMessages, agentOfUser, unacked, withDeliveries, remembered);
+    }
+
+    @Override
+    public CompletionStage<Void> flushed() {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(new Change(() -> { }, done));
+        return done;
+    }
+
+    @Override
+    public void held(HeldMessage m) {
+        final String value = m.userId() + SEP + m.expiresAtMillis() + SEP + text(m.envelope());
+        submit(new Change(() -> held.put(m.id(), value), null));
+    }
+
+    @Override
+    public void released(long id) {
+        submit(new Change(() -> held.remove(id), null));
+    }
+
+    @Override
+    public void paired(String userId, String agentId) {
+        submit(new Change(() -> pairings.put(userId, agentId), null));
+    }
+
+    @Override
+    public void unpaired(String userId) {
+        submit(new Change(() -> pairings.remove(userId), null));
+    }
+
+    @Override
+    public void sequenced(SequencedDelivery d, Sequence sequence) {
+        final String key = deliveryKey(d.userId(), d.seq());
+        final String value = (d.notifySender() ? "1" : "0") + SEP + d.expiresAtMillis() + SEP + text(d.envelope());
+        final String seq = text(sequence);
+        submit(new Change(() -> {
+            deliveries.put(key, value);
+            sequences.put(d.userId(), seq);
+        }, null));
+    }
+
+    @Override
+    public void acknowledged(String userId, long upTo, Sequence sequence) {
+        final String seq = text(sequence);
+        final String from = deliveryKey(userId, 0);
+        final String to = deliveryKey(userId, upTo);
+        submit(new Change(() -> {
+            // Keys sort by userId, then by the zero-padded seq: the acknowledged ones are one range.
+            final List<String> gone = new ArrayList<>();
+            for (var it = deliveries.keyIterator(from); it.hasNext(); ) {
+                final String key = it.next();
+                if (key.compareTo(to) > 0) {
+                    break;
+                }
+                gone.add(key);
+            }
+            gone.forEach(deliveries::remove);
+            sequences.put(userId, seq);
+        }, null));
+    }
+
+    @Override
+    public CompletionStage<Sequence> sequence(String userId) {
+        final CompletableFuture<Void> read = new CompletableFuture<>();
+        final Sequence[] result = new Sequence[1];
+        submit(new Change(() -> result[0] = parseSequence(sequences.get(userId)), read));
+        return read.thenApply(ignored -> result[0]);
+    }
+
+    @Override
+    public void remembered(RememberedReceipt r) {
+        final String key = r.userId() + SEP + r.msgId();
+        final String value = Long.toString(r.expiresAtMillis()) + SEP + text(r.receipt());
+        submit(new Change(() -> receipts.put(key, value), null));
+    }
+
+    @Override
+    public void forgotten(String userId, String msgId) {
+        final String key = userId + SEP + msgId;
+        submit(new Change(() -> receipts.remove(key), null));
+    }
+
+    /** Changes refused because the queue was full (each one a stage failed or an entry left behind). */
+    public long refused() {
+        return refused.get();
+    }
+
+    private void submit(Change change) {
+        if (closing || !queue.offer(change)) {
+            refused.incrementAndGet();
+            final RejectedExecutionException e = new RejectedExecutionException(
+                    closing ? "the store is closed" : "the store's queue is full");
+            if (change.done() != null) {
+                change.done().completeExceptionally(e);
+            }
+            if (refused.get() % 1000 == 1) {
+                logger.warn("The data store refused a change ({} so far): {}", refused.get(), e.getMessage());
+            }
+        }
+    }
+
+    /** The writer thread: apply what queued, commit once, then complete the group's stages. */
+    private void run() {
+        final List<Change> group = new ArrayList<>(MAX_GROUP);
+        boolean stop = false;
+        while (!stop) {
+            final Change first;
+            try {
+                first = queue.poll(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (first == null) {
+                try {
+                    syncIfDue();
+                } catch (RuntimeException e) {
+                    logger.warn("The data store could not sync its file: {}", e.toString());
+                }
+                continue;
+            }
+            group.add(first);
+            queue.drainTo(group, MAX_GROUP - 1);
+            Throwable failure = null;
+            for (Change c : group) {
+                if (c == STOP) {
+                    stop = true;
+                    continue;
+                }
+                try {
+                    c.apply().run();
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+            }
+            try {
+                store.commit();
+                unsynced = true;
+                if (sync == Sync.ALWAYS || stop) {
+                    sync();
+                } else {
+                    syncIfDue();
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            for (Change c : group) {
+                if (c.done() != null) {
+                    if (failure == null) {
+                        c.done().complete(null);
+                    } else {
+                        c.done().completeExceptionally(failure);
+                    }
+                }
+            }
+            if (failure != null) {
+                logger.warn("The data store could not write a group of {} changes: {}", group.size(),
+                            failure.toString());
+            }
+            group.clear();
+        }
+    }
+
+    private void syncIfDue() {
+        if (unsynced && System.nanoTime() - lastSyncNanos >= SYNC_INTERVAL_NANOS) {
+            sync();
+        }
+    }
+
+    private void sync() {
+        store.sync();
+        unsynced = false;
+        lastSyncNanos = System.nanoTime();
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        try {
+            queue.put(STOP);
+            writer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+
+    private String text(Envelope envelope) {
+        return new String(json.toBytes(envelope), StandardCharsets.UTF_8);
+    }
+
+    private static String text(Sequence s) {
+        return Long.toString(s.last()) + SEP + s.acked();
+    }
+
+    private Envelope envelope(String text) {
+        try {
+            return json.read(text.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("a stored envelope is not valid JSON", e);
+        }
+    }
+
+    private static Sequence parseSequence(String value) {
+        if (value == null) {
+            return Sequence.NONE;
+        }
+        final String[] f = split(value, 2);
+        return new Sequence(Long.parseLong(f[0]), Long.parseLong(f[1]));
+    }
+
+    /** A key that sorts a user's deliveries by seq: the seq zero-padded to 19 digits. */
+    private static String deliveryKey(String userId, long seq) {
+        final String digits = Long.toString(seq);
+        return userId + SEP + "0".repeat(19 - digits.length()) + digits;
+    }
+
+    private static String[] split(String value, int fields) {
+        final String[] out = new String[fields];
+        int start = 0;
+        for (int i = 0; i < fields - 1; i++) {
+            final int end = value.indexOf(SEP, start);
+            out[i] = value.substring(start, end);
+            start = end + 1;
+        }
+        out[fields - 1] = value.substring(start);
+        return out;
+    }
+}
