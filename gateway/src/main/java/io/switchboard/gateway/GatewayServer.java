@@ -21,11 +21,11 @@ import io.switchboard.gateway.chat.ChatRules;
 import io.switchboard.gateway.chat.ChatStore;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalDelivery;
+import io.switchboard.gateway.chat.LocalResends;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Replacement;
-import io.switchboard.gateway.chat.Resends;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.cluster.GatewayCluster;
@@ -86,7 +86,7 @@ public final class GatewayServer implements AutoCloseable {
     private final MemoryHold offline;
     private final ChatStore store;
     private final AckLogs acks;
-    private final Resends resends;
+    private final LocalResends resends;
     private final GatewayCluster cluster;
     private final SessionLifecycle lifecycle;
     private final ChannelGroup allChannels;
@@ -130,7 +130,7 @@ public final class GatewayServer implements AutoCloseable {
         final Presence presence;
         final ChatStore.Contents stored = store.load();
         if (clustered) {
-            cluster = new GatewayCluster(config, registry, offline, replacement, json, metrics);
+            cluster = new GatewayCluster(config, registry, offline, replacement, json, envelopes, metrics);
             acks = null;
             resends = null;
             delivery = cluster.local();
@@ -141,7 +141,7 @@ public final class GatewayServer implements AutoCloseable {
             cluster = null;
             acks = new AckLogs(store, envelopes, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                config.offline().ttl().toMillis(), System::currentTimeMillis);
-            resends = new Resends(store, config.offline().dedupWindow().toMillis(), MAX_REMEMBERED_PER_USER,
+            resends = new LocalResends(store, config.offline().dedupWindow().toMillis(), MAX_REMEMBERED_PER_USER,
                                   System::currentTimeMillis);
             delivery = new LocalDelivery(registry, offline, acks, store, metrics,
                                          config.chat().slowConsumerTimeout().toNanos());
@@ -166,7 +166,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         final ChatRules rules = new ChatRules(matches, router, envelopes,
                                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
-                                              events, acks, resends);
+                                              events, clustered ? cluster.acknowledgements() : acks,
+                                              clustered ? cluster.resends() : resends);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
         final GatewayStatus status = new GatewayStatus(registry, matches, offline, lifecycle, metrics,

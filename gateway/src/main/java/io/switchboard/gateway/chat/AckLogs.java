@@ -34,7 +34,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe and non-blocking: each userId's log is guarded by its own monitor, held for a few collection
  * operations and non-blocking writes; the store is only ever handed changes.
  */
-public final class AckLogs {
+public final class AckLogs implements Acknowledgements {
 
     private final ChatStore store;
     private final Envelopes envelopes;
@@ -270,11 +270,7 @@ public final class AckLogs {
         }
     }
 
-    /**
-     * The client of {@code session} acknowledged every delivery up to {@code upTo}; {@code false} if that is more
-     * than it was sent (answer {@code error}/{@code BAD_MESSAGE}). Acknowledged {@code normal}s of acknowledging
-     * senders earn them a {@code delivered} notice.
-     */
+    @Override
     public boolean acknowledge(Session session, long upTo) {
         final Log log = logs.get(session.userId());
         if (log == null) {

@@ -33,7 +33,7 @@ public final class ChatRules {
     private final EnvelopeValidator validator;
     private final GatewayMetrics metrics;
     private final ChatEvents events;
-    private final AckLogs acks;
+    private final Acknowledgements acks;
     private final Resends resends;
 
     /**
@@ -51,7 +51,7 @@ public final class ChatRules {
      * @param resends the receipts remembered against resends of acknowledging senders, or {@code null}
      */
     public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
-                     GatewayMetrics metrics, ChatEvents events, AckLogs acks, Resends resends) {
+                     GatewayMetrics metrics, ChatEvents events, Acknowledgements acks, Resends resends) {
         this.acks = acks;
         this.resends = resends;
         this.matches = matches;
@@ -134,7 +134,8 @@ public final class ChatRules {
     public CompletionStage<Envelope> normal(Session session, Envelope request) {
         if (session.ackMode() && resends != null && request.msgId() != null) {
             // PROTOCOL.md §5: a resend of a msgId this userId already sent gets the first receipt, and no delivery.
-            return resends.answer(session.userId(), request.msgId(), () -> send(session, request));
+            return resends.answer(session.userId(), request.msgId(), () -> send(session, request))
+                          .exceptionally(error -> unavailable(request.msgId(), session.userId(), error));
         }
         return send(session, request);
     }

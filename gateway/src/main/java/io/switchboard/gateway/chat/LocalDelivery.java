@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,8 @@ public final class LocalDelivery implements Router {
     private final long slowConsumerTimeoutNanos;
     /** Where messages for a user with no live connection here go; {@code null} on one gateway (they wait here). */
     private final BiConsumer<String, Envelope> elsewhere;
+    /** Writes to an acknowledging session whose deliveries live elsewhere (cluster); set once at wiring. */
+    private volatile Consumer<Session> acknowledgingWritable = session -> { };
 
     /** Delivery on one gateway: everything held waits in {@code hold} for the user's next connection here. */
     public LocalDelivery(SessionRegistry registry, MemoryHold hold, GatewayMetrics metrics,
@@ -288,16 +291,46 @@ public final class LocalDelivery implements Router {
         hold.forget(held);
     }
 
+    /**
+     * Hands a message accepted for {@code userId} but not written here {@code elsewhere} (in a cluster: routed again),
+     * or holds it here on one gateway.
+     */
+    public void handOff(String userId, Envelope envelope) {
+        if (elsewhere != null) {
+            elsewhere.accept(userId, envelope);
+        } else {
+            hold.add(userId, envelope, hold.nextSeq());
+            drainIfConnected(userId);
+        }
+    }
+
+    /** Closes {@code session} with 1013 if it stays unwritable past the slow-consumer timeout. */
+    public void watchSlowConsumer(Session session) {
+        armSlowConsumerClose(session);
+    }
+
     /** Delivers what is held for {@code session} once it can take it again. Must run on the session's loop. */
     public void onWritable(Session session) {
         assert session.channel().eventLoop().inEventLoop();
         if (session.channel().isWritable()) {
             session.disarmSlowConsumerCheck();
         }
-        if (session.ackMode() && acks != null) {
-            acks.pump(session);
+        if (session.ackMode()) {
+            if (acks != null) {
+                acks.pump(session);
+            } else {
+                acknowledgingWritable.accept(session);
+            }
         }
         drainIfCurrent(session);
+    }
+
+    /**
+     * Sets who writes to an acknowledging session that is writable again, where its deliveries are not kept here
+     * (a cluster keeps them in Redis). Once, while wiring.
+     */
+    public void onAcknowledgingWritable(Consumer<Session> pump) {
+        this.acknowledgingWritable = pump;
     }
 
     /** Drains to {@code session} if it is still the user's live, writable session. Must run on its loop. */

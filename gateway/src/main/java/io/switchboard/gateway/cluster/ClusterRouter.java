@@ -80,7 +80,7 @@ final class ClusterRouter implements Router {
     public CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded) {
         final Session session = registry.find(toUserId);
         if (session != null) {
-            return presence.deliverHere(session, envelope, encoded).asStage();
+            return presence.deliverHere(session, envelope, encoded);
         }
         final String body = encoded != null
                             ? encoded.toString(encoded.readerIndex(), encoded.readableBytes(), StandardCharsets.UTF_8)
@@ -105,7 +105,8 @@ final class ClusterRouter implements Router {
      *
      * @param deliverHere delivers to the recipient's session here, when the directory says it is here and it is
      */
-    private CompletionStage<Delivery> route(NodeBus.Deliver deliver, Function<Session, Delivery> deliverHere) {
+    private CompletionStage<Delivery> route(NodeBus.Deliver deliver,
+                                            Function<Session, CompletionStage<Delivery>> deliverHere) {
         final String to = deliver.to();
         return ROUTE.<String>run(redis.get(), new String[] {keys.presence(to), keys.hold(to)},
                                  nodeId, hold.entry(deliver.json()), hold.maxPerUser(), hold.ttlMillis(),
@@ -118,7 +119,7 @@ final class ClusterRouter implements Router {
                             // The directory says here: the session registered after our look-up, or just left.
                             final Session here = registry.find(to);
                             if (here != null) {
-                                return deliverHere.apply(here).asStage();
+                                return deliverHere.apply(here);
                             }
                             return hold.holdJson(to, deliver.json());
                         }
@@ -131,7 +132,7 @@ final class ClusterRouter implements Router {
         final Session session = registry.find(deliver.to());
         final CompletionStage<Delivery> outcome;
         if (session != null) {
-            outcome = presence.deliverHere(session, deliver).asStage();
+            outcome = presence.deliverHere(session, deliver);
         } else if (deliver.hops() < MAX_HOPS) {
             // The recipient moved on: forward once; the next node acks the origin itself.
             final NodeBus.Deliver forwarded = deliver.forwarded();

@@ -1,17 +1,20 @@
 package io.switchboard.gateway.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.gateway.chat.Acknowledgements;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Replacement;
+import io.switchboard.gateway.chat.Resends;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -37,7 +40,7 @@ public final class GatewayCluster implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(GatewayCluster.class);
     /** The scripts a user's deliveries go through, in the order they must stay in (see {@link LuaScript#load}). */
     private static final List<LuaScript> DELIVERY_SCRIPTS = Stream.of(ClusterRouter.SCRIPTS, RedisHold.SCRIPTS,
-                                                                      RedisPresence.SCRIPTS)
+                                                                      RedisPresence.SCRIPTS, RedisAcks.SCRIPTS)
                                                                   .flatMap(List::stream).toList();
 
     private final GatewayConfig config;
@@ -49,6 +52,8 @@ public final class GatewayCluster implements AutoCloseable {
     private final LocalDelivery local;
     private final RedisPresence presence;
     private final ClusterRouter router;
+    private final RedisAcks acks;
+    private final RedisResends resends;
     private final GatewayMetrics metrics;
     private ClusterNode node;
 
@@ -57,7 +62,7 @@ public final class GatewayCluster implements AutoCloseable {
      * @param replacement closes a local connection that a newer one on another node displaced (4001)
      */
     public GatewayCluster(GatewayConfig config, SessionRegistry registry, MemoryHold memory,
-                          Replacement replacement, EnvelopeJson json, GatewayMetrics metrics) {
+                          Replacement replacement, EnvelopeJson json, Envelopes envelopes, GatewayMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
         final GatewayConfig.Cluster cluster = config.cluster();
@@ -72,9 +77,16 @@ public final class GatewayCluster implements AutoCloseable {
         // reroute reads `router`, set below: it runs only once connections exist, long after this constructor.
         local = new LocalDelivery(registry, memory, metrics, config.chat().slowConsumerTimeout().toNanos(),
                                   this::reroute);
-        presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, bus, matches, replacement,
-                                     json, metrics);
+        acks = new RedisAcks(redis::async, keys, json, envelopes, metrics, config.offline().maxPerUser(),
+                             config.offline().ttl().toMillis());
+        resends = new RedisResends(redis::async, keys, json, config.offline().dedupWindow().toMillis(),
+                                   cluster.remoteTimeout().toMillis());
+        presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, acks, bus, matches,
+                                     replacement, json, metrics);
         router = new ClusterRouter(nodeId, redis::async, keys, registry, presence, hold, bus, json);
+        acks.noticesTo(router::deliver);
+        acks.onBlocked(local::watchSlowConsumer);
+        local.onAcknowledgingWritable(acks::pump);
     }
 
     private static String defaultNodeId() {
@@ -124,6 +136,16 @@ public final class GatewayCluster implements AutoCloseable {
         return router;
     }
 
+    /** Acknowledgements of this node's acknowledging connections; their logs live in Redis. */
+    public Acknowledgements acknowledgements() {
+        return acks;
+    }
+
+    /** Resends of acknowledging senders, cluster-wide. */
+    public Resends resends() {
+        return resends;
+    }
+
     /** This node's id. */
     public String nodeId() {
         return nodeId;
@@ -137,6 +159,7 @@ public final class GatewayCluster implements AutoCloseable {
      * @throws IllegalStateException if Redis cannot be reached
      */
     public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release) {
+        resends.timer(timer);
         redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
                                                                               presence::onKick),
                       this::resubscribed);

@@ -23,6 +23,27 @@ final class RedisKeys {
         return prefix + "hold:" + userId;
     }
 
+    /**
+     * HASH {@code last} → the last seq given to {@code userId}'s deliveries, {@code acked} → the highest it
+     * acknowledged ({@code PROTOCOL.md} §5).
+     */
+    String seq(String userId) {
+        return prefix + "seq:" + userId;
+    }
+
+    /** LIST of {@code seq|deadlineMillis|notify|envelopeJson}: unacknowledged deliveries to {@code userId}. */
+    String ackLog(String userId) {
+        return prefix + "acklog:" + userId;
+    }
+
+    /**
+     * STRING: the receipt of {@code userId}'s send of {@code msgId} ({@code P} while in flight), for resends. The
+     * userId's length comes first, so that no two (userId, msgId) pairs share a key.
+     */
+    String resend(String userId, String msgId) {
+        return prefix + "resend:" + userId.length() + ':' + userId + ':' + msgId;
+    }
+
     /** SET of the userIds whose fate {@code nodeId} owns (connected there, or in their grace period there). */
     String nodeUsers(String nodeId) {
         return prefix + "node:" + nodeId + ":users";

@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -43,23 +45,67 @@ final class RedisPresence implements Presence {
     private static final Logger logger = LoggerFactory.getLogger(RedisPresence.class);
 
     /**
-     * KEYS presence, hold, this node's users; ARGV value, user, prefix, resync. Sets the presence (on resync only if
-     * free or already this node's), takes the node's ownership from the previous node, drains the hold.
-     * Returns {previous presence or '', held entries}.
+     * KEYS presence, hold, this node's users, seq, ack log; ARGV value, user, prefix, resync, ack, since, ttl ms,
+     * max per user. Sets the
+     * presence (on resync only if free or already this node's), takes the node's ownership from the previous node,
+     * and hands over what waits for the user. A plain connection takes the hold and the unacknowledged deliveries an
+     * acknowledging one left (which count as acknowledged). An acknowledging one applies its {@code since}, and the
+     * hold moves into its log, each message taking the next seq, so nothing leaves Redis before it is in the log.
+     * Returns {previous presence or '', held entries, the seq the log resumes above (-1 if plain), log entries}.
      */
     private static final LuaScript ATTACH = new LuaScript("""
             local old = redis.call('GET', KEYS[1])
             local me = string.match(ARGV[1], '^([^|]*)|')
             if old then
               local oldNode = string.match(old, '^([^|]*)|')
-              if ARGV[4] == '1' and oldNode ~= me then return {old, {}} end
+              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}} end
               if oldNode ~= me then redis.call('SREM', ARGV[3] .. 'node:' .. oldNode .. ':users', ARGV[2]) end
             end
             redis.call('SET', KEYS[1], ARGV[1])
             redis.call('SADD', KEYS[3], ARGV[2])
             local held = redis.call('LRANGE', KEYS[2], 0, -1)
             redis.call('DEL', KEYS[2])
-            return {old or '', held}
+            if ARGV[5] ~= '1' then
+              local log = redis.call('LRANGE', KEYS[5], 0, -1)
+              if #log > 0 then
+                redis.call('DEL', KEYS[5])
+                redis.call('HSET', KEYS[4], 'acked', redis.call('HGET', KEYS[4], 'last'))
+              end
+              return {old or '', held, '-1', log}
+            end
+            redis.call('HSETNX', KEYS[4], 'last', 0)
+            redis.call('HSETNX', KEYS[4], 'acked', 0)
+            local since = tonumber(ARGV[6])
+            if since > tonumber(redis.call('HGET', KEYS[4], 'last')) then
+              redis.call('HSET', KEYS[4], 'last', since)
+            end
+            local from = tonumber(redis.call('HGET', KEYS[4], 'acked'))
+            if since >= 0 then
+              if since > from then redis.call('HSET', KEYS[4], 'acked', since) end
+              from = since
+              while true do
+                local first = redis.call('LINDEX', KEYS[5], 0)
+                if not first or tonumber(string.match(first, '^(%d+)|')) > since then break end
+                redis.call('LPOP', KEYS[5])
+              end
+            end
+            for _, entry in ipairs(held) do
+              local bar = string.find(entry, '|', 1, true)
+              local body = string.sub(entry, bar + 1)
+              local notify = '0'
+              local ok, m = pcall(cjson.decode, body)
+              if ok and m.type == 'normal' and m.from
+                 and redis.call('EXISTS', ARGV[3] .. 'seq:' .. m.from) == 1 then notify = '1' end
+              local seq = redis.call('HINCRBY', KEYS[4], 'last', 1)
+              local deadline = string.sub(entry, 1, bar - 1)
+              redis.call('RPUSH', KEYS[5], seq .. '|' .. deadline .. '|' .. notify .. '|' .. body)
+            end
+            if #held > 0 then
+              local excess = redis.call('LLEN', KEYS[5]) - tonumber(ARGV[8])
+              if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
+              redis.call('PEXPIRE', KEYS[5], ARGV[7])
+            end
+            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1)}
             """, ScriptOutputType.MULTI);
 
     /**
@@ -86,19 +132,24 @@ final class RedisPresence implements Presence {
     private final SessionRegistry registry;
     private final LocalDelivery delivery;
     private final RedisHold hold;
+    private final RedisAcks acks;
     private final NodeBus bus;
     private final RedisMatchService matches;
     private final Replacement replacement;
     private final EnvelopeJson json;
     private final GatewayMetrics metrics;
     /** Sessions whose held messages are on their way from Redis; deliveries queue here. Touched on their loop. */
-    private final ConcurrentHashMap<Session, ArrayDeque<Envelope>> syncing = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Session, ArrayDeque<Queued>> syncing = new ConcurrentHashMap<>();
+
+    /** A delivery waiting for its session's hand-over; {@code outcome} completes once it is delivered or held. */
+    private record Queued(Envelope envelope, CompletableFuture<Router.Delivery> outcome) {}
     /** Set when a presence update failed (Redis down): the next heartbeat re-announces every local session. */
     private volatile boolean resyncNeeded;
 
     RedisPresence(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                  SessionRegistry registry, LocalDelivery delivery, RedisHold hold, NodeBus bus,
+                  SessionRegistry registry, LocalDelivery delivery, RedisHold hold, RedisAcks acks, NodeBus bus,
                   RedisMatchService matches, Replacement replacement, EnvelopeJson json, GatewayMetrics metrics) {
+        this.acks = acks;
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
@@ -127,14 +178,17 @@ final class RedisPresence implements Presence {
     private void announce(Session session, boolean resync) {
         final String userId = session.userId();
         ATTACH.<List<Object>>run(redis.get(),
-                                 new String[] {keys.presence(userId), keys.hold(userId), keys.nodeUsers(nodeId)},
-                                 presenceValue(session), userId, keys.prefix, resync ? "1" : "0")
+                                 new String[] {keys.presence(userId), keys.hold(userId), keys.nodeUsers(nodeId),
+                                               keys.seq(userId), keys.ackLog(userId)},
+                                 presenceValue(session), userId, keys.prefix, resync ? "1" : "0",
+                                 session.ackMode() ? "1" : "0", Long.toString(session.since()),
+                                 hold.ttlMillis(), hold.maxPerUser())
               .whenCompleteAsync((reply, error) -> {
                   if (error != null) {
                       resyncNeeded = true;
                       logger.debug("{} presence not published ({}); will retry", session.channel(),
                                    error.toString());
-                      flush(session, List.of());
+                      flush(session, List.of(), -1, List.of());
                       return;
                   }
                   final String previous = (String) reply.get(0);
@@ -146,28 +200,60 @@ final class RedisPresence implements Presence {
                   }
                   @SuppressWarnings("unchecked")
                   final List<Object> held = (List<Object>) reply.get(1);
-                  flush(session, held);
+                  @SuppressWarnings("unchecked")
+                  final List<Object> log = (List<Object>) reply.get(3);
+                  flush(session, held, Long.parseLong((String) reply.get(2)), log);
               }, session.channel().eventLoop());
     }
 
-    /** On the session's loop: writes the held entries, then what queued meanwhile, and ends the sync. */
-    private void flush(Session session, List<Object> held) {
-        final ArrayDeque<Envelope> queued = syncing.remove(session);
+    /**
+     * On the session's loop: writes what the attach script handed over, then what queued meanwhile, and ends the
+     * sync. An acknowledging session gets its log above {@code ackFrom} (the hold is in it already); a plain one the
+     * deliveries an acknowledging connection left unacknowledged ({@code log}), then the hold.
+     */
+    private void flush(Session session, List<Object> held, long ackFrom, List<Object> log) {
+        final ArrayDeque<Queued> queued = syncing.remove(session);
+        final boolean ack = session.ackMode() && ackFrom >= 0;
         if (!session.channel().isActive()) {
-            // Closed while its hold was on the way: put the hold back for its next connection.
+            // Closed while its hold was on the way: put back what left Redis for its next connection.
+            if (!ack) {
+                for (Envelope envelope : acks.plain(log)) {
+                    hold.holdJson(session.userId(), new String(json.toBytes(envelope), StandardCharsets.UTF_8));
+                }
+            }
             for (Object entry : held) {
                 hold.holdEntry(session.userId(), (String) entry);
             }
+            if (queued != null) {
+                queued.forEach(q -> q.outcome.complete(Router.Delivery.HELD));
+                queued.forEach(q -> delivery.handOff(session.userId(), q.envelope));
+            }
             return;
         }
-        final List<Envelope> envelopes = hold.decode(held);
+        if (ack) {
+            acks.resumed(session, ackFrom, log);
+            if (queued != null) {
+                for (Queued q : queued) {
+                    acks.deliver(session, q.envelope).whenComplete((d, error) -> {
+                        if (error != null) {
+                            q.outcome.completeExceptionally(error);
+                        } else {
+                            q.outcome.complete(d);
+                        }
+                    });
+                }
+            }
+            return;
+        }
+        final List<Envelope> envelopes = new ArrayList<>(acks.plain(log));
+        envelopes.addAll(hold.decode(held));
         for (Envelope envelope : envelopes) {
             matches.observe(session.userId(), envelope);
         }
         final int written = delivery.writeAll(session, envelopes);
         if (queued != null) {
-            for (Envelope envelope : queued) {
-                delivery.deliver(session, session.userId(), envelope, null);
+            for (Queued q : queued) {
+                q.outcome.complete(delivery.deliver(session, session.userId(), q.envelope, null));
             }
         }
         if (written > 0) {
@@ -177,39 +263,56 @@ final class RedisPresence implements Presence {
 
     /**
      * Delivers to a session of this node, behind its held messages if they are still on their way. A delivery that
-     * queues keeps the envelope, so {@code encoded} is never kept past the call.
+     * queues keeps the envelope, so {@code encoded} is never kept past the call. Completes at once for a plain
+     * session, and once Redis has the delivery in its log for an acknowledging one.
      */
-    Router.Delivery deliverHere(Session session, Envelope envelope, ByteBuf encoded) {
+    CompletionStage<Router.Delivery> deliverHere(Session session, Envelope envelope, ByteBuf encoded) {
         matches.observe(session.userId(), envelope);
         if (syncing.containsKey(session)) {
-            queueBehindHold(session, envelope);
-            return Router.Delivery.LIVE;
+            return queueBehindHold(session, envelope);
         }
-        return delivery.deliver(session, session.userId(), envelope, encoded);
+        if (session.ackMode()) {
+            return acks.deliver(session, envelope);
+        }
+        return delivery.deliver(session, session.userId(), envelope, encoded).asStage();
     }
 
     /**
      * Delivers a message from another node to a session of this node: its JSON is written as it came, decoded only
-     * for what the pairing cache observes ({@code match} and {@code leave} notices) or if it has to wait.
+     * for what the pairing cache observes ({@code match} and {@code leave} notices), for an acknowledging session,
+     * or if it has to wait.
      */
-    Router.Delivery deliverHere(Session session, NodeBus.Deliver deliver) {
-        final boolean normal = deliver.isNormal();
-        if (!normal || syncing.containsKey(session)) {
+    CompletionStage<Router.Delivery> deliverHere(Session session, NodeBus.Deliver deliver) {
+        if (!deliver.isNormal() || session.ackMode() || syncing.containsKey(session)) {
             return deliverHere(session, decode(deliver.json()), null);
         }
         final ByteBuf frame = Unpooled.copiedBuffer(deliver.json(), StandardCharsets.UTF_8);
-        return delivery.deliverPreEncoded(session, frame, () -> decode(deliver.json()));
+        return delivery.deliverPreEncoded(session, frame, () -> decode(deliver.json())).asStage();
     }
 
-    private void queueBehindHold(Session session, Envelope envelope) {
+    /**
+     * Queues a delivery behind the hand-over. A plain session's is promised at once, as a live write is; an
+     * acknowledging session's once it is in the log.
+     */
+    private CompletionStage<Router.Delivery> queueBehindHold(Session session, Envelope envelope) {
+        final CompletableFuture<Router.Delivery> outcome = new CompletableFuture<>();
         session.channel().eventLoop().execute(() -> {
-            final ArrayDeque<Envelope> queue = syncing.get(session);
+            final ArrayDeque<Queued> queue = syncing.get(session);
             if (queue != null) {
-                queue.add(envelope);
+                queue.add(new Queued(envelope, outcome));
+            } else if (session.ackMode()) {
+                acks.deliver(session, envelope).whenComplete((d, error) -> {
+                    if (error != null) {
+                        outcome.completeExceptionally(error);
+                    } else {
+                        outcome.complete(d);
+                    }
+                });
             } else {
-                delivery.deliver(session, session.userId(), envelope, null);
+                outcome.complete(delivery.deliver(session, session.userId(), envelope, null));
             }
         });
+        return session.ackMode() ? outcome : Router.Delivery.LIVE.asStage();
     }
 
     private Envelope decode(String body) {
@@ -230,7 +333,15 @@ final class RedisPresence implements Presence {
 
     @Override
     public void detached(Session session) {
-        syncing.remove(session);
+        final ArrayDeque<Queued> queued = syncing.remove(session);
+        if (queued != null) {
+            // Closed during its hand-over: route what queued again, cluster-wide.
+            queued.forEach(q -> {
+                q.outcome.complete(Router.Delivery.HELD);
+                delivery.handOff(session.userId(), q.envelope);
+            });
+        }
+        acks.detached(session);
         matches.forget(session.userId(), session.role() == Role.AGENT);
         final String userId = session.userId();
         DETACH.run(redis.get(), new String[] {keys.presence(userId), keys.nodeUsers(nodeId), keys.pairs(),

@@ -131,7 +131,6 @@ class AckDeliveryIT {
                 assertEquals(expected, nextNormal(back).seq());
             }
             back.assertNoMessage(QUIET);
-            back.close();
         }
         // since=3 acknowledged 1..3 for good; 4..6 were never acknowledged.
         try (WsTestClient again = gateway.connect(ackUser("u1", ""))) {
@@ -250,7 +249,6 @@ class AckDeliveryIT {
             assertEquals("m2", two.msgId());
             assertNull(two.seq());
             plain.assertNoMessage(QUIET);
-            plain.close();
         }
         // Written to a plain connection, it counts as acknowledged: an acknowledging one does not get it again.
         try (WsTestClient back = gateway.connect(ackUser("u1", ""))) {

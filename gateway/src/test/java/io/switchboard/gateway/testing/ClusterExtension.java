@@ -167,6 +167,11 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
         return clients.connect(node(index).agent(userId));
     }
 
+    /** Connects to node {@code index} at {@code rawPathAndQuery}; closed after the test unless closed first. */
+    public WsTestClient connect(int index, String rawPathAndQuery) {
+        return clients.connect(node(index).uri(rawPathAndQuery));
+    }
+
     /** Kills node {@code index} as a killed process would go (see {@link GatewayInternals#crash()}). */
     public void crash(int index) throws InterruptedException {
         node(index).internals().crash();
