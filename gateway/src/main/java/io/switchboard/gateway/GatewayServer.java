@@ -155,6 +155,8 @@ public final class GatewayServer implements AutoCloseable {
             router = delivery;
             presence = Presence.LOCAL;
         }
+        metrics.ackGauges(() -> acks == null ? 0 : acks.size(),
+                          () -> store instanceof FileChatStore file ? file.refused() : 0);
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
         lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
                                          events, config.chat().reconnectGrace(), acks);

@@ -43,6 +43,9 @@ public final class AckLogs implements Acknowledgements {
     private final int maxTotal;
     private final long ttlMillis;
     private final LongSupplier millisClock;
+    /** How long a log with no session and nothing unacknowledged stays in memory (a durable store has the rest). */
+    private static final long EVICT_AFTER_MILLIS = 60_000;
+
     private final ConcurrentHashMap<String, Log> logs = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     /** Delivers a {@code delivered} notice to an acknowledging sender; set once at wiring. */
@@ -65,6 +68,10 @@ public final class AckLogs implements Acknowledgements {
         Session session;
         /** The highest seq written to {@code session}. */
         long sent;
+        /** Put away (no session, nothing unacknowledged, the sequence is in the store): use a fresh one. */
+        boolean evicted;
+        /** When it was last opened or left by a session. */
+        long touchedMillis;
 
         Log(String userId, ChatStore.Sequence sequence) {
             this.userId = userId;
@@ -128,10 +135,22 @@ public final class AckLogs implements Acknowledgements {
      * before the session of an acknowledging connection is registered.
      */
     public CompletionStage<Void> open(String userId) {
-        if (logs.containsKey(userId)) {
-            return Stages.done();
+        final Log known = logs.get(userId);
+        if (known != null) {
+            synchronized (known) {
+                if (!known.evicted) {
+                    known.touchedMillis = millisClock.getAsLong();
+                    return Stages.done();
+                }
+            }
         }
-        return store.sequence(userId).thenAccept(sequence -> logs.putIfAbsent(userId, new Log(userId, sequence)));
+        return store.sequence(userId).thenAccept(sequence -> {
+            final Log log = logs.compute(userId, (u, current) -> current != null && !current.evicted
+                                                                  ? current : new Log(u, sequence));
+            synchronized (log) {
+                log.touchedMillis = millisClock.getAsLong();
+            }
+        });
     }
 
     /**
@@ -146,13 +165,22 @@ public final class AckLogs implements Acknowledgements {
      * Delivers {@code envelope} to the acknowledging {@code session}: gives it the next seq, and writes it once the
      * store has it. Completes then with {@code LIVE} (or {@code HELD} if the session went away meanwhile; the
      * delivery waits for the next connection), or at once with {@code DROPPED} if the total bound refuses it.
+     * Returns {@code null} if the session has ended and its log was put away: hold the message as for an offline
+     * user.
      */
     public CompletionStage<Router.Delivery> deliver(Session session, Envelope envelope) {
-        final Log log = logs.computeIfAbsent(session.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
+        final Log log = logs.get(session.userId());
+        if (log == null) {
+            // The session ended and its log was put away meanwhile: the caller holds the message instead.
+            return null;
+        }
         final boolean notify = MessageType.NORMAL.wireName().equals(envelope.type())
                                && envelope.from() != null && acknowledges(envelope.from());
         final long seq;
         synchronized (log) {
+            if (log.evicted) {
+                return null;
+            }
             if (total.incrementAndGet() > maxTotal) {
                 total.decrementAndGet();
                 metrics.offlineDropped(1);
@@ -199,6 +227,12 @@ public final class AckLogs implements Acknowledgements {
      */
     public void attach(Session session) {
         final Log log = logs.get(session.userId());
+        if (log == null) {
+            // Put away since open ran, which the eviction delay rules out short of a minute-long stall: a guessed
+            // sequence could give a seq the client has seen again, so refuse the connection instead.
+            session.channel().close();
+            return;
+        }
         synchronized (log) {
             final long since = session.since();
             if (since > log.last) {
@@ -213,6 +247,11 @@ public final class AckLogs implements Acknowledgements {
             dropExpired(log);
             log.session = session;
             log.sent = since != ConnectionIdentity.NO_SINCE ? since : log.acked;
+            int again = 0;
+            for (Entry e : log.entries) {
+                again += e.seq > log.sent ? 1 : 0;
+            }
+            metrics.redelivered(again);
         }
         pump(session);
     }
@@ -227,6 +266,21 @@ public final class AckLogs implements Acknowledgements {
             if (log.session == session) {
                 log.session = null;
             }
+            log.touchedMillis = millisClock.getAsLong();
+        }
+    }
+
+    /**
+     * With a durable store, forgets a log that has had no session and nothing unacknowledged for a while: its
+     * sequence is in the store, and {@link #open} reads it back. (Only after a while: a connection that opened it is
+     * about to attach.) Without a durable store the log must stay, or the sequence would start again at 1. Holds the
+     * log's monitor.
+     */
+    private void evictIfIdle(Log log, long now) {
+        if (store.durable() && log.session == null && log.entries.isEmpty() && !log.evicted
+            && now - log.touchedMillis >= EVICT_AFTER_MILLIS) {
+            log.evicted = true;
+            logs.remove(log.userId, log);
         }
     }
 
@@ -348,10 +402,12 @@ public final class AckLogs implements Acknowledgements {
 
     /** Drops expired deliveries of every userId without a connection. Run periodically. */
     public void sweep() {
+        final long now = millisClock.getAsLong();
         for (Log log : logs.values()) {
             synchronized (log) {
                 if (log.session == null) {
                     dropExpired(log);
+                    evictIfIdle(log, now);
                 }
             }
         }

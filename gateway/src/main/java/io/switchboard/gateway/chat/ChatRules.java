@@ -9,6 +9,7 @@ import io.switchboard.protocol.Failure;
 import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,8 +135,16 @@ public final class ChatRules {
     public CompletionStage<Envelope> normal(Session session, Envelope request) {
         if (session.ackMode() && resends != null && request.msgId() != null) {
             // PROTOCOL.md §5: a resend of a msgId this userId already sent gets the first receipt, and no delivery.
-            return resends.answer(session.userId(), request.msgId(), () -> send(session, request))
-                          .exceptionally(error -> unavailable(request.msgId(), session.userId(), error));
+            final AtomicBoolean first = new AtomicBoolean();
+            return resends.answer(session.userId(), request.msgId(), () -> {
+                first.set(true);
+                return send(session, request);
+            }).handle((receipt, error) -> {
+                if (!first.get()) {
+                    metrics.resent();
+                }
+                return error != null ? unavailable(request.msgId(), session.userId(), error) : receipt;
+            });
         }
         return send(session, request);
     }

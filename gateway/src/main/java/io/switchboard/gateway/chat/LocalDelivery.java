@@ -102,8 +102,17 @@ public final class LocalDelivery implements Router {
         final Session session = registry.find(toUserId);
         if (session != null && session.ackMode() && acks != null) {
             // Sequenced, stored, then written: completes once the store has it.
-            return acks.deliver(session, envelope);
+            final CompletionStage<Delivery> acked = acks.deliver(session, envelope);
+            if (acked != null) {
+                return acked;
+            }
+            return deliverOrHold(null, toUserId, envelope, null);
         }
+        return deliverOrHold(session, toUserId, envelope, encoded);
+    }
+
+    private CompletionStage<Delivery> deliverOrHold(Session session, String toUserId, Envelope envelope,
+                                                    ByteBuf encoded) {
         final Delivery delivery = deliver(session, toUserId, envelope, encoded);
         if (delivery == Delivery.HELD && store.durable()) {
             // "stored offline" is a promise: answer it once the message is in the data file.
@@ -226,8 +235,15 @@ public final class LocalDelivery implements Router {
         final List<MemoryHold.Held> held = hold.takeAll(userId);
         if (session.ackMode() && acks != null) {
             // Each takes the next seq (after what the log already had), and goes out once stored.
-            for (MemoryHold.Held h : held) {
-                acks.deliver(session, h.envelope());
+            for (int i = 0; i < held.size(); i++) {
+                if (acks.deliver(session, held.get(i).envelope()) == null) {
+                    // The session ended meanwhile: the rest waits for the next connection, in its place.
+                    for (MemoryHold.Held h : held.subList(i, held.size())) {
+                        hold.add(userId, h.envelope(), h.seq());
+                    }
+                    hold.forget(held.subList(0, i));
+                    return i;
+                }
             }
             hold.forget(held);
             metrics.offlineDelivered(held.size());

@@ -141,7 +141,7 @@ final class RedisAcks implements Acknowledgements {
         written.seq = Math.max(written.seq, from);
         final int n = writeLog(session, written, entries);
         if (n > 0) {
-            metrics.offlineDelivered(n);
+            metrics.redelivered(n);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -53,6 +54,8 @@ public final class GatewayMetrics {
     private final Counter pushDelivered;
     private final Counter pushHeld;
     private final Counter pushUnknown;
+    private final Counter redelivered;
+    private final Counter resent;
     private final Counter webhooksSent;
     private final Counter webhooksFailed;
     private final Timer routingTimer;
@@ -111,6 +114,8 @@ public final class GatewayMetrics {
         pushDelivered = counter("switchboard.push.recipients", "outcome", "delivered");
         pushHeld = counter("switchboard.push.recipients", "outcome", "held");
         pushUnknown = counter("switchboard.push.recipients", "outcome", "unknown");
+        redelivered = counter("switchboard.ack.redelivered");
+        resent = counter("switchboard.ack.resends");
         webhooksSent = counter("switchboard.webhooks.sent");
         webhooksFailed = counter("switchboard.webhooks.failed");
         routingTimer = Timer.builder("switchboard.routing.latency")
@@ -202,6 +207,29 @@ public final class GatewayMetrics {
     /** Held messages dropped because a bound was reached. */
     public void offlineDropped(int count) {
         offlineDropped.increment(count);
+    }
+
+    /** Unacknowledged deliveries sent again to a reconnecting acknowledging connection ({@code PROTOCOL.md} §5). */
+    public void redelivered(int count) {
+        redelivered.increment(count);
+    }
+
+    /** A resend of an acknowledging sender's msgId, answered with the first receipt and not delivered again. */
+    public void resent() {
+        resent.increment();
+    }
+
+    /**
+     * Gauges of what acknowledged delivery keeps, sampled at scrape time: the unacknowledged deliveries held, and the
+     * changes the data store refused because its queue was full.
+     */
+    public void ackGauges(DoubleSupplier unacknowledged, DoubleSupplier storeRefused) {
+        Gauge.builder("switchboard.ack.unacknowledged", unacknowledged, DoubleSupplier::getAsDouble)
+             .description("Deliveries to acknowledging connections not acknowledged yet (this gateway)")
+             .register(registry);
+        Gauge.builder("switchboard.store.refused", storeRefused, DoubleSupplier::getAsDouble)
+             .description("Changes the data store refused because its queue was full, since start")
+             .register(registry);
     }
 
     /** Held messages delivered on reconnect or when a slow peer caught up. */

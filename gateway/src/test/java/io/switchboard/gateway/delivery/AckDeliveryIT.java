@@ -6,6 +6,7 @@ import static io.switchboard.gateway.testing.WsTestClient.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.HandshakeRejected;
@@ -110,6 +111,9 @@ class AckDeliveryIT {
             assertEquals("m5", fifth.msgId());
             back.assertNoMessage(QUIET);
         }
+        final String metrics = gateway.http().get("/metrics").body();
+        assertTrue(metrics.contains("switchboard_ack_redelivered_total 2.0"), metrics);
+        assertTrue(metrics.contains("switchboard_ack_unacknowledged 3.0"), metrics);
     }
 
     @Test
@@ -191,6 +195,7 @@ class AckDeliveryIT {
         assertEquals(first.msg(), again.msg());
         assertEquals("only once", agent.next("normal", TIMEOUT).msg());
         agent.assertNoMessage(QUIET);
+        assertTrue(gateway.http().get("/metrics").body().contains("switchboard_ack_resends_total 1.0"));
         // Another msgId is another message; no msgId is never deduplicated.
         say(user, "other", "t1", "second");
         assertEquals("second", agent.next("normal", TIMEOUT).msg());
