@@ -50,8 +50,11 @@ public final class AckLogs {
     /** Told when a session stopped taking deliveries (unwritable); set once at wiring. */
     private volatile Consumer<Session> blocked = session -> { };
 
-    /** One unacknowledged delivery. */
-    private record Entry(long seq, Envelope envelope, boolean notifySender, long expiresAtMillis) {}
+    /**
+     * One unacknowledged delivery. {@code routedAtNanos}: when the router handed over a {@code normal} for a connected
+     * recipient, for the routing latency; 0 for the others (held, restored, notices), which are not timed.
+     */
+    private record Entry(long seq, Envelope envelope, boolean notifySender, long expiresAtMillis, long routedAtNanos) {}
 
     /** One userId's sequence and unacknowledged deliveries. Guarded by its own monitor. */
     private static final class Log {
@@ -65,6 +68,8 @@ public final class AckLogs {
         Session session;
         /** The highest seq written to {@code session}. */
         long sent;
+        /** The highest seq whose routing latency was recorded: a redelivery is not timed again. */
+        long timed;
 
         Log(String userId, ChatStore.Sequence sequence) {
             this.userId = userId;
@@ -109,7 +114,7 @@ public final class AckLogs {
         for (ChatStore.SequencedDelivery d : contents.deliveries()) {
             final Log log = logs.computeIfAbsent(d.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
             if (d.expiresAtMillis() > now && d.seq() > log.acked) {
-                log.entries.add(new Entry(d.seq(), d.envelope(), d.notifySender(), d.expiresAtMillis()));
+                log.entries.add(new Entry(d.seq(), d.envelope(), d.notifySender(), d.expiresAtMillis(), 0));
                 total.incrementAndGet();
             }
         }
@@ -149,8 +154,9 @@ public final class AckLogs {
      */
     public CompletionStage<Router.Delivery> deliver(Session session, Envelope envelope) {
         final Log log = logs.computeIfAbsent(session.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
-        final boolean notify = MessageType.NORMAL.wireName().equals(envelope.type())
-                               && envelope.from() != null && acknowledges(envelope.from());
+        final boolean normal = MessageType.NORMAL.wireName().equals(envelope.type());
+        final boolean notify = normal && envelope.from() != null && acknowledges(envelope.from());
+        final long routedAtNanos = normal ? System.nanoTime() : 0;
         final long seq;
         synchronized (log) {
             if (total.incrementAndGet() > maxTotal) {
@@ -160,7 +166,8 @@ public final class AckLogs {
             }
             seq = ++log.last;
             final Entry entry = new Entry(seq, envelope.withSeq(Long.toString(seq)), notify,
-                                          millisClock.getAsLong() + ttlMillis);
+                                          millisClock.getAsLong() + ttlMillis,
+                                          log.session != null ? routedAtNanos : 0);
             log.entries.addLast(entry);
             store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
                                                             entry.expiresAtMillis), log.sequence());
@@ -260,6 +267,12 @@ public final class AckLogs {
                 channel.write(e.envelope, channel.voidPromise());
                 log.sent = e.seq;
                 written++;
+                if (e.routedAtNanos != 0 && e.seq > log.timed) {
+                    // As LocalDelivery times a live write, the dashboard's routing latency covers these too; here
+                    // it includes the wait for the store, which the delivery needs before it may be written.
+                    log.timed = e.seq;
+                    metrics.routingLatency(System.nanoTime() - e.routedAtNanos);
+                }
             }
         }
         if (written > 0) {
