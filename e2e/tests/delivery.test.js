@@ -142,10 +142,10 @@ test('delivered ticks, and every message exactly once through drops and a gatewa
     assert.deepEqual(await theirTexts(customer, 3), ['Let me look.', 'It left the warehouse.', 'Tracking is on its way.']);
 
     customerNet.offline = true;
-    const before = customerNet.urls.length;
+    const attempts = customerNet.urls.length;
     customerNet.drop();
     await customer.locator('#conn', { hasText: 'Reconnecting' }).waitFor();
-    await eventually(() => customerNet.urls.length > before, 10000, 'a refused reconnect');
+    await eventually(() => customerNet.urls.length > attempts, 10000, 'a refused reconnect');
     await say(agent, 'Number 1Z999.');
     await agent.locator('.msg.mine .tick[data-status="stored"]').last().waitFor();
     await say(agent, 'Anything else?');
