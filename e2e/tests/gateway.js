@@ -1,8 +1,9 @@
 // Starts the built gateway jar on a free loopback port and launches Debian's Chromium through playwright-core.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -24,40 +25,69 @@ async function freePort() {
   return port;
 }
 
-/** Runs the gateway; resolves once /readyz answers 200. */
+/** Spawns the jar; resolves with the process once /readyz answers 200. */
+async function spawnGateway(args, base, log) {
+  const proc = spawn('java', ['-jar', JAR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', log);
+  proc.stderr.on('data', log);
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited ${proc.exitCode}`);
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.status === 200) return proc;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error('gateway not ready within 30 s');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopProcess(proc, signal) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = once(proc, 'exit');
+  proc.kill(signal);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Runs the gateway with a fresh data directory of its own (so runs share no held messages or sequences); resolves
+ * once /readyz answers 200. restart() stops it and starts it again on the same port and data directory.
+ */
 export async function startGateway(extraArgs = []) {
   if (!existsSync(JAR)) throw new Error(`${JAR} is missing: build it first (./mvnw -q -pl gateway -am -DskipTests package)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn('java', ['-jar', JAR, '--host', '127.0.0.1', '--port', String(port), ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-'));
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, ...extraArgs];
   let output = '';
-  proc.stdout.on('data', (d) => { output += d; });
-  proc.stderr.on('data', (d) => { output += d; });
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`gateway exited ${proc.exitCode}:\n${output}`);
+  const log = (d) => { output += d; };
+  const start = async () => {
     try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`gateway not ready within 30 s:\n${output}`);
+      return await spawnGateway(args, base, log);
+    } catch (e) {
+      throw new Error(`${e.message}:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  let proc = await start();
   return {
     base,
     port,
+    dataDir,
     output: () => output,
+    /** Stops the process (SIGTERM, or e.g. SIGKILL for a crash) and starts it again; resolves once it is ready. */
+    async restart(signal = 'SIGTERM') {
+      await stopProcess(proc, signal);
+      proc = await start();
+    },
     async stop() {
-      if (proc.exitCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
-      await once(proc, 'exit');
-      clearTimeout(timer);
+      await stopProcess(proc, 'SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

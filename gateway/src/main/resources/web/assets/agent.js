@@ -1,8 +1,9 @@
-// Agent console: connect as an agent, one conversation per assigned user (from match notifications), unread counts,
-// end a conversation (leave), notices when a user leaves or is offline (receipt "stored offline").
-import { SwitchboardClient, validUserId, clockTime } from './protocol.js';
+// Agent console: connect as an agent with acknowledged delivery (ack=1), one conversation per assigned user (from
+// match notifications), unread counts, delivered ticks, end a conversation (leave), notices when a user leaves or is
+// offline (receipt "stored offline").
+import { SwitchboardClient, validUserId, clockTime, newMsgId } from './protocol.js';
 import { addMessage, addNotice, setTick, describeState } from './chat-ui.js';
-import { receiptStatusFor } from './receipts.js';
+import { DELIVERED, nextTick, receiptStatusFor } from './receipts.js';
 
 const $ = (id) => document.getElementById(id);
 const convoList = $('convos');
@@ -16,6 +17,8 @@ const announcer = $('announcer');
 
 /** userId -> {id, items: [render fns' data], unread, state: 'active'|'offline'|'left'|'closed', button} */
 const convos = new Map();
+/** msgId -> the item of a reply this console sent, for the delivered notices. */
+const sent = new Map();
 let current = null;
 let client = null;
 
@@ -33,7 +36,7 @@ $('login').addEventListener('submit', (e) => {
   $('login').hidden = true;
   $('console').hidden = false;
   $('me').textContent = `Signed in as ${id}`;
-  client = new SwitchboardClient(id, { role: 'agent' });
+  client = new SwitchboardClient(id, { role: 'agent', ack: true });
   window.sbClient = client;
   client.addEventListener('state', (ev) => {
     const { label, state } = describeState(ev.detail);
@@ -42,6 +45,12 @@ $('login').addEventListener('submit', (e) => {
     render();
   });
   client.addEventListener('envelope', (ev) => onEnvelope(ev.detail));
+  client.addEventListener('gap', (ev) => {
+    // The seq is the agent's, across all conversations: say it where the agent is looking.
+    const missed = `${ev.detail.missed} message(s) could not be kept for you and are missing.`;
+    if (current) note(convos.get(current), missed, 'warn');
+    announce(missed);
+  });
   client.connect();
 });
 
@@ -60,6 +69,8 @@ function onEnvelope(env) {
       c.unread += 1;
       announce(`New message from ${env.from}`);
     }
+  } else if (env.type === 'delivered' && env.code === '0') {
+    showTick(sent.get(env.msgId), DELIVERED);
   } else if (env.type === 'leave' && env.from === 'system' && env.code === '0') {
     const c = convo(env.msg);
     c.state = 'left';
@@ -68,6 +79,12 @@ function onEnvelope(env) {
   }
   renderList();
   render();
+}
+
+function showTick(item, tick) {
+  if (!item) return;
+  item.tick = nextTick(item.tick === 'sending' ? null : item.tick, tick);
+  if (item.el && item.el.isConnected) setTick(item.el, item.tick);
 }
 
 function convo(id) {
@@ -173,20 +190,21 @@ async function sendText() {
   if (!c || !client.isOpen || body.trim() === '') return;
   text.value = '';
   const item = push(c, { kind: 'msg', text: body, mine: true, who: 'You', time: clockTime(), tick: 'sending' });
+  const msgId = newMsgId();
+  sent.set(msgId, item);
   let tick;
   try {
-    tick = receiptStatusFor(await client.sendNormal(c.id, body), 'The customer is offline: stored, delivered when they return');
+    tick = receiptStatusFor(await client.sendNormal(c.id, body, msgId), 'The customer is offline: stored, delivered when they return');
   } catch (err) {
     tick = { status: 'failed', text: `Not confirmed: ${err.message}` };
   }
-  item.tick = tick;
-  if (tick.status === 'stored' && c.state === 'active') {
+  if (tick.status === 'stored' && c.state === 'active' && !(item.tick && item.tick.status === 'delivered')) {
     c.state = 'offline';
     note(c, `${c.id} is offline. Messages are held and delivered when they reconnect.`, 'warn');
     renderList();
     render();
   }
-  if (item.el && item.el.isConnected) setTick(item.el, tick);
+  showTick(item, tick);
 }
 
 leave.addEventListener('click', async () => {

@@ -1,8 +1,9 @@
-// Customer widget: connect as a user, "Contact support" (match), chat with the assigned agent, receipts as ticks,
-// reconnect with backoff (held messages arrive on reconnect), "End chat" (leave).
-import { SwitchboardClient, validUserId, clockTime } from './protocol.js';
+// Customer widget: connect as a user with acknowledged delivery (ack=1), "Contact support" (match), chat with the
+// assigned agent, receipts and delivered notices as ticks, reconnect with backoff (held messages arrive on reconnect,
+// each shown once), "End chat" (leave).
+import { SwitchboardClient, validUserId, clockTime, newMsgId } from './protocol.js';
 import { addMessage, addNotice, setTick, describeState } from './chat-ui.js';
-import { receiptStatusFor } from './receipts.js';
+import { DELIVERED, nextTick, receiptStatusFor } from './receipts.js';
 
 const $ = (id) => document.getElementById(id);
 const login = $('login');
@@ -20,6 +21,8 @@ const agentLine = $('agent-line');
 let client = null;
 let agent = null;
 let everOpened = false;
+/** msgId -> {li, tick} of this page's own messages, for the delivered notices. */
+const sent = new Map();
 
 userInput.value = localStorage.getItem('sb.userId') || '';
 
@@ -39,10 +42,11 @@ login.addEventListener('submit', (e) => {
 function start(id) {
   login.hidden = true;
   chat.hidden = false;
-  client = new SwitchboardClient(id, { role: 'user' });
+  client = new SwitchboardClient(id, { role: 'user', ack: true });
   window.sbClient = client; // handy from the devtools console
   client.addEventListener('state', (e) => onState(e.detail));
   client.addEventListener('envelope', (e) => onEnvelope(e.detail));
+  client.addEventListener('gap', (e) => addNotice(log, missedText(e.detail.missed), 'warn'));
   client.connect();
   addNotice(log, `Signed in as ${id}.`);
 }
@@ -81,12 +85,27 @@ function onEnvelope(env) {
         setAgent(null);
       }
       break;
+    case 'delivered':
+      showTick(env.msgId, DELIVERED);
+      break;
     case 'error':
       addNotice(log, `The gateway could not read a message: ${env.msg}`, 'bad');
       break;
     default:
       break;
   }
+}
+
+function missedText(n) {
+  return n === 1 ? 'A message could not be kept for you and is missing here.'
+    : `${n} messages could not be kept for you and are missing here.`;
+}
+
+function showTick(msgId, tick) {
+  const m = sent.get(msgId);
+  if (!m) return;
+  m.tick = nextTick(m.tick, tick);
+  setTick(m.li, m.tick);
 }
 
 function setAgent(id) {
@@ -154,11 +173,13 @@ async function sendText() {
   const body = text.value;
   if (!agent || !client.isOpen || body.trim() === '') return;
   text.value = '';
-  const item = addMessage(log, { text: body, mine: true, who: 'You', time: clockTime() });
-  setTick(item, 'sending');
+  const li = addMessage(log, { text: body, mine: true, who: 'You', time: clockTime() });
+  setTick(li, 'sending');
+  const msgId = newMsgId();
+  sent.set(msgId, { li, tick: null });
   try {
-    setTick(item, receiptStatusFor(await client.sendNormal(agent, body), 'Stored offline ✓ (agent away)'));
+    showTick(msgId, receiptStatusFor(await client.sendNormal(agent, body, msgId), 'Stored offline ✓ (agent away)'));
   } catch (err) {
-    setTick(item, { status: 'failed', text: `Not confirmed: ${err.message}` });
+    showTick(msgId, { status: 'failed', text: `Not confirmed: ${err.message}` });
   }
 }

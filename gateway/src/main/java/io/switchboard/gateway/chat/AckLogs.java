@@ -53,8 +53,11 @@ public final class AckLogs implements Acknowledgements {
     /** Told when a session stopped taking deliveries (unwritable); set once at wiring. */
     private volatile Consumer<Session> blocked = session -> { };
 
-    /** One unacknowledged delivery. */
-    private record Entry(long seq, Envelope envelope, boolean notifySender, long expiresAtMillis) {}
+    /**
+     * One unacknowledged delivery. {@code routedAtNanos}: when the router handed over a {@code normal} for a connected
+     * recipient, for the routing latency; 0 for the others (held, restored, notices), which are not timed.
+     */
+    private record Entry(long seq, Envelope envelope, boolean notifySender, long expiresAtMillis, long routedAtNanos) {}
 
     /** One userId's sequence and unacknowledged deliveries. Guarded by its own monitor. */
     private static final class Log {
@@ -72,6 +75,8 @@ public final class AckLogs implements Acknowledgements {
         boolean evicted;
         /** When it was last opened or left by a session. */
         long touchedMillis;
+        /** The highest seq whose routing latency was recorded: a redelivery is not timed again. */
+        long timed;
 
         Log(String userId, ChatStore.Sequence sequence) {
             this.userId = userId;
@@ -116,7 +121,7 @@ public final class AckLogs implements Acknowledgements {
         for (ChatStore.SequencedDelivery d : contents.deliveries()) {
             final Log log = logs.computeIfAbsent(d.userId(), u -> new Log(u, ChatStore.Sequence.NONE));
             if (d.expiresAtMillis() > now && d.seq() > log.acked) {
-                log.entries.add(new Entry(d.seq(), d.envelope(), d.notifySender(), d.expiresAtMillis()));
+                log.entries.add(new Entry(d.seq(), d.envelope(), d.notifySender(), d.expiresAtMillis(), 0));
                 total.incrementAndGet();
             }
         }
@@ -174,8 +179,9 @@ public final class AckLogs implements Acknowledgements {
             // The session ended and its log was put away meanwhile: the caller holds the message instead.
             return null;
         }
-        final boolean notify = MessageType.NORMAL.wireName().equals(envelope.type())
-                               && envelope.from() != null && acknowledges(envelope.from());
+        final boolean normal = MessageType.NORMAL.wireName().equals(envelope.type());
+        final boolean notify = normal && envelope.from() != null && acknowledges(envelope.from());
+        final long routedAtNanos = normal ? System.nanoTime() : 0;
         final long seq;
         synchronized (log) {
             if (log.evicted) {
@@ -188,7 +194,8 @@ public final class AckLogs implements Acknowledgements {
             }
             seq = ++log.last;
             final Entry entry = new Entry(seq, envelope.withSeq(Long.toString(seq)), notify,
-                                          millisClock.getAsLong() + ttlMillis);
+                                          millisClock.getAsLong() + ttlMillis,
+                                          log.session != null ? routedAtNanos : 0);
             log.entries.addLast(entry);
             store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
                                                             entry.expiresAtMillis), log.sequence());
@@ -314,6 +321,12 @@ public final class AckLogs implements Acknowledgements {
                 channel.write(e.envelope, channel.voidPromise());
                 log.sent = e.seq;
                 written++;
+                if (e.routedAtNanos != 0 && e.seq > log.timed) {
+                    // As LocalDelivery times a live write, the dashboard's routing latency covers these too; here
+                    // it includes the wait for the store, which the delivery needs before it may be written.
+                    log.timed = e.seq;
+                    metrics.routingLatency(System.nanoTime() - e.routedAtNanos);
+                }
             }
         }
         if (written > 0) {
