@@ -12,17 +12,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.switchboard.gateway.store.FileChatStore;
 import io.switchboard.gateway.testing.GatewayProcess;
 import io.switchboard.gateway.testing.HttpTestClient;
+import io.switchboard.gateway.testing.TestGateway;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.gateway.testing.WsTestClients;
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.json.EnvelopeJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The webhook outbox ({@code docs/WEBHOOKS.md}): with a data directory, events queued while the backend is down
  * survive a SIGTERM or a SIGKILL of the gateway (a real child process) and are delivered after the restart, in order,
- * with the same delivery id and body; events delivered are not sent again by the next run.
+ * with the same delivery id and body; events delivered are not sent again by the next run. What a previous run left
+ * past its retry window is tried once more, and what it left for a URL no longer configured is dropped.
  */
 class WebhookOutboxIT {
 
@@ -215,6 +220,47 @@ class WebhookOutboxIT {
             connect(third, "m3").close();
             assertMarker("m3");
             assertEquals(0.0, http(third).metric("switchboard_webhooks_restored_total"));
+        }
+    }
+
+    @Test
+    void restoredEventsPastTheirWindowAreTriedOnceAndThoseOfRemovedUrlsAreDropped() throws Exception {
+        final URI url = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/hooks");
+        final String stale = "{\"event\":\"disconnect\",\"deliveryId\":\"d-stale\",\"timestamp\":1,\"data\":{}}";
+        final String fresh = "{\"event\":\"disconnect\",\"deliveryId\":\"d-fresh\",\"timestamp\":2,\"data\":{}}";
+        try (FileChatStore store = FileChatStore.open(dataDir, EnvelopeJson.create(), FileChatStore.Sync.ALWAYS, 16)) {
+            final WebhookOutbox outbox = store.webhookOutbox();
+            outbox.added(url.toString(), 7, "d-stale", "disconnect", () -> stale);
+            // Its first attempt failed an hour ago: the one-minute window ran out while the gateway was down.
+            outbox.attempted(url.toString(), 7, System.currentTimeMillis() - Duration.ofHours(1).toMillis());
+            outbox.added("http://127.0.0.1:1/gone", 8, "d-gone", "disconnect", () -> "{}");
+            outbox.added(url.toString(), 9, "d-fresh", "disconnect", () -> fresh);
+        }
+        try (TestGateway gateway = TestGateway.start(b -> b.dataDir(dataDir.toString()).webhookUrls(List.of(url))
+                                                             .webhookSecret(SECRET)
+                                                             .webhookRetryWindow(Duration.ofMinutes(1)))) {
+            final Received once = received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(once, "the stale event was not tried");
+            assertEquals("d-stale", once.delivery());
+            assertArrayEquals(stale.getBytes(StandardCharsets.UTF_8), once.body());
+            assertEquals(hmac(once.body()), once.signature());
+            // Given up after that one failure: the sender moves on, and the stale event is never tried again.
+            for (int i = 0; i < 3; i++) {
+                final Received r = received.poll(10, TimeUnit.SECONDS);
+                assertNotNull(r, "no retry");
+                assertEquals("d-fresh", r.delivery());
+            }
+            up = true;
+            final Received delivered = nextAccepted();
+            assertEquals("d-fresh", delivered.delivery());
+            assertArrayEquals(fresh.getBytes(StandardCharsets.UTF_8), delivered.body());
+            final HttpTestClient api = gateway.http();
+            assertEquals(2.0, api.metric("switchboard_webhooks_restored_total"));
+            assertEquals(1.0, api.metric("switchboard_webhooks_dropped_total{reason=\"retry_window\"}"));
+            assertEquals(1.0, api.metric("switchboard_webhooks_dropped_total{reason=\"url_removed\"}"));
+        }
+        try (FileChatStore store = FileChatStore.open(dataDir, EnvelopeJson.create(), FileChatStore.Sync.ALWAYS, 16)) {
+            assertEquals(List.of(), store.webhookOutbox().load(), "delivered and dropped entries are removed");
         }
     }
 
