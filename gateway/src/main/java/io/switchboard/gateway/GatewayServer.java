@@ -41,6 +41,7 @@ import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.gateway.store.FileChatStore;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
+import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.CloseCodes;
@@ -118,9 +119,11 @@ public final class GatewayServer implements AutoCloseable {
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
         prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
         final GatewayMetrics metrics = prometheus.gateway();
+        // The webhook queues are an outbox in the same file as the chat state (docs/WEBHOOKS.md).
+        final WebhookOutbox outbox = store instanceof FileChatStore file ? file.webhookOutbox() : WebhookOutbox.NONE;
         webhooks = config.webhooks().enabled()
                    ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
-                                           metrics, clock)
+                                           metrics, clock, outbox)
                    : null;
         offline = new MemoryHold(metrics, store, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
@@ -343,15 +346,23 @@ public final class GatewayServer implements AutoCloseable {
         if (cluster != null) {
             cluster.close();
         }
-        store.close();
+        // The webhooks stop before the store closes: their last removals (delivered events) must reach the outbox,
+        // and what is still queued stays there for the next start.
         awaitWebhooks(start);
+        if (webhooks != null) {
+            webhooks.close();
+        }
+        store.close();
         releaseExtras();
         resources.shutdown(config.server().shutdownTimeout());
         logger.info("Switchboard stopped: drained {} connections in {} ms", open,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
-    /** Gives the disconnect webhooks of the drained sessions what is left of the shutdown timeout. */
+    /**
+     * Gives the disconnect webhooks of the drained sessions what is left of the shutdown timeout; with a data
+     * directory, what is still queued after it stays in the outbox for the next start.
+     */
     private void awaitWebhooks(long startNanos) throws InterruptedException {
         if (webhooks == null) {
             return;
@@ -360,7 +371,7 @@ public final class GatewayServer implements AutoCloseable {
         try {
             webhooks.whenIdle().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            logger.warn("Shutdown timeout: {} webhook events not delivered", webhooks.queued());
+            logger.warn("Shutdown timeout: {} webhook events still queued", webhooks.queued());
         }
     }
 

@@ -58,6 +58,7 @@ public final class GatewayMetrics {
     private final Counter resent;
     private final Counter webhooksSent;
     private final Counter webhooksFailed;
+    private final Counter webhooksRestored;
     private final Timer routingTimer;
     private final Timer webhookTimer;
     /*
@@ -95,7 +96,7 @@ public final class GatewayMetrics {
         for (int status : new int[] {400, 401, 403, 404, 405, 426}) {
             rejected.put(status, rejectedCounter(status));
         }
-        for (String reason : new String[] {"queue_full", "retry_window", "unserializable"}) {
+        for (String reason : new String[] {"queue_full", "retry_window", "unserializable", "url_removed"}) {
             webhooksDropped.put(reason, droppedCounter(reason));
         }
         refused = counter("switchboard.connections.refused");
@@ -118,6 +119,7 @@ public final class GatewayMetrics {
         resent = counter("switchboard.ack.resends");
         webhooksSent = counter("switchboard.webhooks.sent");
         webhooksFailed = counter("switchboard.webhooks.failed");
+        webhooksRestored = counter("switchboard.webhooks.restored");
         routingTimer = Timer.builder("switchboard.routing.latency")
                             .description("From the router taking a message to the recipient's socket write")
                             .publishPercentileHistogram()
@@ -271,7 +273,18 @@ public final class GatewayMetrics {
         webhooksFailed.increment();
     }
 
-    /** A webhook event was given up: {@code queue_full} at enqueue, or {@code retry_window} after retries. */
+    /**
+     * Webhook events of a previous run were read back from the outbox and queued again at start
+     * ({@code docs/WEBHOOKS.md}).
+     */
+    public void webhooksRestored(int count) {
+        webhooksRestored.increment(count);
+    }
+
+    /**
+     * A webhook event was given up: {@code queue_full} at enqueue, {@code retry_window} after retries, or
+     * {@code url_removed} at start (an outbox entry for a URL no longer configured).
+     */
     public void webhookDropped(String reason) {
         final Counter c = webhooksDropped.get(reason);
         (c != null ? c : droppedCounter(reason)).increment();
@@ -290,6 +303,11 @@ public final class GatewayMetrics {
     /** Webhook attempts that failed (and were retried) so far. */
     public long webhooksFailed() {
         return count(webhooksFailed);
+    }
+
+    /** Webhook events queued again from the outbox at start. */
+    public long webhooksRestored() {
+        return count(webhooksRestored);
     }
 
     /** Webhook events given up (queue full or retry window over) so far, any reason. */

@@ -3,6 +3,7 @@ package io.switchboard.gateway.store;
 import static java.util.Objects.requireNonNull;
 
 import io.switchboard.gateway.chat.ChatStore;
+import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreException;
@@ -65,6 +67,8 @@ public final class FileChatStore implements ChatStore {
     private final MVMap<String, String> deliveries;
     private final MVMap<String, String> sequences;
     private final MVMap<String, String> receipts;
+    private final MVMap<String, String> webhooks;
+    private final Outbox outbox = new Outbox();
     private final EnvelopeJson json;
     private final Sync sync;
     private final ArrayBlockingQueue<Change> queue;
@@ -90,6 +94,7 @@ public final class FileChatStore implements ChatStore {
         deliveries = store.openMap("deliveries");
         sequences = store.openMap("sequences");
         receipts = store.openMap("receipts");
+        webhooks = store.openMap("webhooks");
         queue = new ArrayBlockingQueue<>(queueCapacity);
         writer = new Thread(this::run, "switchboard-store");
         writer.setDaemon(true);
@@ -238,6 +243,74 @@ public final class FileChatStore implements ChatStore {
         submit(new Change(() -> receipts.remove(key), null));
     }
 
+    /**
+     * The webhook outbox in this file (map {@code webhooks}: key {@code url \0 seq}, the seq zero-padded so that a
+     * URL's entries sort in queue order; value {@code deliveryId \0 event \0 firstAttemptMillis \0 body}). Its
+     * changes go through the same writer thread and group commits as the chat state's.
+     */
+    public WebhookOutbox webhookOutbox() {
+        return outbox;
+    }
+
+    /** The webhook outbox view of this store; every change is fire and forget, like the {@code void} ones above. */
+    private final class Outbox implements WebhookOutbox {
+
+        @Override
+        public boolean durable() {
+            return true;
+        }
+
+        @Override
+        public void added(String url, long seq, String deliveryId, String event, Supplier<String> body) {
+            final String key = outboxKey(url, seq);
+            // The body is serialized here, on the writer thread, not on the caller's event loop.
+            submit(new Change(() -> {
+                final String text;
+                try {
+                    text = body.get();
+                } catch (RuntimeException e) {
+                    return; // the sender drops an event it cannot serialize; it must not fail the group's commit
+                }
+                webhooks.put(key, deliveryId + SEP + event + SEP + 0 + SEP + text);
+            }, null));
+        }
+
+        @Override
+        public void attempted(String url, long seq, long firstAttemptMillis) {
+            final String key = outboxKey(url, seq);
+            submit(new Change(() -> {
+                final String value = webhooks.get(key);
+                if (value != null) {
+                    final String[] f = split(value, 4);
+                    webhooks.put(key, f[0] + SEP + f[1] + SEP + firstAttemptMillis + SEP + f[3]);
+                }
+            }, null));
+        }
+
+        @Override
+        public void removed(String url, long seq) {
+            final String key = outboxKey(url, seq);
+            submit(new Change(() -> webhooks.remove(key), null));
+        }
+
+        @Override
+        public List<Entry> load() {
+            final List<Entry> entries = new ArrayList<>();
+            webhooks.forEach((key, value) -> {
+                final int sep = key.lastIndexOf(SEP);
+                final String[] f = split(value, 4);
+                entries.add(new Entry(key.substring(0, sep), Long.parseLong(key.substring(sep + 1)), f[0], f[1],
+                                      Long.parseLong(f[2]), f[3]));
+            });
+            return entries;
+        }
+
+        @Override
+        public String toString() {
+            return "file";
+        }
+    }
+
     /** Changes refused because the queue was full (each one a stage failed or an entry left behind). */
     public long refused() {
         return refused.get();
@@ -367,6 +440,15 @@ public final class FileChatStore implements ChatStore {
         }
         final String[] f = split(value, 2);
         return new Sequence(Long.parseLong(f[0]), Long.parseLong(f[1]));
+    }
+
+    private static String outboxKey(String url, long seq) {
+        return url + SEP + padded(seq);
+    }
+
+    private static String padded(long n) {
+        final String digits = Long.toString(n);
+        return "0".repeat(19 - digits.length()) + digits;
     }
 
     /** A key that sorts a user's deliveries by seq: the seq zero-padded to 19 digits. */

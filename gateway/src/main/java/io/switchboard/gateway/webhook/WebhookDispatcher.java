@@ -20,19 +20,32 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns chat events into webhooks ({@code docs/WEBHOOKS.md}) and hands each to every configured URL's
  * {@link WebhookEndpoint}. The {@link ChatEvents} methods build a small map and offer it to bounded queues; the
  * serialization, signing and HTTP happen on the endpoints' event loops, never on the caller's message path.
  *
+ * <p>The queues are written through to a {@link WebhookOutbox}; at construction the entries of the previous run are
+ * queued again (those of URLs no longer configured are dropped, logged and counted as {@code url_removed}).
+ *
  * <p>Thread-safe and non-blocking: safe to call from any event loop.
  */
 public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(WebhookDispatcher.class);
 
     /** The event name. */
     public static final String EVENT_HEADER = "X-Switchboard-Event";
@@ -48,13 +61,28 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
     private final List<WebhookEndpoint> endpoints = new ArrayList<>();
     private final boolean archive;
     private final Clock clock;
+    /** The outbox seq of the next event; above every seq loaded from the outbox. */
+    private final AtomicLong nextSeq = new AtomicLong(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final int restored;
 
-    /**
-     * @param loops        the gateway's I/O event loops; each URL's sender and connections run on one of them
-     * @param channelClass the client socket channel class of the gateway's transport
-     */
+    /** A dispatcher whose queues live in memory only. */
     public WebhookDispatcher(GatewayConfig.Webhooks config, EventLoopGroup loops,
                              Class<? extends Channel> channelClass, GatewayMetrics metrics, Clock clock) {
+        this(config, loops, channelClass, metrics, clock, WebhookOutbox.NONE);
+    }
+
+    /**
+     * Reads the outbox back and queues its entries again; blocks the calling thread (never an event loop) while
+     * reading.
+     *
+     * @param loops        the gateway's I/O event loops; each URL's sender and connections run on one of them
+     * @param channelClass the client socket channel class of the gateway's transport
+     * @param outbox       where the queues are written through
+     */
+    public WebhookDispatcher(GatewayConfig.Webhooks config, EventLoopGroup loops,
+                             Class<? extends Channel> channelClass, GatewayMetrics metrics, Clock clock,
+                             WebhookOutbox outbox) {
         this.archive = config.archiveMessages();
         this.clock = clock;
         final ObjectMapper mapper = JsonMapper.builder().build();
@@ -65,8 +93,56 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
             endpoints.add(new WebhookEndpoint(url, loops.next(), channelClass,
                                               "https".equalsIgnoreCase(url.getScheme()) ? ssl : null, mapper,
                                               hmac(config.secret()), metrics, config.queueSize(),
-                                              config.retryWindow(), config.requestTimeout(), backoff));
+                                              config.retryWindow(), config.requestTimeout(), backoff, outbox,
+                                              clock));
         }
+        restored = restore(outbox, config, metrics);
+    }
+
+    private int restore(WebhookOutbox outbox, GatewayConfig.Webhooks config, GatewayMetrics metrics) {
+        final Map<String, List<WebhookOutbox.Entry>> byUrl = new TreeMap<>();
+        long maxSeq = 0;
+        for (WebhookOutbox.Entry e : outbox.load()) {
+            byUrl.computeIfAbsent(e.url(), u -> new ArrayList<>()).add(e);
+            maxSeq = Math.max(maxSeq, e.seq());
+        }
+        nextSeq.set(maxSeq + 1);
+        final long retryWindowMillis = config.retryWindow().toMillis();
+        final long now = clock.millis();
+        int queued = 0;
+        int expired = 0;
+        for (int i = 0; i < endpoints.size(); i++) {
+            final List<WebhookOutbox.Entry> entries = byUrl.remove(config.urls().get(i).toString());
+            if (entries != null) {
+                queued += endpoints.get(i).restore(entries);
+                expired += (int) entries.stream().filter(e -> e.firstAttemptMillis() > 0
+                                                              && now - e.firstAttemptMillis() > retryWindowMillis)
+                                        .count();
+            }
+        }
+        int orphans = 0;
+        for (List<WebhookOutbox.Entry> entries : byUrl.values()) {
+            for (WebhookOutbox.Entry e : entries) {
+                outbox.removed(e.url(), e.seq());
+                metrics.webhookDropped("url_removed");
+                orphans++;
+            }
+        }
+        if (orphans > 0) {
+            logger.warn("Webhook outbox: {} events for URLs no longer configured dropped ({})", orphans,
+                        byUrl.keySet());
+        }
+        if (queued > 0) {
+            logger.info("Webhook outbox: {} undelivered events of the previous run queued again ({} past their retry "
+                        + "window, tried once more)", queued, expired);
+        }
+        metrics.webhooksRestored(queued);
+        return queued;
+    }
+
+    /** The events queued again from the outbox at construction. */
+    public int restored() {
+        return restored;
     }
 
     private static SslContext clientSsl() {
@@ -91,7 +167,7 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
     private void emit(String event, Map<String, Object> data) {
         final WebhookEvent e = WebhookEvent.of(event, clock.millis(), data);
         for (WebhookEndpoint endpoint : endpoints) {
-            endpoint.offer(e);
+            endpoint.offer(e, nextSeq.getAndIncrement());
         }
     }
 
@@ -181,10 +257,24 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
         return n;
     }
 
+    /**
+     * Stops every URL's sender. What is still queued stays in the outbox (if it is durable) for the next start.
+     * Waits up to a second for the senders' loops to stop, so that the last removals reach the outbox before the
+     * store closes. Idempotent; blocks the calling thread (never an event loop).
+     */
     @Override
     public void close() {
-        for (WebhookEndpoint e : endpoints) {
-            e.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        final CompletableFuture<?>[] stopped = endpoints.stream().map(WebhookEndpoint::close)
+                                                        .toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(stopped).get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            logger.debug("Webhook senders did not stop within 1 s: {}", e.toString());
         }
     }
 }

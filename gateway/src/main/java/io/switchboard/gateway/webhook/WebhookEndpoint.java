@@ -22,10 +22,15 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +47,10 @@ import org.slf4j.LoggerFactory;
  * exponential backoff with full jitter, until the event has waited {@code retryWindow}; then it is dropped and
  * counted. Connections come from a small keep-alive pool ({@link SimpleChannelPool}).
  *
+ * <p>The queue is written through to a {@link WebhookOutbox}: an entry when an event is accepted, the time of its
+ * first failed attempt, and its removal once it is delivered or given up. {@link #restore} queues the entries of a
+ * previous run again, with their delivery id, body and first attempt, so the retry window still counts from then.
+ *
  * <p>Threading: {@link #offer} is called from any event loop and only offers to the queue. Everything else (the
  * sender, the pool, the client connections, the timers) runs on one event loop, {@code loop}, and never blocks it.
  */
@@ -51,22 +60,41 @@ final class WebhookEndpoint {
     private static final int MAX_RESPONSE_BYTES = 64 * 1024;
     private static final long DROP_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+    /**
+     * An event in the queue: its outbox seq, and for one restored from the outbox its stored body and the wall-clock
+     * time of its first attempt ({@code 0}: none failed yet). A new event has no body yet: the sender serializes it.
+     */
+    private record Queued(long seq, WebhookEvent event, byte[] body, long firstAttemptMillis) {}
+
     /** An event being delivered, with what its retries reuse: the body and its signature. */
     private static final class InFlight {
+        final long seq;
         final WebhookEvent event;
         final byte[] body;
         final String signature;
-        final long firstAttemptNanos = System.nanoTime();
+        final long firstAttemptNanos;
+        final long firstAttemptMillis;
+        /** Whether the outbox already knows when the first attempt was (a restored event that had failed). */
+        final boolean attemptRecorded;
         int failures;
 
-        InFlight(WebhookEvent event, byte[] body, String signature) {
-            this.event = event;
+        InFlight(Queued q, byte[] body, String signature, long nowMillis) {
+            this.seq = q.seq();
+            this.event = q.event();
             this.body = body;
             this.signature = signature;
+            this.attemptRecorded = q.firstAttemptMillis() > 0;
+            this.firstAttemptMillis = attemptRecorded ? q.firstAttemptMillis() : nowMillis;
+            this.firstAttemptNanos = System.nanoTime()
+                                     - TimeUnit.MILLISECONDS.toNanos(Math.max(0, nowMillis - firstAttemptMillis));
         }
     }
 
     private final URI url;
+    /** The URL as the outbox names it. */
+    private final String key;
+    private final WebhookOutbox outbox;
+    private final Clock clock;
     private final String hostHeader;
     private final String path;
     private final EventLoop loop;
@@ -76,7 +104,7 @@ final class WebhookEndpoint {
     private final long retryWindowNanos;
     private final long requestTimeoutMillis;
     private final Backoff backoff;
-    private final ArrayBlockingQueue<WebhookEvent> queue;
+    private final ArrayBlockingQueue<Queued> queue;
     private final SimpleChannelPool pool;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicLong droppedSinceLog = new AtomicLong();
@@ -88,8 +116,11 @@ final class WebhookEndpoint {
 
     WebhookEndpoint(URI url, EventLoop loop, Class<? extends Channel> channelClass, SslContext ssl,
                     ObjectMapper mapper, Mac mac, GatewayMetrics metrics, int queueSize, Duration retryWindow,
-                    Duration requestTimeout, Backoff backoff) {
+                    Duration requestTimeout, Backoff backoff, WebhookOutbox outbox, Clock clock) {
         this.url = url;
+        this.key = url.toString();
+        this.outbox = outbox;
+        this.clock = clock;
         this.loop = loop;
         this.mapper = mapper;
         this.mac = mac;
@@ -123,14 +154,58 @@ final class WebhookEndpoint {
         }, ChannelHealthChecker.ACTIVE, true);
     }
 
-    /** Queues {@code event}; if the queue is full the event is dropped and counted. Non-blocking; any thread. */
-    void offer(WebhookEvent event) {
-        if (!queue.offer(event)) {
-            metrics.webhookDropped("queue_full");
-            logDrop();
+    /**
+     * Queues {@code event} as outbox entry {@code seq}; if the queue is full the event is dropped and counted.
+     * Non-blocking; safe to call from any event loop.
+     */
+    void offer(WebhookEvent event, long seq) {
+        // Checked first so that a backend outage does not cost an outbox write and its removal per dropped event.
+        if (queue.remainingCapacity() == 0) {
+            dropFull();
+            return;
+        }
+        // Into the outbox before the queue: the removal, made after the sender took the event, then comes after it.
+        outbox.added(key, seq, event.deliveryId(), event.event(), () -> serialize(event));
+        if (!queue.offer(new Queued(seq, event, null, 0))) {
+            outbox.removed(key, seq);
+            dropFull();
             return;
         }
         wake();
+    }
+
+    private void dropFull() {
+        metrics.webhookDropped("queue_full");
+        logDrop();
+    }
+
+    /**
+     * Queues the outbox entries of a previous run (this URL's, in seq order) ahead of any new event. Entries past
+     * the queue size are dropped and counted ({@code queue_full}); the queue size may have been lowered meanwhile.
+     * Called once, before any {@link #offer}.
+     *
+     * @return how many were queued
+     */
+    int restore(List<WebhookOutbox.Entry> entries) {
+        int queued = 0;
+        for (WebhookOutbox.Entry e : entries) {
+            final Queued q = new Queued(e.seq(), new WebhookEvent(e.event(), e.deliveryId(), 0, Map.of()),
+                                        e.body().getBytes(StandardCharsets.UTF_8), e.firstAttemptMillis());
+            if (queue.offer(q)) {
+                queued++;
+            } else {
+                outbox.removed(key, e.seq());
+                metrics.webhookDropped("queue_full");
+            }
+        }
+        if (queued < entries.size()) {
+            logger.warn("Webhooks to {}: {} restored events did not fit in the queue ({}), dropped", url,
+                        entries.size() - queued, queue.size());
+        }
+        if (queued > 0) {
+            wake();
+        }
+        return queued;
     }
 
     private void wake() {
@@ -146,7 +221,7 @@ final class WebhookEndpoint {
             return;
         }
         if (current == null) {
-            final WebhookEvent next = queue.poll();
+            final Queued next = queue.poll();
             if (next == null) {
                 scheduled.set(false);
                 // An offer may have slipped in between the poll and the flag: take it, or we are idle.
@@ -164,10 +239,13 @@ final class WebhookEndpoint {
             }
         }
         final InFlight attempt = current;
-        if (System.nanoTime() - attempt.firstAttemptNanos > retryWindowNanos) {
+        // Checked only after a failure: an event restored after its window ran out while the gateway was down still
+        // gets one attempt (docs/WEBHOOKS.md).
+        if (attempt.failures > 0 && System.nanoTime() - attempt.firstAttemptNanos > retryWindowNanos) {
             logger.warn("Webhook {} {} to {} given up after {} failed attempts (retry window over)",
                         attempt.event.event(), attempt.event.deliveryId(), url, attempt.failures);
             metrics.webhookDropped("retry_window");
+            outbox.removed(key, attempt.seq);
             current = null;
             loop.execute(this::sendNext);
             return;
@@ -182,15 +260,33 @@ final class WebhookEndpoint {
         });
     }
 
-    private InFlight prepare(WebhookEvent event) {
+    private InFlight prepare(Queued q) {
+        final byte[] body;
+        if (q.body() != null) {
+            body = q.body();
+        } else {
+            try {
+                body = mapper.writeValueAsBytes(body(q.event()));
+            } catch (JsonProcessingException e) {
+                logger.warn("Webhook {} cannot be serialized, dropped: {}", q.event().event(), e.toString());
+                metrics.webhookDropped("unserializable");
+                outbox.removed(key, q.seq());
+                return null;
+            }
+        }
+        return new InFlight(q, body, "sha256=" + HexFormat.of().formatHex(mac.doFinal(body)), clock.millis());
+    }
+
+    private static Body body(WebhookEvent event) {
+        return new Body(event.event(), event.deliveryId(), event.timestamp(), event.data());
+    }
+
+    /** The body the sender will send, as the outbox keeps it; runs on the outbox's thread. */
+    private String serialize(WebhookEvent event) {
         try {
-            final byte[] body = mapper.writeValueAsBytes(new Body(event.event(), event.deliveryId(),
-                                                                  event.timestamp(), event.data()));
-            return new InFlight(event, body, "sha256=" + HexFormat.of().formatHex(mac.doFinal(body)));
+            return mapper.writeValueAsString(body(event));
         } catch (JsonProcessingException e) {
-            logger.warn("Webhook {} cannot be serialized, dropped: {}", event.event(), e.toString());
-            metrics.webhookDropped("unserializable");
-            return null;
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -210,6 +306,7 @@ final class WebhookEndpoint {
             pool.release(ch);
             if (f.isSuccess() && f.getNow() / 100 == 2) {
                 metrics.webhookSent(System.nanoTime() - start);
+                outbox.removed(key, attempt.seq);
                 current = null;
                 sendNext();
             } else {
@@ -238,6 +335,10 @@ final class WebhookEndpoint {
     private void onFailure(InFlight attempt, String why) {
         attempt.failures++;
         metrics.webhookFailed();
+        if (attempt.failures == 1 && !attempt.attemptRecorded) {
+            // Recorded on the first failure only: most events succeed at once and never cost this write.
+            outbox.attempted(key, attempt.seq, attempt.firstAttemptMillis);
+        }
         final long delay = backoff.delayMillis(attempt.failures);
         logger.debug("Webhook {} {} to {} failed ({}), retry {} in {} ms", attempt.event.event(),
                      attempt.event.deliveryId(), url, why, attempt.failures, delay);
@@ -278,16 +379,24 @@ final class WebhookEndpoint {
         return queue.size();
     }
 
-    /** Stops sending and closes the pooled connections; what is still queued is lost (logged). */
-    void close() {
+    /**
+     * Stops sending and closes the pooled connections. What is still queued stays in a durable outbox for the next
+     * start, or is lost with a memory-only one (logged either way). Completes once done on {@code loop}.
+     */
+    CompletableFuture<Void> close() {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
         loop.execute(() -> {
             closed = true;
             final int left = queue.size() + (current == null ? 0 : 1);
-            if (left > 0) {
-                logger.warn("Webhooks to {}: {} undelivered events at shutdown", url, left);
+            if (left > 0 && outbox.durable()) {
+                logger.info("Webhooks to {}: {} undelivered events kept in the outbox for the next start", url, left);
+            } else if (left > 0) {
+                logger.warn("Webhooks to {}: {} undelivered events at shutdown, lost", url, left);
             }
             pool.close();
             notifyIdle();
+            done.complete(null);
         });
+        return done;
     }
 }
