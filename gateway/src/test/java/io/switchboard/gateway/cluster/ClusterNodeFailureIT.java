@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ClusterNodeFailureIT {
 
-    /** node-ttl 1 s + heartbeat 0.2 s in the test config, plus scheduling slack. */
-    private static final Duration BOUND = Duration.ofMillis(1000 + 200 + 1500);
+    /** node-ttl + heartbeat 0.2 s in the test config, plus scheduling slack. */
+    private static final Duration BOUND = ClusterExtension.NODE_TTL.plusMillis(200 + 1500);
 
     /** A long grace period: only the reaper, not a grace timer, can release the users in time. */
     @RegisterExtension

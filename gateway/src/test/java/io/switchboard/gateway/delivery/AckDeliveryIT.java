@@ -13,11 +13,13 @@ import io.switchboard.gateway.testing.HandshakeRejected;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PROTOCOL.md §5, acknowledged delivery on one gateway, over real sockets: per-userId seq on every push, cumulative
@@ -27,6 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AckDeliveryIT {
 
     private static final Duration QUIET = Duration.ofMillis(200);
+
+    @TempDir
+    Path dataDir;
 
     @RegisterExtension
     static final GatewayExtension gateway = GatewayExtension.with(b -> b.reconnectGrace(Duration.ofSeconds(30)));
@@ -260,6 +265,41 @@ class AckDeliveryIT {
             say(agent, "m3", "u1", "three");
             assertEquals("3", nextNormal(back).seq());
         }
+    }
+
+    @Test
+    void manyConcurrentSendersReachAnAcknowledgingAgentInSeqOrderEachOnce() throws Exception {
+        final int users = 12;
+        final int each = 60;
+        // With a data directory: each delivery is written once the writer thread has committed it.
+        gateway.start(b -> b.offlineMaxPerUser(5000).agentCapacity(users).dataDir(dataDir.toString()));
+        final WsTestClient agent = gateway.connect(ackAgent("t1"));
+        final java.util.List<WsTestClient> clients = new java.util.ArrayList<>();
+        for (int u = 0; u < users; u++) {
+            final WsTestClient user = gateway.connect(gateway.user("u" + u));
+            pair(user, "u" + u, agent, "t1");
+            clients.add(user);
+        }
+        long last = users; // the match notices took 1..users
+        ack(agent, last);
+        // Every user sends at once, from its own connection (and so from both event loops).
+        for (int i = 0; i < each; i++) {
+            for (int u = 0; u < users; u++) {
+                clients.get(u).send(Envelope.client("normal", "u" + u + "-" + i, "t1", "m"));
+            }
+        }
+        final java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int n = 0; n < users * each; n++) {
+            final Envelope e = nextNormal(agent);
+            final long seq = Long.parseLong(e.seq());
+            assertEquals(last + 1, seq, () -> "after seq " + e.seq());
+            last = seq;
+            assertTrue(seen.add(e.msgId()), () -> "twice: " + e.msgId());
+            if (n % 50 == 49) {
+                ack(agent, seq);
+            }
+        }
+        agent.assertNoMessage(QUIET);
     }
 
     @Test

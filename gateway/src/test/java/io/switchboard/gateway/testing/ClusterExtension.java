@@ -40,6 +40,11 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
 
     /** How long cross-node steps may take: a node's Redis round trips on a loaded machine. */
     public static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How long a silent node counts as alive in the tests: short, so crash tests are quick, but several heartbeats
+     * (200 ms) long, so that a loaded machine delaying a heartbeat does not get a live node reaped.
+     */
+    public static final Duration NODE_TTL = Duration.ofMillis(2500);
 
     private final int size;
     private UnaryOperator<GatewayConfig.Builder> settings = UnaryOperator.identity();
@@ -114,7 +119,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
                             .redisKeyPrefix(prefix)
                             .nodeId(nodeId)
                             .nodeHeartbeat(Duration.ofMillis(200))
-                            .nodeTtl(Duration.ofMillis(1000))
+                            .nodeTtl(NODE_TTL)
                             .remoteTimeout(Duration.ofSeconds(2));
     }
 
