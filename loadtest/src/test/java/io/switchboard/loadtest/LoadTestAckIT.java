@@ -64,9 +64,10 @@ class LoadTestAckIT {
         assertEquals(sent, result.counter("receipt.0.push-success") + result.counter("receipt.0.stored-offline"),
                 () -> result.counters().toString());
         assertEquals(sent, result.counter("agent.delivered"), () -> "deliveries at agents: " + result.counters());
-        assertEquals(sent, result.counter("user.replies"), "replies received");
+        assertEquals(sent, result.counter("user.replies"), () -> "replies received: " + result.counters());
         assertEquals(0, report.summary("lost").longValue());
-        assertEquals(0, report.summary("duplicates").longValue(), "duplicates seen by the scenario");
+        assertEquals(0, report.summary("duplicates").longValue(),
+                () -> "duplicates seen by the scenario: " + result.counters());
         assertEquals(0, report.summary("reordered").longValue());
         assertEquals(0, report.summary("seqGaps").longValue());
         assertEquals(0, report.summary("errors").longValue(), () -> result.counters().toString());
