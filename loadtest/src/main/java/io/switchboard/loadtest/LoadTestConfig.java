@@ -33,11 +33,14 @@ import java.util.Map;
  * @param gates             SLO gates
  * @param sliceIndex        this process's slice (0-based)
  * @param sliceCount        number of slices (1 unless this is a worker)
+ * @param ack               chat: connect with {@code ?ack=1} ({@code PROTOCOL.md} §5), acknowledge what is received,
+ *                          reconnect with {@code since} after a drop
  */
 public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
                              Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
                              int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
-                             Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount) {
+                             Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount,
+                             boolean ack) {
 
     public LoadTestConfig {
         requireNonNull(url, "url");
@@ -69,6 +72,16 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         check(ioThreads >= 0, "--io-threads", ioThreads, ">= 0");
         check(sliceCount >= 1 && sliceIndex >= 0 && sliceIndex < sliceCount, "--worker-slice",
                 sliceIndex + "/" + sliceCount, "i/n with 0 <= i < n");
+    }
+
+    /** A run without {@code --ack}. */
+    public LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
+                          Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
+                          int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
+                          Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount) {
+        this(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate, maxInFlight, source, workers,
+                payloadBytes, pingInterval, agentCapacity, ioThreads, reportJson, reportHtml, gates, sliceIndex,
+                sliceCount, false);
     }
 
     private static void check(boolean ok, String option, Object value, String expected) {
@@ -129,11 +142,20 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         return URI.create(base + '/' + userId + (agent ? "?role=agent" : ""));
     }
 
+    /**
+     * The connection URI of {@code userId} in {@code --ack} mode: {@code ?ack=1}, with {@code role=agent} for agents
+     * and {@code since} when it is known ({@code since < 0}: none).
+     */
+    public URI connectUri(String userId, boolean agent, long since) {
+        final URI plain = connectUri(userId, agent);
+        return URI.create(plain + (agent ? "&" : "?") + "ack=1" + (since >= 0 ? "&since=" + since : ""));
+    }
+
     /** This config restricted to slice {@code index} of {@code count} (a worker's share). */
     public LoadTestConfig slice(int index, int count) {
         return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                 maxInFlight, source, 1, payloadBytes, pingInterval, agentCapacity, ioThreads, null, null, gates,
-                index, count);
+                index, count, ack);
     }
 
     /** The settings shown in reports. */
@@ -153,6 +175,10 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         m.put("workers", Integer.toString(Math.max(workers, sliceCount)));
         m.put("payloadBytes", Integer.toString(payloadBytes));
         m.put("pingInterval", pingInterval.toString());
+        if (ack) {
+            // Only when on: the settings of a run without --ack stay exactly as they were.
+            m.put("ack", "true");
+        }
         return m;
     }
 }

@@ -106,7 +106,7 @@ public final class LoadTestMain implements Runnable {
 
         /** Builds the run's settings from these options and the scenario's own. */
         LoadTestConfig toConfig(Duration duration, Double rate, int payloadBytes, Duration pingInterval,
-                                int agentCapacity, Duration maxP99, Long maxLost) {
+                                int agentCapacity, Duration maxP99, Long maxLost, boolean ack) {
             int index = 0;
             int count = 1;
             if (workerSlice != null) {
@@ -117,7 +117,7 @@ public final class LoadTestMain implements Runnable {
             return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                     maxInFlight, source, workerSlice != null ? 1 : workers, payloadBytes, pingInterval,
                     agentCapacity, ioThreads, reportJson, reportHtml, new SloGates(maxP99, maxErrorRate, maxLost),
-                    index, count);
+                    index, count, ack);
         }
 
         boolean isWorker() {
@@ -148,6 +148,10 @@ public final class LoadTestMain implements Runnable {
         Duration maxP99;
         @Option(names = "--max-lost", description = "SLO: exit 3 if more messages than this are lost.")
         Long maxLost;
+        @Option(names = "--ack", description = "Acknowledged delivery (PROTOCOL.md section 5): connect with ?ack=1, "
+                + "acknowledge what arrives, reconnect with since after a drop and resend unanswered messages; the "
+                + "report adds duplicates suppressed by seq, seq gaps and reconnects.")
+        boolean ack;
         @Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -165,7 +169,7 @@ public final class LoadTestMain implements Runnable {
                 }
             }
             final LoadTestConfig config = config(spec, () -> common.toConfig(duration, r, payloadBytes,
-                    Duration.ofSeconds(10), agentCapacity, maxP99, maxLost));
+                    Duration.ofSeconds(10), agentCapacity, maxP99, maxLost, ack));
             if ((long) config.users() > (long) config.agents() * config.agentCapacity()) {
                 System.err.printf("warning: %d users but %d agents x capacity %d = %d places: the rest will get "
                                 + "NO_AGENT; use --agents %d or more%n", config.users(), config.agents(),
@@ -198,7 +202,7 @@ public final class LoadTestMain implements Runnable {
             // No chat messages here: payload size, agent capacity and lost messages do not apply (the values
             // passed are the chat defaults and "no gate").
             final LoadTestConfig config = config(spec, () -> common.toConfig(duration, null, 64, pingInterval,
-                    50, maxP99, null));
+                    50, maxP99, null, false));
             return LoadTestMain.run(spec, common, config);
         }
     }

@@ -29,6 +29,7 @@ class LoadTestHelpTest {
         CHAT_ONLY.forEach(o -> assertTrue(help.contains(o + '='), () -> o + " missing from chat --help:\n" + help));
         CONNECTIONS_ONLY.forEach(o -> assertFalse(help.contains(o), () -> o + " in chat --help:\n" + help));
         assertTrue(help.contains("send->receipt"), help);
+        assertTrue(help.contains("--ack "), () -> "--ack missing from chat --help:\n" + help);
     }
 
     @Test
@@ -39,6 +40,7 @@ class LoadTestHelpTest {
         CHAT_ONLY.forEach(o -> assertFalse(help.contains(o), () -> o + " in connections --help:\n" + help));
         assertTrue(help.contains("time to establish"), help);
         assertFalse(help.contains("--worker-slice"), "internal option shown:\n" + help);
+        assertFalse(help.contains("--ack"), "chat-only option shown:\n" + help);
     }
 
     @Test

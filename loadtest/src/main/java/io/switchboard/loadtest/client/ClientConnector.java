@@ -6,6 +6,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import java.net.InetSocketAddress;
@@ -48,8 +49,18 @@ public final class ClientConnector {
      *         or closes before that
      */
     public CompletableFuture<Channel> connect(URI uri, InetSocketAddress local, ClientListener listener) {
+        return connect(uri, local, listener, null);
+    }
+
+    /**
+     * {@link #connect(URI, InetSocketAddress, ClientListener)} on a given event loop of the group, or on the
+     * group's next one for {@code null}: a reconnect stays on its listener's loop, which confines the listener.
+     */
+    public CompletableFuture<Channel> connect(URI uri, InetSocketAddress local, ClientListener listener,
+                                              EventLoop loop) {
         final CompletableFuture<Channel> established = new CompletableFuture<>();
-        final Bootstrap b = template.clone().handler(new ClientChannelInitializer(options, uri, listener, established));
+        final Bootstrap b = (loop == null ? template.clone() : template.clone(loop))
+                .handler(new ClientChannelInitializer(options, uri, listener, established));
         final InetSocketAddress remote = InetSocketAddress.createUnresolved(uri.getHost(), port(uri));
         final ChannelFuture f = local == null ? b.connect(remote) : b.connect(remote, local);
         f.addListener((ChannelFuture cf) -> {

@@ -93,6 +93,12 @@ final class ClientHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        listener.onReadComplete(ctx.channel());
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         listener.onWritabilityChanged(ctx.channel());
         super.channelWritabilityChanged(ctx);

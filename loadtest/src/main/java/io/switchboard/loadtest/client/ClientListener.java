@@ -15,6 +15,9 @@ public interface ClientListener {
     /** An envelope arrived. */
     default void onEnvelope(Channel channel, Envelope envelope) {}
 
+    /** The current read batch is over (Netty's {@code channelReadComplete}): a point to coalesce replies at. */
+    default void onReadComplete(Channel channel) {}
+
     /** A text message arrived that is not a valid envelope. */
     default void onMalformed(Channel channel, String problem) {}
 

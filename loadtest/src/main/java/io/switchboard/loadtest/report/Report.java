@@ -202,6 +202,16 @@ public final class Report {
                 + reordered;
         s.put("errors", errors);
         s.put("errorRate", round6((double) errors / Math.max(1, sent + attempted)));
+        if ("true".equals(r.settings().get("ack"))) {
+            // --ack (PROTOCOL.md §5): what the seqs caught before the application. "duplicates" above stays what
+            // the application saw, which acknowledged delivery should keep at 0.
+            s.put("seqDuplicatesSuppressed", r.counter("ack.duplicates-suppressed"));
+            s.put("seqGaps", r.counter("ack.gaps"));
+            s.put("seqGapMessages", r.counter("ack.gap-seqs"));
+            s.put("acksSent", r.counter("ack.sent"));
+            s.put("reconnects", r.counter("ack.reconnected"));
+            s.put("resent", r.counter("ack.resent"));
+        }
         return s;
     }
 

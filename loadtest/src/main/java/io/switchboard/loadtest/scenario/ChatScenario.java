@@ -38,6 +38,12 @@ public final class ChatScenario extends ScenarioSupport {
     private static final int MAX_BURST = 32;
 
     private final String origin = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    /**
+     * {@code --ack}: the gateway deduplicates an acknowledging sender's msgIds for minutes ({@code PROTOCOL.md} §5),
+     * so they carry this run's origin, or a rerun with the same {@code --id-prefix} would be answered with the last
+     * run's receipts and not delivered. Without {@code --ack}, msgIds are as they always were.
+     */
+    private final String msgIdPrefix;
     private final RateScheduler scheduler;
     private final List<User> users = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
@@ -68,6 +74,7 @@ public final class ChatScenario extends ScenarioSupport {
 
     public ChatScenario(LoadTestConfig config, ClientResources resources, ClientConnector connector) {
         super(config, resources, connector);
+        msgIdPrefix = config.ack() ? origin + "-" : "";
         scheduler = config.closedLoop() ? null : new RateScheduler(config.rate(), config.users());
         for (int a = config.firstAgent(); a < config.endAgent(); a++) {
             agents.add(new Agent(config.agentId(a)));
@@ -172,7 +179,6 @@ public final class ChatScenario extends ScenarioSupport {
     /** A user: matches, then sends on schedule; confined to its channel's event loop. */
     private final class User extends Tracked {
         final int index;
-        final String userId;
         final SequenceTracker repliesSeen = new SequenceTracker();
         String agentId;
         int matchAttempts;
@@ -182,9 +188,8 @@ public final class ChatScenario extends ScenarioSupport {
         boolean scheduled;
 
         User(int index, String userId) {
-            super(config.connectUri(userId, false));
+            super(userId, false);
             this.index = index;
-            this.userId = userId;
         }
 
         @Override
@@ -213,8 +218,20 @@ public final class ChatScenario extends ScenarioSupport {
         }
 
         @Override
+        void reopened(Channel ch) {
+            if (agentId == null) {
+                match();
+            } else if (sending) {
+                sendDue();
+            }
+        }
+
+        @Override
         public void onEnvelope(Channel ch, Envelope e) {
             received.increment();
+            if (!accept(e)) {
+                return;
+            }
             final MessageType type = MessageType.fromWire(e.type());
             if (type == MessageType.RECEIPT) {
                 onReceipt(e);
@@ -222,6 +239,8 @@ public final class ChatScenario extends ScenarioSupport {
                 onReply(e);
             } else if (type == MessageType.MATCH) {
                 onMatch(e);
+            } else if (type == MessageType.DELIVERED) {
+                counters.increment("ack.delivered.user");
             } else if (type == MessageType.ERROR) {
                 counters.increment("error.envelope." + normalize(e.reason()));
             } else {
@@ -306,8 +325,8 @@ public final class ChatScenario extends ScenarioSupport {
 
         private void send(long intended) {
             final long s = seq++;
-            channel.writeAndFlush(Envelope.client(MessageType.NORMAL.wireName(), index + "-" + s, agentId,
-                    Payload.encode(s, intended, origin, config.payloadBytes())), channel.voidPromise());
+            writeRequest(Envelope.client(MessageType.NORMAL.wireName(), msgIdPrefix + index + "-" + s, agentId,
+                    Payload.encode(s, intended, origin, config.payloadBytes())));
             sent.increment();
             if (intended >= measureFromNanos) {
                 sentMeasured.increment();
@@ -326,6 +345,7 @@ public final class ChatScenario extends ScenarioSupport {
         }
 
         private void onReceipt(Envelope e) {
+            answered(e.msgId());
             receipts.increment();
             counters.increment(e.isSuccess() ? "receipt.0." + normalize(e.msg())
                                              : "receipt.1." + normalize(e.reason()));
@@ -393,7 +413,7 @@ public final class ChatScenario extends ScenarioSupport {
         final Map<String, SequenceTracker> streams = new HashMap<>();
 
         Agent(String agentId) {
-            super(config.connectUri(agentId, true));
+            super(agentId, true);
         }
 
         @Override
@@ -404,15 +424,21 @@ public final class ChatScenario extends ScenarioSupport {
         @Override
         public void onEnvelope(Channel ch, Envelope e) {
             received.increment();
+            if (!accept(e)) {
+                return;
+            }
             final MessageType type = MessageType.fromWire(e.type());
             if (type == MessageType.NORMAL) {
                 onMessage(ch, e);
             } else if (type == MessageType.RECEIPT) {
+                answered(e.msgId());
                 agentReceipts.increment();
                 counters.increment(e.isSuccess() ? "agent.receipt.0." + normalize(e.msg())
                         : "agent.receipt.1." + normalize(e.reason()));
             } else if (type == MessageType.MATCH) {
                 counters.increment("agent.matched");
+            } else if (type == MessageType.DELIVERED) {
+                counters.increment("ack.delivered.agent");
             } else if (type == MessageType.ERROR) {
                 counters.increment("error.envelope." + normalize(e.reason()));
             } else {
@@ -445,8 +471,7 @@ public final class ChatScenario extends ScenarioSupport {
                 // Another process's clock: not comparable with ours.
                 deliveredUnmeasured.increment();
             }
-            ch.writeAndFlush(Envelope.client(MessageType.NORMAL.wireName(), "r" + e.msgId(), e.from(), e.msg()),
-                    ch.voidPromise());
+            writeRequest(Envelope.client(MessageType.NORMAL.wireName(), "r" + e.msgId(), e.from(), e.msg()));
             repliesSent.increment();
         }
     }
