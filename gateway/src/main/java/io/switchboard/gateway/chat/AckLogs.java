@@ -24,9 +24,11 @@ import java.util.function.LongSupplier;
  * is never given again, even after a crash. It stays here until the client acknowledges it (cumulatively, with
  * {@code ack}), and is sent again, with its seq, to the next acknowledging connection of that userId.
  *
- * <p>Bounds: as the offline hold, at most {@code maxPerUser} unacknowledged deliveries per userId (the oldest is
- * dropped, and the client sees the gap in the seqs), at most {@code maxTotal} in all (a new delivery is refused),
- * each for at most {@code ttl}.
+ * <p>Bounds: as the offline hold, at most {@code maxPerUser} unacknowledged deliveries per userId without a
+ * connection (past it the oldest are dropped, and the client sees the gap in the seqs), at most {@code maxTotal} in
+ * all (a new delivery is refused), each for at most {@code ttl}. While the userId is connected, its deliveries in
+ * flight are bounded by ten times {@code maxPerUser} instead (and by the slow-consumer close): a live client that
+ * acknowledges a little late, or a store that commits a little late, must not see a gap.
  *
  * <p>A userId that connects without {@code ack=1} gets what it had not acknowledged like held messages, without
  * seq, once: its plain connection cannot acknowledge, so they count as acknowledged once written.
@@ -199,9 +201,7 @@ public final class AckLogs implements Acknowledgements {
             log.entries.addLast(entry);
             store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
                                                             entry.expiresAtMillis), log.sequence());
-            if (log.entries.size() > maxPerUser) {
-                dropOldest(log);
-            }
+            trimToBound(log, log.session == null ? maxPerUser : liveCap());
         }
         return store.flushed().thenApply(ignored -> committed(log, seq));
     }
@@ -219,12 +219,31 @@ public final class AckLogs implements Acknowledgements {
         return Router.Delivery.LIVE;
     }
 
-    /** The per-user bound: drop the oldest unacknowledged delivery; the client sees the gap. */
-    private void dropOldest(Log log) {
-        final Entry oldest = log.entries.pollFirst();
-        total.decrementAndGet();
-        metrics.offlineDropped(1);
-        store.acknowledged(log.userId, oldest.seq, log.sequence());
+    /**
+     * The most unacknowledged deliveries a connected userId may have: its connection being live, the offline bound
+     * does not apply (it does again when it disconnects); this cap only keeps a client that never acknowledges from
+     * growing its log without end.
+     */
+    private int liveCap() {
+        return (int) Math.min(Integer.MAX_VALUE, 10L * maxPerUser);
+    }
+
+    /**
+     * Drops the oldest unacknowledged deliveries past {@code bound}; the client sees the gap. Holds the log's
+     * monitor.
+     */
+    private void trimToBound(Log log, int bound) {
+        long upTo = -1;
+        int dropped = 0;
+        while (log.entries.size() > bound) {
+            upTo = log.entries.pollFirst().seq;
+            dropped++;
+        }
+        if (dropped > 0) {
+            total.addAndGet(-dropped);
+            metrics.offlineDropped(dropped);
+            store.acknowledged(log.userId, upTo, log.sequence());
+        }
     }
 
     /**
@@ -272,6 +291,7 @@ public final class AckLogs implements Acknowledgements {
         synchronized (log) {
             if (log.session == session) {
                 log.session = null;
+                trimToBound(log, maxPerUser);
             }
             log.touchedMillis = millisClock.getAsLong();
         }

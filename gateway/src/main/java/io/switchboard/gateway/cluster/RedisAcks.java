@@ -44,8 +44,8 @@ final class RedisAcks implements Acknowledgements {
     private static final String NORMAL = MessageType.NORMAL.wireName();
 
     /**
-     * KEYS seq, log, sender's seq; ARGV deadline, json, max per user, ttl ms, notify if the sender acknowledges.
-     * Gives the next seq, appends {@code seq|deadline|notify|json}, drops the oldest past the bound.
+     * KEYS seq, log, sender's seq; ARGV deadline, json, cap, ttl ms, notify if the sender acknowledges.
+     * Gives the next seq, appends {@code seq|deadline|notify|json}, drops the oldest past the cap.
      * Returns the seq.
      */
     private static final LuaScript SEQ = new LuaScript("""
@@ -212,11 +212,20 @@ final class RedisAcks implements Acknowledgements {
         final boolean normal = NORMAL.equals(envelope.type());
         return SEQ.<Long>run(redis.get(), new String[] {keys.seq(to), keys.ackLog(to), keys.seq(from)},
                              Long.toString(System.currentTimeMillis() + ttlMillis), body,
-                             Integer.toString(maxPerUser), Long.toString(ttlMillis), normal ? "1" : "0")
+                             Integer.toString(liveCap()), Long.toString(ttlMillis), normal ? "1" : "0")
                   .thenApply(seq -> {
                       session.channel().eventLoop().execute(() -> write(session, seq, envelope));
                       return session.channel().isActive() ? Router.Delivery.LIVE : Router.Delivery.HELD;
                   });
+    }
+
+    /**
+     * The most unacknowledged deliveries a connected userId may have in Redis. Its connection being live, the offline
+     * bound does not apply (a client that acknowledges a little late must not see a gap; the detach script trims to
+     * it); this cap only keeps a client that never acknowledges from growing its log without end.
+     */
+    private int liveCap() {
+        return (int) Math.min(Integer.MAX_VALUE, 10L * maxPerUser);
     }
 
     private void write(Session session, long seq, Envelope envelope) {

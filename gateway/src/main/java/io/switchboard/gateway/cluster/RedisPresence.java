@@ -109,13 +109,16 @@ final class RedisPresence implements Presence {
             """, ScriptOutputType.MULTI);
 
     /**
-     * KEYS presence, this node's users, pairs, agent users; ARGV value, user, role. Removes the presence if it is
-     * still this connection's; the node keeps owning a paired user (its grace period runs here) so that the reaper
-     * releases it should this node die first.
+     * KEYS presence, this node's users, pairs, agent users, ack log; ARGV value, user, role, max per user. Removes
+     * the presence if it is still this connection's, and trims the user's unacknowledged deliveries to the offline
+     * bound (a live connection is not bound by it: see {@link RedisAcks}); the node keeps owning a paired user (its
+     * grace period runs here) so that the reaper releases it should this node die first.
      */
     private static final LuaScript DETACH = new LuaScript("""
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
             redis.call('DEL', KEYS[1])
+            local excess = redis.call('LLEN', KEYS[5]) - tonumber(ARGV[4])
+            if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
             local paired
             if ARGV[3] == 'agent' then paired = redis.call('SCARD', KEYS[4]) > 0
             else paired = redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 end
@@ -345,8 +348,8 @@ final class RedisPresence implements Presence {
         matches.forget(session.userId(), session.role() == Role.AGENT);
         final String userId = session.userId();
         DETACH.run(redis.get(), new String[] {keys.presence(userId), keys.nodeUsers(nodeId), keys.pairs(),
-                                              keys.agentUsers(userId)},
-                   presenceValue(session), userId, session.role().wireName())
+                                              keys.agentUsers(userId), keys.ackLog(userId)},
+                   presenceValue(session), userId, session.role().wireName(), hold.maxPerUser())
               .whenComplete((n, error) -> {
                   if (error != null) {
                       resyncNeeded = true;

@@ -228,10 +228,10 @@ public final class GatewayMetrics {
     public void ackGauges(DoubleSupplier unacknowledged, DoubleSupplier storeRefused) {
         Gauge.builder("switchboard.ack.unacknowledged", unacknowledged, DoubleSupplier::getAsDouble)
              .description("Deliveries to acknowledging connections not acknowledged yet (this gateway)")
-             .register(registry);
+             .strongReference(true).register(registry);
         Gauge.builder("switchboard.store.refused", storeRefused, DoubleSupplier::getAsDouble)
              .description("Changes the data store refused because its queue was full, since start")
-             .register(registry);
+             .strongReference(true).register(registry);
     }
 
     /** Held messages delivered on reconnect or when a slow peer caught up. */

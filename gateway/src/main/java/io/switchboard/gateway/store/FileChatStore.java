@@ -317,7 +317,9 @@ public final class FileChatStore implements ChatStore {
     }
 
     private void submit(Change change) {
-        if (closing || !queue.offer(change)) {
+        // While closing, only the writer itself may add changes: what its own completions do in answer to the last
+        // groups (a receipt remembered once its delivery is stored) must still reach the file.
+        if (closing && Thread.currentThread() != writer || !queue.offer(change)) {
             refused.incrementAndGet();
             final RejectedExecutionException e = new RejectedExecutionException(
                     closing ? "the store is closed" : "the store's queue is full");
@@ -330,15 +332,21 @@ public final class FileChatStore implements ChatStore {
         }
     }
 
-    /** The writer thread: apply what queued, commit once, then complete the group's stages. */
+    /**
+     * The writer thread: apply what queued, commit once, then complete the group's stages. After {@link #close}'s
+     * stop mark it goes on until the queue is empty, so that changes its completions made are written too.
+     */
     private void run() {
         final List<Change> group = new ArrayList<>(MAX_GROUP);
         boolean stop = false;
-        while (!stop) {
+        while (true) {
             final Change first;
             try {
-                first = queue.poll(1, TimeUnit.SECONDS);
+                first = stop ? queue.poll() : queue.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
+                break;
+            }
+            if (first == null && stop) {
                 break;
             }
             if (first == null) {
