@@ -252,6 +252,7 @@ public final class AckLogs implements Acknowledgements {
      * {@link #open}.
      */
     public void attach(Session session) {
+        List<Entry> acknowledgedBySince = List.of();
         final Log log = logs.get(session.userId());
         if (log == null) {
             // Put away since open ran, which the eviction delay rules out short of a minute-long stall: a guessed
@@ -268,7 +269,7 @@ public final class AckLogs implements Acknowledgements {
                 log.committed = since;
             }
             if (since != ConnectionIdentity.NO_SINCE) {
-                trim(log, since);
+                acknowledgedBySince = trim(log, since);
             }
             dropExpired(log);
             log.session = session;
@@ -279,6 +280,7 @@ public final class AckLogs implements Acknowledgements {
             }
             metrics.redelivered(again);
         }
+        notifySenders(session.userId(), acknowledgedBySince);
         pump(session);
     }
 
@@ -370,13 +372,18 @@ public final class AckLogs implements Acknowledgements {
             }
             done = trim(log, upTo);
         }
+        notifySenders(session.userId(), done);
+        return true;
+    }
+
+    /** Acknowledged {@code normal}s of acknowledging senders earn them a {@code delivered} notice. */
+    private void notifySenders(String userId, List<Entry> done) {
         for (Entry e : done) {
             if (e.notifySender) {
                 final Envelope d = e.envelope;
-                notices.accept(d.from(), envelopes.delivered(d.msgId(), d.to(), d.from(), e.seq));
+                notices.accept(d.from(), envelopes.delivered(d.msgId(), userId, d.from(), e.seq));
             }
         }
-        return true;
     }
 
     /** Removes the deliveries up to {@code upTo} and records the ack; returns them. Holds the log's monitor. */

@@ -187,7 +187,7 @@ final class RedisAcks implements Acknowledgements {
      */
     void pump(Session session) {
         final Sent written = sent.get(session);
-        if (written == null || !written.behind) {
+        if (written == null || !written.behind || !session.channel().isWritable()) {
             return;
         }
         final String userId = session.userId();
@@ -239,6 +239,13 @@ final class RedisAcks implements Acknowledgements {
             blocked.accept(session);
             return;
         }
+        if (seq != written.seq + 1) {
+            // The log has deliveries this connection was not written: appended for the user's previous connection
+            // after this one read the log, or by a SEQ whose reply timed out here. Write them first, in order.
+            written.behind = true;
+            pump(session);
+            return;
+        }
         written.seq = seq;
         channel.writeAndFlush(envelope.withSeq(Long.toString(seq)), channel.voidPromise());
     }
@@ -257,17 +264,29 @@ final class RedisAcks implements Acknowledgements {
                    logger.debug("userId={} ack of {} not recorded: {}", userId, upTo, error.toString());
                    return;
                }
-               for (Object o : done) {
-                   final Entry e = Entry.parse((String) o);
-                   if (e.notifySender) {
-                       final Envelope d = decode(e.json);
-                       if (d != null && d.from() != null) {
-                           notices.accept(d.from(), envelopes.delivered(d.msgId(), userId, d.from(), e.seq));
-                       }
-                   }
-               }
+               notify(userId, done);
            });
         return true;
+    }
+
+    /**
+     * Deliveries a connection acknowledged with its {@code since} (the attach script removed them): their senders
+     * get their {@code delivered} notices, as for an {@code ack}.
+     */
+    void acknowledgedOnAttach(String userId, List<Object> entries) {
+        notify(userId, entries);
+    }
+
+    private void notify(String userId, List<Object> done) {
+        for (Object o : done) {
+            final Entry e = Entry.parse((String) o);
+            if (e.notifySender) {
+                final Envelope d = decode(e.json);
+                if (d != null && d.from() != null) {
+                    notices.accept(d.from(), envelopes.delivered(d.msgId(), userId, d.from(), e.seq));
+                }
+            }
+        }
     }
 
     /** The session ended: forget what was written to it. */

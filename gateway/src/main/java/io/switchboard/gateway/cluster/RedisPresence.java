@@ -51,14 +51,15 @@ final class RedisPresence implements Presence {
      * and hands over what waits for the user. A plain connection takes the hold and the unacknowledged deliveries an
      * acknowledging one left (which count as acknowledged). An acknowledging one applies its {@code since}, and the
      * hold moves into its log, each message taking the next seq, so nothing leaves Redis before it is in the log.
-     * Returns {previous presence or '', held entries, the seq the log resumes above (-1 if plain), log entries}.
+     * Returns {previous presence or '', held entries, the seq the log resumes above (-1 if plain), log entries,
+     * the entries {@code since} acknowledged}.
      */
     private static final LuaScript ATTACH = new LuaScript("""
             local old = redis.call('GET', KEYS[1])
             local me = string.match(ARGV[1], '^([^|]*)|')
             if old then
               local oldNode = string.match(old, '^([^|]*)|')
-              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}} end
+              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}, {}} end
               if oldNode ~= me then redis.call('SREM', ARGV[3] .. 'node:' .. oldNode .. ':users', ARGV[2]) end
             end
             redis.call('SET', KEYS[1], ARGV[1])
@@ -71,7 +72,7 @@ final class RedisPresence implements Presence {
                 redis.call('DEL', KEYS[5])
                 redis.call('HSET', KEYS[4], 'acked', redis.call('HGET', KEYS[4], 'last'))
               end
-              return {old or '', held, '-1', log}
+              return {old or '', held, '-1', log, {}}
             end
             redis.call('HSETNX', KEYS[4], 'last', 0)
             redis.call('HSETNX', KEYS[4], 'acked', 0)
@@ -80,13 +81,14 @@ final class RedisPresence implements Presence {
               redis.call('HSET', KEYS[4], 'last', since)
             end
             local from = tonumber(redis.call('HGET', KEYS[4], 'acked'))
+            local acked = {}
             if since >= 0 then
               if since > from then redis.call('HSET', KEYS[4], 'acked', since) end
               from = since
               while true do
                 local first = redis.call('LINDEX', KEYS[5], 0)
                 if not first or tonumber(string.match(first, '^(%d+)|')) > since then break end
-                redis.call('LPOP', KEYS[5])
+                acked[#acked + 1] = redis.call('LPOP', KEYS[5])
               end
             end
             for _, entry in ipairs(held) do
@@ -105,7 +107,7 @@ final class RedisPresence implements Presence {
               if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
               redis.call('PEXPIRE', KEYS[5], ARGV[7])
             end
-            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1)}
+            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1), acked}
             """, ScriptOutputType.MULTI);
 
     /**
@@ -205,6 +207,9 @@ final class RedisPresence implements Presence {
                   final List<Object> held = (List<Object>) reply.get(1);
                   @SuppressWarnings("unchecked")
                   final List<Object> log = (List<Object>) reply.get(3);
+                  @SuppressWarnings("unchecked")
+                  final List<Object> acknowledged = (List<Object>) reply.get(4);
+                  acks.acknowledgedOnAttach(userId, acknowledged);
                   flush(session, held, Long.parseLong((String) reply.get(2)), log);
               }, session.channel().eventLoop());
     }
@@ -216,7 +221,7 @@ final class RedisPresence implements Presence {
      */
     private void flush(Session session, List<Object> held, long ackFrom, List<Object> log) {
         final ArrayDeque<Queued> queued = syncing.remove(session);
-        final boolean ack = session.ackMode() && ackFrom >= 0;
+        final boolean ack = session.ackMode();
         if (!session.channel().isActive()) {
             // Closed while its hold was on the way: put back what left Redis for its next connection.
             if (!ack) {
@@ -234,7 +239,11 @@ final class RedisPresence implements Presence {
             return;
         }
         if (ack) {
-            acks.resumed(session, ackFrom, log);
+            // ackFrom < 0: the attach failed (Redis unreachable). Nothing is written until the resync attaches the
+            // session again; what queued goes into its log meanwhile.
+            if (ackFrom >= 0) {
+                acks.resumed(session, ackFrom, log);
+            }
             if (queued != null) {
                 for (Queued q : queued) {
                     acks.deliver(session, q.envelope).whenComplete((d, error) -> {

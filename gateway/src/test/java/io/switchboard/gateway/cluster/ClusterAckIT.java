@@ -98,6 +98,45 @@ class ClusterAckIT {
     }
 
     @Test
+    void deliveriesInTheLogThatThisConnectionWasNotWrittenComeBeforeTheNextOne() throws Exception {
+        final WsTestClient agent = cluster.agent(1, "t1");
+        cluster.awaitAgentInPool("t1");
+        final WsTestClient user = ackUser(0, "u1", "");
+        pair(user, "u1", agent, "t1");
+        say(agent, "m1", "u1", "one");
+        assertEquals("1", user.next("normal", TIMEOUT).seq());
+        // What the previous connection's node appends after this connection read the log (or a SEQ whose reply
+        // timed out) looks like this in Redis: a seq taken and an entry appended that nobody wrote to the client.
+        cluster.redis().hincrby(cluster.key("seq:u1"), "last", 1);
+        cluster.redis().rpush(cluster.key("acklog:u1"), "2|" + (System.currentTimeMillis() + 60_000) + "|0|"
+                + "{\"code\":\"0\",\"from\":\"t1\",\"msg\":\"appended elsewhere\",\"msgId\":\"x\","
+                + "\"timestamp\":\"1\",\"to\":\"u1\",\"type\":\"normal\"}");
+        say(agent, "m3", "u1", "three");
+        final Envelope two = user.next("normal", TIMEOUT);
+        assertEquals("2", two.seq());
+        assertEquals("appended elsewhere", two.msg());
+        final Envelope three = user.next("normal", TIMEOUT);
+        assertEquals("3", three.seq());
+        assertEquals("m3", three.msgId());
+    }
+
+    @Test
+    void anAckGivenWithSinceOnAnotherNodeTellsTheSender() throws Exception {
+        final WsTestClient agent = cluster.connect(1, "/pinter/imserver/t1?role=agent&ack=1");
+        cluster.awaitAgentInPool("t1");
+        final WsTestClient user = ackUser(0, "u1", "");
+        pair(user, "u1", agent, "t1");
+        say(user, "q1", "t1", "anyone?");
+        assertEquals("2", agent.next("normal", TIMEOUT).seq());
+        dropAndAwaitServer(1, agent, "t1");
+        try (WsTestClient back = cluster.connect(0, "/pinter/imserver/t1?role=agent&ack=1&since=2")) {
+            final Envelope delivered = user.next("delivered", TIMEOUT);
+            assertEquals("q1", delivered.msgId());
+            assertEquals("2", delivered.msg());
+        }
+    }
+
+    @Test
     void anAckAboveWhatThisConnectionWasSentIsABadMessage() {
         final WsTestClient agent = cluster.agent(1, "t1");
         final WsTestClient user = ackUser(0, "u1", "");

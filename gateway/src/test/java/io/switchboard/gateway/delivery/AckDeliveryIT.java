@@ -243,6 +243,24 @@ class AckDeliveryIT {
     }
 
     @Test
+    void anAckGivenWithSinceAlsoTellsTheSender() throws Exception {
+        gateway.gateway();
+        final WsTestClient agent = gateway.connect(ackAgent("t1"));
+        final WsTestClient user = gateway.connect(ackUser("u1", ""));
+        pair(user, "u1", agent, "t1");
+        say(user, "q1", "t1", "hello?");
+        assertEquals("2", nextNormal(agent).seq());
+        // The agent's page shows it, then its connection drops before the ack goes out: it says so with since.
+        dropAndAwaitServer(agent, "t1");
+        try (WsTestClient back = gateway.connect(gateway.uri("/pinter/imserver/t1?role=agent&ack=1&since=2"))) {
+            final Envelope delivered = user.next("delivered", TIMEOUT);
+            assertEquals("q1", delivered.msgId());
+            assertEquals("2", delivered.msg());
+            back.assertNoMessage(QUIET);
+        }
+    }
+
+    @Test
     void aPlainReconnectGetsWhatWasNotAcknowledgedOnceWithoutSeq() throws Exception {
         gateway.gateway();
         final WsTestClient agent = gateway.connect(gateway.agent("t1"));
