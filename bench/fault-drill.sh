@@ -82,12 +82,12 @@ start_node() { # start_node INDEX
   java -Xms64m -Xmx256m -XX:+UseSerialGC ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
     --api-host 127.0.0.1 "${state[@]}" >> "$OUT/gateway-$port.log" 2>&1 &
   NODE_PID[$i]=$!
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
     kill -0 "${NODE_PID[$i]}" 2>/dev/null || die "node $i exited; see $OUT/gateway-$port.log"
     sleep 0.1
   done
-  die "node $i did not listen within 15 s"
+  die "node $i did not listen within 30 s"
 }
 
 cleanup() {
@@ -96,7 +96,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/timeline.txt"; }
+log() { echo "[$(date +%T.%3N)] $*" | tee -a "$OUT/timeline.txt"; }
 
 if [ "$SCENARIO" = cluster ]; then
   start_redis
@@ -113,14 +113,19 @@ node "$ROOT/bench/drill/drill.mjs" --urls "$URLS" --users "$USERS" --agents "$AG
   > "$OUT/drill.out" 2> "$OUT/drill.progress" &
 DRILL_PID=$!
 
+# The timeline is anchored to the drill's start (at T: sleep until T seconds after it), so that a node that is slow
+# to start on a loaded machine delays only the steps that have to wait for it.
+DRILL_START=$SECONDS
+at() { local wait=$(( DRILL_START + $1 - SECONDS )); [ "$wait" -le 0 ] || sleep "$wait"; }
 if [ "$SCENARIO" = cluster ]; then
-  sleep 10; log "kill -9 node 1"; stop_pid "${NODE_PID[1]}" KILL
-  sleep 4;  log "start node 1"; start_node 1
-  sleep 6;  for i in 0 2; do log "SIGTERM node $i"; stop_pid "${NODE_PID[$i]}" TERM; log "start node $i"; start_node "$i"; sleep 3; done
-  sleep 6;  log "restart redis"; stop_pid "$REDIS_PID" TERM; start_redis; log "redis back"
+  at 10; log "kill -9 node 1"; stop_pid "${NODE_PID[1]}" KILL
+  at 14; log "start node 1"; start_node 1; log "node 1 up"
+  at 20; log "SIGTERM node 0"; stop_pid "${NODE_PID[0]}" TERM; log "start node 0"; start_node 0; log "node 0 up"
+  at 23; log "SIGTERM node 2"; stop_pid "${NODE_PID[2]}" TERM; log "start node 2"; start_node 2; log "node 2 up"
+  at 32; log "restart redis"; stop_pid "$REDIS_PID" TERM; start_redis; log "redis back"
 else
-  sleep 10; log "SIGTERM node 0"; stop_pid "${NODE_PID[0]}" TERM; log "start node 0"; start_node 0
-  sleep 15; log "kill -9 node 0"; stop_pid "${NODE_PID[0]}" KILL; log "start node 0"; start_node 0
+  at 10; log "SIGTERM node 0"; stop_pid "${NODE_PID[0]}" TERM; log "start node 0"; start_node 0; log "node 0 up"
+  at 25; log "kill -9 node 0"; stop_pid "${NODE_PID[0]}" KILL; log "start node 0"; start_node 0; log "node 0 up"
 fi
 
 wait "$DRILL_PID"

@@ -123,7 +123,7 @@ class Client {
     if (n > this.last + 1) {
       counts.gapEvents++;
       counts.seqsMissing += n - this.last - 1;
-      if (gapSample.length < 20) gapSample.push({ id: this.id, after: this.last, got: n, t: Date.now() - t0 });
+      if (gapSample.length < 500) gapSample.push({ id: this.id, after: this.last, got: n, t: Date.now() - t0 });
     }
     this.received(e);
     this.last = n;
@@ -308,7 +308,7 @@ for (const id of promised) {
     lost++;
     const p = promises.get(id);
     if (nearKill(p.to, p.at)) lostNearClientKill++;
-    if (lostSample.length < 20) lostSample.push({ msgId: id, ...p, nearClientKill: nearKill(p.to, p.at) });
+    if (lostSample.length < 200) lostSample.push({ msgId: id, ...p, nearClientKill: nearKill(p.to, p.at) });
   }
 }
 let duplicated = 0;
@@ -332,7 +332,7 @@ for (const id of promised) {
 }
 const result = {
   mode: ACK ? 'ack' : 'plain',
-  users: USERS, agents: AGENTS, rate: RATE, durationSeconds: DURATION_MS / 1000, urls,
+  startedAt: new Date(t0).toISOString(), users: USERS, agents: AGENTS, rate: RATE, durationSeconds: DURATION_MS / 1000, urls,
   sent: counts.sent, promised: promised.size, storedOffline: counts.storedOffline, unanswered: counts.unanswered, failures,
   deliveredUnique: delivered.size, deliveredOnce, lost, lostNearClientKill, lostOther: lost - lostNearClientKill,
   duplicated, lostSample, duplicatedSample,
