@@ -5,6 +5,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.webhook.WebhookOutbox;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -200,6 +201,8 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
             throw new IllegalStateException("cannot read this node's webhook outbox: " + e, e);
         }
         final List<Entry> entries = entries(reply, 0);
+        // A hash has no order: each URL's entries go back in the order they were queued, as WebhookOutbox promises.
+        entries.sort(Comparator.comparing(Entry::url).thenComparingLong(Entry::seq));
         if (!entries.isEmpty()) {
             receiver.restore(entries, "this node's previous run");
         }
