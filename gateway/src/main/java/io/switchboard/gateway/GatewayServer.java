@@ -119,12 +119,6 @@ public final class GatewayServer implements AutoCloseable {
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
         prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
         final GatewayMetrics metrics = prometheus.gateway();
-        // The webhook queues are an outbox in the same file as the chat state (docs/WEBHOOKS.md).
-        final WebhookOutbox outbox = store instanceof FileChatStore file ? file.webhookOutbox() : WebhookOutbox.NONE;
-        webhooks = config.webhooks().enabled()
-                   ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
-                                           metrics, clock, outbox)
-                   : null;
         offline = new MemoryHold(metrics, store, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
         final Replacement replacement = new Replacement(metrics);
@@ -132,8 +126,18 @@ public final class GatewayServer implements AutoCloseable {
         final Router router;
         final Presence presence;
         final ChatStore.Contents stored = store.load();
+        cluster = clustered ? new GatewayCluster(config, registry, offline, replacement, json, envelopes, metrics)
+                            : null;
+        // The webhook queues are an outbox in the same store as the chat state (docs/WEBHOOKS.md): the data file, or
+        // Redis for a cluster node.
+        final WebhookOutbox outbox = clustered ? cluster.webhookOutbox()
+                                               : store instanceof FileChatStore file ? file.webhookOutbox()
+                                                                                     : WebhookOutbox.NONE;
+        webhooks = config.webhooks().enabled()
+                   ? new WebhookDispatcher(config.webhooks(), resources.ioGroup(), resources.clientChannelClass(),
+                                           metrics, clock, outbox)
+                   : null;
         if (clustered) {
-            cluster = new GatewayCluster(config, registry, offline, replacement, json, envelopes, metrics);
             acks = null;
             resends = null;
             delivery = cluster.local();
@@ -141,7 +145,6 @@ public final class GatewayServer implements AutoCloseable {
             router = cluster.router();
             presence = cluster.presence();
         } else {
-            cluster = null;
             acks = new AckLogs(store, envelopes, metrics, config.offline().maxPerUser(), config.offline().maxTotal(),
                                config.offline().ttl().toMillis(), System::currentTimeMillis);
             resends = new LocalResends(store, config.offline().dedupWindow().toMillis(), MAX_REMEMBERED_PER_USER,
@@ -159,7 +162,8 @@ public final class GatewayServer implements AutoCloseable {
             presence = Presence.LOCAL;
         }
         metrics.ackGauges(() -> acks == null ? 0 : acks.size(),
-                          () -> store instanceof FileChatStore file ? file.refused() : 0);
+                          () -> store instanceof FileChatStore file ? file.refused()
+                                : cluster != null ? cluster.storeRefused() : 0);
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
         lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
                                          events, config.chat().reconnectGrace(), acks);
@@ -211,7 +215,7 @@ public final class GatewayServer implements AutoCloseable {
                 .childHandler(initializer);
         if (cluster != null) {
             try {
-                cluster.start(resources.ioGroup().next(), lifecycle::release);
+                cluster.start(resources.ioGroup().next(), lifecycle::release, webhooks);
             } catch (IllegalStateException e) {
                 store.close();
                 resources.shutdown(config.server().shutdownTimeout());
@@ -343,14 +347,14 @@ public final class GatewayServer implements AutoCloseable {
         for (EventExecutor loop : resources.ioGroup()) {
             loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
         }
-        if (cluster != null) {
-            cluster.close();
-        }
-        // The webhooks stop before the store closes: their last removals (delivered events) must reach the outbox,
-        // and what is still queued stays there for the next start.
+        // The webhooks stop before the store (or the cluster's Redis) closes: their last removals (delivered events)
+        // must reach the outbox, and what is still queued stays there for the next start.
         awaitWebhooks(start);
         if (webhooks != null) {
             webhooks.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
         store.close();
         releaseExtras();

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +25,16 @@ import org.slf4j.LoggerFactory;
  * ({@code SPOP}, in batches): a user whose presence still names the dead node loses it, and with it every pairing
  * (through the {@code release} function given at construction, which tells the peers with {@code leave}); a user that
  * reconnected elsewhere is left alone. A crashed node's users are therefore released at most
- * {@code node-ttl + node-heartbeat} after its last beat. (A sorted set rather than keys with a TTL and keyspace
- * notifications: expiry events are fire-and-forget and arrive late, and one missed event would strand a node's users
- * forever; the sorted set is polled.)
+ * {@code node-ttl + node-heartbeat} after its last beat. The claiming node also takes over the dead node's webhook
+ * outbox (the {@code takeOver} function, {@link RedisWebhookOutbox#takeOver}). (A sorted set rather than keys with
+ * a TTL and keyspace notifications: expiry events are fire-and-forget and arrive late, and one missed event would
+ * strand a node's users forever; the sorted set is polled.)
  *
  * <p>A beat that finds this node missing (it was taken for dead, or Redis lost its data) re-announces every local
  * session; so does the first beat after a presence update failed. On start the node reaps its own previous
  * incarnation (same node id, e.g. a restarted container). On a graceful stop it leaves its deadline at now + the
  * reconnect grace, so its paired users that do not come back elsewhere are released after the grace period, as on
- * one node.
+ * one node; its webhook outbox waits as long for the node to restart before another node takes it over.
  *
  * <p>The timer runs on one gateway event loop; it only issues asynchronous commands.
  */
@@ -88,6 +90,7 @@ final class ClusterNode implements AutoCloseable {
     private final RedisKeys keys;
     private final RedisPresence presence;
     private final BiFunction<String, Role, CompletionStage<Void>> release;
+    private final Function<String, CompletionStage<Void>> takeOver;
     private final EventExecutor timer;
     private final long heartbeatMillis;
     private final long ttlMillis;
@@ -98,13 +101,15 @@ final class ClusterNode implements AutoCloseable {
     private volatile boolean joined;
 
     ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                RedisPresence presence, BiFunction<String, Role, CompletionStage<Void>> release, EventExecutor timer,
-                long heartbeatMillis, long ttlMillis, long graceMillis) {
+                RedisPresence presence, BiFunction<String, Role, CompletionStage<Void>> release,
+                Function<String, CompletionStage<Void>> takeOver, EventExecutor timer, long heartbeatMillis,
+                long ttlMillis, long graceMillis) {
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
         this.presence = presence;
         this.release = release;
+        this.takeOver = takeOver;
         this.timer = timer;
         this.heartbeatMillis = heartbeatMillis;
         this.ttlMillis = ttlMillis;
@@ -153,6 +158,7 @@ final class ClusterNode implements AutoCloseable {
                     final String dead = (String) reply.get(i);
                     logger.info("Node {} missed its heartbeats: releasing its users", dead);
                     reap(dead);
+                    takeOver.apply(dead);
                 }
             });
     }

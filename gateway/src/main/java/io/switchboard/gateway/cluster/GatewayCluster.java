@@ -13,6 +13,7 @@ import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -54,6 +55,7 @@ public final class GatewayCluster implements AutoCloseable {
     private final ClusterRouter router;
     private final RedisAcks acks;
     private final RedisResends resends;
+    private final RedisWebhookOutbox webhookOutbox;
     private final GatewayMetrics metrics;
     private ClusterNode node;
 
@@ -84,6 +86,7 @@ public final class GatewayCluster implements AutoCloseable {
         presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, acks, bus, matches,
                                      replacement, json, metrics);
         router = new ClusterRouter(nodeId, redis::async, keys, registry, presence, hold, bus, json);
+        webhookOutbox = new RedisWebhookOutbox(nodeId, redis::async, keys, metrics);
         acks.noticesTo(router::deliver);
         acks.onBlocked(local::watchSlowConsumer);
         local.onAcknowledgingWritable(acks::pump);
@@ -146,6 +149,19 @@ public final class GatewayCluster implements AutoCloseable {
         return resends;
     }
 
+    /**
+     * This node's webhook outbox, in Redis: the dispatcher writes its queues through to it. Its entries of a previous
+     * run are queued at {@link #start}, not by {@link WebhookOutbox#load}.
+     */
+    public WebhookOutbox webhookOutbox() {
+        return webhookOutbox;
+    }
+
+    /** Webhook outbox writes refused or failed since start (the node's durable store is Redis). */
+    public long storeRefused() {
+        return webhookOutbox.failed();
+    }
+
     /** This node's id. */
     public String nodeId() {
         return nodeId;
@@ -155,10 +171,13 @@ public final class GatewayCluster implements AutoCloseable {
      * Connects to Redis, subscribes this node's channel and starts the heartbeat on {@code timer}. Blocks the calling
      * thread (never an event loop) while connecting.
      *
-     * @param release ends the pairings of a user of a dead node (the chat core's release), telling its peers
+     * @param release  ends the pairings of a user of a dead node (the chat core's release), telling its peers
+     * @param webhooks the running webhook dispatcher, which gets this node's outbox entries of its previous run and
+     *                 those it takes over from dead nodes; {@code null} if webhooks are off (the entries are dropped)
      * @throws IllegalStateException if Redis cannot be reached
      */
-    public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release) {
+    public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release,
+                      WebhookOutbox.Receiver webhooks) {
         resends.timer(timer);
         redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
                                                                               presence::onKick),
@@ -175,10 +194,13 @@ public final class GatewayCluster implements AutoCloseable {
             redis.close();
             throw new IllegalStateException("cannot load the delivery scripts into Redis: " + e, e);
         }
-        node = new ClusterNode(nodeId, redis::async, keys, presence, release, timer,
+        node = new ClusterNode(nodeId, redis::async, keys, presence, release, webhookOutbox::takeOver, timer,
                                cluster.heartbeat().toMillis(), cluster.nodeTtl().toMillis(),
                                config.chat().reconnectGrace().toMillis());
         try {
+            // Before the heartbeat, whose take-overs reserve seqs above the restored ones.
+            webhookOutbox.start(webhooks != null ? webhooks : webhookOutbox.discarding(),
+                                cluster.nodeTtl().toMillis());
             node.start();
         } catch (IllegalStateException e) {
             redis.close();
@@ -211,9 +233,14 @@ public final class GatewayCluster implements AutoCloseable {
         redis.close();
     }
 
-    /** Leaves the cluster (see {@link ClusterNode#close()}) and closes the Redis client. Idempotent. */
+    /**
+     * Records the webhook outbox's last writes, leaves the cluster (see {@link ClusterNode#close()}) and closes the
+     * Redis client. Call it after the webhook dispatcher has stopped: what it still had queued stays in Redis, for
+     * this node's next start or for the node that reaps it. Idempotent.
+     */
     @Override
     public void close() {
+        webhookOutbox.close();
         if (node != null) {
             node.close();
             node = null;

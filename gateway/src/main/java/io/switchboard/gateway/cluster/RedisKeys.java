@@ -49,6 +49,15 @@ final class RedisKeys {
         return prefix + "node:" + nodeId + ":users";
     }
 
+    /**
+     * HASH {@code url|seq} → {@code deliveryId|event|firstAttemptMillis|body}: the webhook events {@code nodeId} has
+     * queued and not yet delivered or given up (its webhook outbox). The scripts split the field at its last
+     * {@code |} (a seq has none) and the value at its first three (the body, JSON, comes last).
+     */
+    String outbox(String nodeId) {
+        return prefix + "outbox:" + nodeId;
+    }
+
     /** ZSET nodeId → the Redis time (ms) after which the node counts as dead. */
     String nodes() {
         return prefix + "nodes";

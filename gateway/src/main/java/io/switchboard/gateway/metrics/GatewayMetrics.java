@@ -223,14 +223,15 @@ public final class GatewayMetrics {
 
     /**
      * Gauges of what acknowledged delivery keeps, sampled at scrape time: the unacknowledged deliveries held, and the
-     * changes the data store refused because its queue was full.
+     * changes the data store refused because its queue was full (on a cluster node: the webhook outbox writes to
+     * Redis refused or failed).
      */
     public void ackGauges(DoubleSupplier unacknowledged, DoubleSupplier storeRefused) {
         Gauge.builder("switchboard.ack.unacknowledged", unacknowledged, DoubleSupplier::getAsDouble)
              .description("Deliveries to acknowledging connections not acknowledged yet (this gateway)")
              .strongReference(true).register(registry);
         Gauge.builder("switchboard.store.refused", storeRefused, DoubleSupplier::getAsDouble)
-             .description("Changes the data store refused because its queue was full, since start")
+             .description("Changes the data store refused (queue full; cluster: outbox writes failed), since start")
              .strongReference(true).register(registry);
     }
 

@@ -39,11 +39,12 @@ import org.slf4j.LoggerFactory;
  * serialization, signing and HTTP happen on the endpoints' event loops, never on the caller's message path.
  *
  * <p>The queues are written through to a {@link WebhookOutbox}; at construction the entries of the previous run are
- * queued again (those of URLs no longer configured are dropped, logged and counted as {@code url_removed}).
+ * queued again (those of URLs no longer configured are dropped, logged and counted as {@code url_removed}), and a
+ * cluster node hands it, while running, the entries it took over from a dead node ({@link #restore}).
  *
  * <p>Thread-safe and non-blocking: safe to call from any event loop.
  */
-public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
+public final class WebhookDispatcher implements ChatEvents, WebhookOutbox.Receiver, AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(WebhookDispatcher.class);
 
@@ -59,8 +60,12 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
     static final long BACKOFF_CAP_MILLIS = 30_000;
 
     private final List<WebhookEndpoint> endpoints = new ArrayList<>();
+    private final List<URI> urls;
     private final boolean archive;
     private final Clock clock;
+    private final WebhookOutbox outbox;
+    private final GatewayMetrics metrics;
+    private final long retryWindowMillis;
     /** The outbox seq of the next event; above every seq loaded from the outbox. */
     private final AtomicLong nextSeq = new AtomicLong(1);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -83,8 +88,12 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
     public WebhookDispatcher(GatewayConfig.Webhooks config, EventLoopGroup loops,
                              Class<? extends Channel> channelClass, GatewayMetrics metrics, Clock clock,
                              WebhookOutbox outbox) {
+        this.urls = List.copyOf(config.urls());
         this.archive = config.archiveMessages();
         this.clock = clock;
+        this.outbox = outbox;
+        this.metrics = metrics;
+        this.retryWindowMillis = config.retryWindow().toMillis();
         final ObjectMapper mapper = JsonMapper.builder().build();
         final SslContext ssl = config.urls().stream().anyMatch(u -> "https".equalsIgnoreCase(u.getScheme()))
                                ? clientSsl() : null;
@@ -96,48 +105,70 @@ public final class WebhookDispatcher implements ChatEvents, AutoCloseable {
                                               config.retryWindow(), config.requestTimeout(), backoff, outbox,
                                               clock));
         }
-        restored = restore(outbox, config, metrics);
+        restored = restore(outbox.load(), "the previous run");
     }
 
-    private int restore(WebhookOutbox outbox, GatewayConfig.Webhooks config, GatewayMetrics metrics) {
+    /**
+     * Queues outbox entries on their URLs' queues, behind what is queued there (at construction: ahead of every new
+     * event), keeping each one's delivery id, body and first-attempt time; those past a queue's bound are dropped
+     * ({@code queue_full}), those of URLs not configured here are removed from the outbox and counted
+     * ({@code url_removed}). New events get seqs above the highest one restored. Used at construction for the
+     * previous run's entries, and while running for the entries a cluster node takes over from a dead one.
+     * Non-blocking; safe to call from any thread.
+     *
+     * @param origin where the entries come from, for the log ("the previous run", "node n2")
+     * @return how many were queued
+     */
+    @Override
+    public int restore(List<WebhookOutbox.Entry> entries, String origin) {
         final Map<String, List<WebhookOutbox.Entry>> byUrl = new TreeMap<>();
         long maxSeq = 0;
-        for (WebhookOutbox.Entry e : outbox.load()) {
+        for (WebhookOutbox.Entry e : entries) {
             byUrl.computeIfAbsent(e.url(), u -> new ArrayList<>()).add(e);
             maxSeq = Math.max(maxSeq, e.seq());
         }
-        nextSeq.set(maxSeq + 1);
-        final long retryWindowMillis = config.retryWindow().toMillis();
+        nextSeq.accumulateAndGet(maxSeq + 1, Math::max);
         final long now = clock.millis();
         int queued = 0;
         int expired = 0;
         for (int i = 0; i < endpoints.size(); i++) {
-            final List<WebhookOutbox.Entry> entries = byUrl.remove(config.urls().get(i).toString());
-            if (entries != null) {
-                queued += endpoints.get(i).restore(entries);
-                expired += (int) entries.stream().filter(e -> e.firstAttemptMillis() > 0
-                                                              && now - e.firstAttemptMillis() > retryWindowMillis)
-                                        .count();
+            final List<WebhookOutbox.Entry> mine = byUrl.remove(urls.get(i).toString());
+            if (mine != null) {
+                queued += endpoints.get(i).restore(mine);
+                expired += (int) mine.stream().filter(e -> e.firstAttemptMillis() > 0
+                                                           && now - e.firstAttemptMillis() > retryWindowMillis)
+                                     .count();
             }
         }
         int orphans = 0;
-        for (List<WebhookOutbox.Entry> entries : byUrl.values()) {
-            for (WebhookOutbox.Entry e : entries) {
+        for (List<WebhookOutbox.Entry> list : byUrl.values()) {
+            for (WebhookOutbox.Entry e : list) {
                 outbox.removed(e.url(), e.seq());
                 metrics.webhookDropped("url_removed");
                 orphans++;
             }
         }
         if (orphans > 0) {
-            logger.warn("Webhook outbox: {} events for URLs no longer configured dropped ({})", orphans,
+            logger.warn("Webhook outbox: {} events of {} for URLs not configured here dropped ({})", orphans, origin,
                         byUrl.keySet());
         }
         if (queued > 0) {
-            logger.info("Webhook outbox: {} undelivered events of the previous run queued again ({} past their retry "
-                        + "window, tried once more)", queued, expired);
+            logger.info("Webhook outbox: {} undelivered events of {} queued again ({} past their retry window, tried "
+                        + "once more)", queued, origin, expired);
         }
         metrics.webhooksRestored(queued);
         return queued;
+    }
+
+    /**
+     * Reserves {@code count} consecutive seqs that no event of this dispatcher will use: the seqs that entries taken
+     * over from another outbox are renumbered to. Non-blocking; safe to call from any thread.
+     *
+     * @return the first of them
+     */
+    @Override
+    public long reserveSeqs(int count) {
+        return nextSeq.getAndAdd(count);
     }
 
     /** The events queued again from the outbox at construction. */

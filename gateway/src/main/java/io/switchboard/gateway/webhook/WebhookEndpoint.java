@@ -180,9 +180,10 @@ final class WebhookEndpoint {
     }
 
     /**
-     * Queues the outbox entries of a previous run (this URL's, in seq order) ahead of any new event. Entries past
-     * the queue size are dropped and counted ({@code queue_full}); the queue size may have been lowered meanwhile.
-     * Called once, before any {@link #offer}.
+     * Queues outbox entries (this URL's, in seq order) behind what is queued: at start, the previous run's, ahead of
+     * any new event; while running, those a cluster node took over from a dead one. Entries past the queue size are
+     * dropped, removed from the outbox and counted ({@code queue_full}): the bound holds for them too. Non-blocking;
+     * safe to call from any thread.
      *
      * @return how many were queued
      */
@@ -199,7 +200,7 @@ final class WebhookEndpoint {
             }
         }
         if (queued < entries.size()) {
-            logger.warn("Webhooks to {}: {} restored events did not fit in the queue ({}), dropped", url,
+            logger.warn("Webhooks to {}: {} restored events did not fit in the queue ({} queued), dropped", url,
                         entries.size() - queued, queue.size());
         }
         if (queued > 0) {

@@ -46,6 +46,27 @@ public interface WebhookOutbox {
     /** Every entry, ordered by URL then seq. Call once, at start, before anything is added; may block. */
     List<Entry> load();
 
+    /**
+     * Where entries taken over from another outbox go while the gateway runs: the dispatcher's queues. A cluster node
+     * that reaps a dead node moves the dead node's entries into its own outbox, renumbered to seqs it reserved here,
+     * then queues them.
+     */
+    interface Receiver {
+
+        /** Reserves {@code count} consecutive seqs no new event will use; returns the first. Non-blocking. */
+        long reserveSeqs(int count);
+
+        /**
+         * Queues {@code entries} (already in this node's outbox under their seqs) with their delivery id, body and
+         * first-attempt time, within each queue's bound; drops and counts those of URLs not configured here.
+         * Non-blocking; safe to call from any thread.
+         *
+         * @param origin where they come from, for the log
+         * @return how many were queued
+         */
+        int restore(List<Entry> entries, String origin);
+    }
+
     /** Keeps nothing: webhooks queued in memory only. */
     WebhookOutbox NONE = new WebhookOutbox() {
         @Override public boolean durable() { return false; }

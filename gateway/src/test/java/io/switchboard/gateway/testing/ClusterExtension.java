@@ -57,6 +57,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     private RedisClient admin;
     private StatefulRedisConnection<String, String> adminConnection;
     private final List<TestGateway> nodes = new ArrayList<>();
+    private final List<GatewayConfig> configs = new ArrayList<>();
 
     private ClusterExtension(int size) {
         this.size = size;
@@ -103,7 +104,8 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
         admin = RedisClient.create(redisUrl);
         adminConnection = admin.connect();
         for (int i = 1; i <= size; i++) {
-            nodes.add(TestGateway.start(settings.apply(config(redisUrl, "node-" + i)).build()));
+            configs.add(settings.apply(config(redisUrl, "node-" + i)).build());
+            nodes.add(TestGateway.start(configs.get(i - 1)));
         }
     }
 
@@ -132,6 +134,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             }
         } finally {
             nodes.clear();
+            configs.clear();
             if (adminConnection != null) {
                 try {
                     final List<String> keys = adminConnection.sync().keys(prefix + '*');
@@ -160,6 +163,17 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     /** Node {@code index} (0-based: node-1 is 0). */
     public TestGateway node(int index) {
         return nodes.get(index);
+    }
+
+    /**
+     * Starts node {@code index} again, with the same settings and node id (a restarted process), after it was stopped
+     * or crashed; it replaces the old one.
+     */
+    public TestGateway restart(int index) throws InterruptedException {
+        node(index).close();
+        final TestGateway restarted = TestGateway.start(configs.get(index));
+        nodes.set(index, restarted);
+        return restarted;
     }
 
     /** Connects user {@code userId} to node {@code index}; closed after the test unless closed first. */
