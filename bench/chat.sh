@@ -6,7 +6,10 @@
 # The CPU figure includes the run's connect and match phase, which is small next to a 30 s run.
 #
 #   bench/chat.sh [--heap 512m] [--rates "5000 10000 20000 max"] [--agents 40] [--users 2000]
-#                 [--duration 30s] [--warmup 20s] [--port 18080] [--out DIR]
+#                 [--duration 30s] [--warmup 20s] [--port 18080] [--modes "plain ack"] [--out DIR]
+#
+# --modes runs each rate once per mode, alternating, against the same gateway: plain clients, or acknowledging
+# ones (the load tester's --ack: ?ack=1, cumulative acks, PROTOCOL.md §5). Default: plain only.
 #
 # The warm-up is long (20 s) because the load tester is a fresh JVM per rate: with 5 s its own JIT compilation on the
 # shared 2 cores showed up as 10-100 ms p99 spikes.
@@ -16,6 +19,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 HEAP=512m; RATES="5000 10000 20000 max"; AGENTS=40; USERS=2000; DURATION=30s; WARMUP=20s; PORT=18080
+MODES="plain"
 OUT="$ROOT/bench/results/chat-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +30,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
+    --modes) MODES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
@@ -41,29 +46,34 @@ echo "gateway: java $( [ "$HEAP" = none ] || echo "-Xms$HEAP -Xmx$HEAP" ) ${GATE
 java -Xmx1g -jar "$LOADTEST_JAR" chat --url "ws://127.0.0.1:$PORT/pinter/imserver" --agents "$AGENTS" \
   --users "$USERS" --rate 5000 --duration 15s --warmup 0s --connect-rate 2000 --source 127.0.0.2-127.0.0.40 \
   --id-prefix "chatwarm" > "$OUT/warmup.txt" 2>&1 || true
-printf '%-8s %10s %10s %9s %9s %9s %10s %8s %8s %12s %10s\n' offered achieved sent p50_us p99_us p999_us routed lost \
-  errors cpu_us/msg load | tee -a "$OUT/summary.txt"
+printf '%-6s %-8s %10s %10s %9s %9s %9s %10s %8s %8s %12s %10s\n' mode offered achieved sent p50_us p99_us p999_us \
+  routed lost errors cpu_us/msg load | tee -a "$OUT/summary.txt"
 for RATE in $RATES; do
+for MODE in $MODES; do
+  ACK_FLAG=""
+  [ "$MODE" = ack ] && ACK_FLAG="--ack"
+  RUN="$MODE-$RATE"
   sleep 5   # the previous run's connections close
   LOAD=$(wait_quiet)
   T0=$(cpu_ticks "$GATEWAY_PID")
   set +e
   java -Xmx1g -jar "$LOADTEST_JAR" chat --url "ws://127.0.0.1:$PORT/pinter/imserver" \
     --agents "$AGENTS" --users "$USERS" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
-    --connect-rate 2000 --source 127.0.0.2-127.0.0.40 --id-prefix "chat$RATE" \
-    --report-json "$OUT/chat-$RATE.json" --report-html "$OUT/chat-$RATE.html" \
-    > "$OUT/chat-$RATE.txt" 2> "$OUT/chat-$RATE.progress"
+    --connect-rate 2000 --source 127.0.0.2-127.0.0.40 --id-prefix "chat$RUN" $ACK_FLAG \
+    --report-json "$OUT/chat-$RUN.json" --report-html "$OUT/chat-$RUN.html" \
+    > "$OUT/chat-$RUN.txt" 2> "$OUT/chat-$RUN.progress"
   RC=$?
   set -e
   T1=$(cpu_ticks "$GATEWAY_PID")
   [ "$RC" -le 3 ] || echo "load tester exited with $RC at rate $RATE" >&2
-  J="$OUT/chat-$RATE.json"
+  J="$OUT/chat-$RUN.json"
   DELIVERED=$(json_number "$J" delivered); REPLIES=$(json_number "$J" repliesReceived)
   ROUTED=$(( DELIVERED + REPLIES ))
   CPU_US=$(echo "($T1 - $T0) * 1000000 / $CLK_TCK" | bc -l)
   P50=$(json_number "$J" primaryP50); P99=$(json_number "$J" primaryP99); P999=$(json_number "$J" primaryP999)
-  printf '%-8s %10s %10s %9s %9s %9s %10s %8s %8s %12.1f %10s\n' "$RATE" "$(json_number "$J" achievedRate)" \
+  printf '%-6s %-8s %10s %10s %9s %9s %9s %10s %8s %8s %12.1f %10s\n' "$MODE" "$RATE" "$(json_number "$J" achievedRate)" \
     "$(json_number "$J" sent)" "$P50" "$P99" "$P999" "$ROUTED" "$(json_number "$J" lost)" \
     "$(json_number "$J" errors)" "$(echo "$CPU_US / ($ROUTED + ($ROUTED == 0))" | bc -l)" "$LOAD" | tee -a "$OUT/summary.txt"
+done
 done
 echo "results in $OUT"

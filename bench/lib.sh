@@ -23,7 +23,9 @@ start_gateway() {
   local heapflags="-Xms$heap -Xmx$heap"
   [ "$heap" = "none" ] && heapflags=""
   # shellcheck disable=SC2086
-  java $heapflags ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" "$@" ${GATEWAY_ARGS:-} \
+  # Its data directory lives with the run's results, never in the working directory.
+  java $heapflags ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
+    --data-dir "$OUT/data-$port" "$@" ${GATEWAY_ARGS:-} \
     > "$OUT/gateway-$port.log" 2>&1 &
   GATEWAY_PID=$!
   for _ in $(seq 1 100); do
