@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -42,6 +43,8 @@ final class RedisAcks implements Acknowledgements {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisAcks.class);
     private static final String NORMAL = MessageType.NORMAL.wireName();
+    /** How soon a connection that fell behind reads its log again after Redis did not answer. */
+    private static final long PUMP_RETRY_MILLIS = 200;
 
     /**
      * KEYS seq, log, sender's seq; ARGV deadline, json, cap, ttl ms, notify if the sender acknowledges.
@@ -192,9 +195,15 @@ final class RedisAcks implements Acknowledgements {
         }
         final String userId = session.userId();
         LuaScript.call(() -> redis.get().lrange(keys.ackLog(userId), 0, -1)).whenCompleteAsync((entries, error) -> {
+            if (sent.get(session) != written || !written.behind) {
+                return;
+            }
             if (error != null) {
-                logger.debug("userId={} log not read: {}", userId, error.toString());
-            } else if (sent.get(session) == written && written.behind) {
+                // Redis is away (restarting, loading): try again, or this connection would wait for ever.
+                logger.debug("userId={} log not read, trying again: {}", userId, error.toString());
+                session.channel().eventLoop().schedule(() -> pump(session), PUMP_RETRY_MILLIS,
+                                                       TimeUnit.MILLISECONDS);
+            } else {
                 writeLog(session, written, List.copyOf(entries));
             }
         }, session.channel().eventLoop());
