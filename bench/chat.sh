@@ -52,7 +52,7 @@ for RATE in $RATES; do
 for MODE in $MODES; do
   ACK_FLAG=""
   [ "$MODE" = ack ] && ACK_FLAG="--ack"
-  RUN="$MODE-$RATE"
+  RUN="${MODE}_$RATE"
   sleep 5   # the previous run's connections close
   LOAD=$(wait_quiet)
   T0=$(cpu_ticks "$GATEWAY_PID")

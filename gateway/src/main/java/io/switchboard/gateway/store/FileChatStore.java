@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,8 +39,12 @@ import org.slf4j.LoggerFactory;
  * at once, and a power loss once synced. A full queue refuses a change (the stage fails, and the promise is not
  * made): the event loops never wait for the disk.
  *
- * <p>Layout: one map per kind, keys and values are strings (a record's fields joined by {@code \u0000}, the
- * envelope as its wire JSON), so the file is readable with H2's own tools and independent of Java serialization.
+ * <p>Layout: one map per kind; values are strings (a record's fields joined by {@code \u0000}, the envelope as its
+ * wire JSON), so the file is readable with H2's own tools and independent of Java serialization. What is written per
+ * message (held messages, deliveries, remembered receipts) is keyed by an id in arrival order, so that a commit
+ * touches the right edge of each B-tree rather than a page per user; the writer keeps which ids are whose in memory.
+ * A user's sequence is written when it acknowledges, not per delivery: its last seq is also the highest of its
+ * deliveries in the file.
  *
  * <p>Thread-safe: every method may be called from any thread; only the writer thread touches the maps after
  * {@link #open}.
@@ -64,9 +69,22 @@ public final class FileChatStore implements ChatStore {
     private final MVStore store;
     private final MVMap<Long, String> held;
     private final MVMap<String, String> pairings;
-    private final MVMap<String, String> deliveries;
+    /** Unacknowledged deliveries by an id in arrival order: {@code user \0 seq \0 notify \0 expiry \0 json}. */
+    private final MVMap<Long, String> deliveries;
     private final MVMap<String, String> sequences;
-    private final MVMap<String, String> receipts;
+    /** Remembered receipts by an id in arrival order: {@code user \0 msgId \0 expiry \0 json}. */
+    private final MVMap<Long, String> receipts;
+    /**
+     * Writer thread only: each user's deliveries in the file, {seq, id} in seq order, and each remembered receipt's
+     * id. Keys in arrival order keep every commit at the right edge of the maps' B-trees; keyed by user, a commit
+     * rewrote a page for every user it touched.
+     */
+    private final Map<String, ArrayDeque<long[]>> deliveryIds = new HashMap<>();
+    private final Map<String, Long> receiptIds = new HashMap<>();
+    /** Writer thread only, after construction: the next id of a delivery or receipt. */
+    private long nextId;
+    /** What the file held when opened, until {@link #load} hands it over. */
+    private Contents initial;
     private final MVMap<String, String> webhooks;
     private final Outbox outbox = new Outbox();
     private final EnvelopeJson json;
@@ -91,10 +109,11 @@ public final class FileChatStore implements ChatStore {
         this.sync = sync;
         held = store.openMap("held");
         pairings = store.openMap("pairings");
-        deliveries = store.openMap("deliveries");
+        deliveries = store.openMap("log");
         sequences = store.openMap("sequences");
-        receipts = store.openMap("receipts");
+        receipts = store.openMap("remembered");
         webhooks = store.openMap("webhooks");
+        initial = read();
         queue = new ArrayBlockingQueue<>(queueCapacity);
         writer = new Thread(this::run, "switchboard-store");
         writer.setDaemon(true);
@@ -133,6 +152,13 @@ public final class FileChatStore implements ChatStore {
 
     @Override
     public Contents load() {
+        final Contents contents = initial;
+        initial = Contents.EMPTY;
+        return contents;
+    }
+
+    /** Reads the file, and builds the writer's indexes; in the constructor, before the writer starts. */
+    private Contents read() {
         final long now = System.currentTimeMillis();
         final List<HeldMessage> heldMessages = new ArrayList<>();
         held.forEach((id, value) -> {
@@ -141,26 +167,47 @@ public final class FileChatStore implements ChatStore {
         });
         final Map<String, String> agentOfUser = new HashMap<>(pairings);
         final List<SequencedDelivery> unacked = new ArrayList<>();
-        deliveries.forEach((key, value) -> {
-            final String[] k = split(key, 2);
-            final String[] f = split(value, 3);
-            unacked.add(new SequencedDelivery(k[0], Long.parseLong(k[1]), envelope(f[2]), "1".equals(f[0]),
-                                              Long.parseLong(f[1])));
+        deliveries.forEach((id, value) -> {
+            final String[] f = split(value, 5);
+            final long seq = Long.parseLong(f[1]);
+            unacked.add(new SequencedDelivery(f[0], seq, envelope(f[4]), "1".equals(f[2]), Long.parseLong(f[3])));
+            deliveryIds.computeIfAbsent(f[0], u -> new ArrayDeque<>()).add(new long[] {seq, id});
+            nextId = Math.max(nextId, id + 1);
         });
+        for (ArrayDeque<long[]> ids : deliveryIds.values()) {
+            final List<long[]> sorted = new ArrayList<>(ids);
+            sorted.sort((a, b) -> Long.compare(a[0], b[0]));
+            ids.clear();
+            ids.addAll(sorted);
+        }
         final Map<String, Sequence> withDeliveries = new HashMap<>();
-        for (SequencedDelivery d : unacked) {
-            withDeliveries.computeIfAbsent(d.userId(), u -> parseSequence(sequences.get(u)));
+        for (String userId : deliveryIds.keySet()) {
+            withDeliveries.put(userId, sequenceOf(userId));
         }
         final List<RememberedReceipt> remembered = new ArrayList<>();
-        receipts.forEach((key, value) -> {
-            final String[] k = split(key, 2);
-            final String[] f = split(value, 2);
-            final long expires = Long.parseLong(f[0]);
+        receipts.forEach((id, value) -> {
+            final String[] f = split(value, 4);
+            nextId = Math.max(nextId, id + 1);
+            final long expires = Long.parseLong(f[2]);
             if (expires > now) {
-                remembered.add(new RememberedReceipt(k[0], k[1], envelope(f[1]), expires));
+                remembered.add(new RememberedReceipt(f[0], f[1], envelope(f[3]), expires));
+                receiptIds.put(f[0] + SEP + f[1], id);
+            } else {
+                receipts.remove(id);
             }
         });
         return new Contents(heldMessages, agentOfUser, unacked, withDeliveries, remembered);
+    }
+
+    /**
+     * A user's sequence: as last acknowledged in the file, its last seq raised to the highest delivery in the file
+     * (a delivery does not write the sequence; an ack does). Writer thread, or the constructor.
+     */
+    private Sequence sequenceOf(String userId) {
+        final Sequence stored = parseSequence(sequences.get(userId));
+        final ArrayDeque<long[]> ids = deliveryIds.get(userId);
+        final long highest = ids == null || ids.isEmpty() ? 0 : ids.peekLast()[0];
+        return highest > stored.last() ? new Sequence(highest, stored.acked()) : stored;
     }
 
     @Override
@@ -193,31 +240,26 @@ public final class FileChatStore implements ChatStore {
 
     @Override
     public void sequenced(SequencedDelivery d, Sequence sequence) {
-        final String key = deliveryKey(d.userId(), d.seq());
-        final String value = (d.notifySender() ? "1" : "0") + SEP + d.expiresAtMillis() + SEP + text(d.envelope());
-        final String seq = text(sequence);
+        final String value = d.userId() + SEP + d.seq() + SEP + (d.notifySender() ? "1" : "0") + SEP
+                             + d.expiresAtMillis() + SEP + text(d.envelope());
         submit(new Change(() -> {
-            deliveries.put(key, value);
-            sequences.put(d.userId(), seq);
+            final long id = nextId++;
+            deliveries.put(id, value);
+            deliveryIds.computeIfAbsent(d.userId(), u -> new ArrayDeque<>()).addLast(new long[] {d.seq(), id});
         }, null));
     }
 
     @Override
     public void acknowledged(String userId, long upTo, Sequence sequence) {
         final String seq = text(sequence);
-        final String from = deliveryKey(userId, 0);
-        final String to = deliveryKey(userId, upTo);
         submit(new Change(() -> {
-            // Keys sort by userId, then by the zero-padded seq: the acknowledged ones are one range.
-            final List<String> gone = new ArrayList<>();
-            for (var it = deliveries.keyIterator(from); it.hasNext(); ) {
-                final String key = it.next();
-                if (key.compareTo(to) > 0) {
-                    break;
-                }
-                gone.add(key);
+            final ArrayDeque<long[]> ids = deliveryIds.get(userId);
+            while (ids != null && !ids.isEmpty() && ids.peekFirst()[0] <= upTo) {
+                deliveries.remove(ids.pollFirst()[1]);
             }
-            gone.forEach(deliveries::remove);
+            if (ids != null && ids.isEmpty()) {
+                deliveryIds.remove(userId);
+            }
             sequences.put(userId, seq);
         }, null));
     }
@@ -226,21 +268,33 @@ public final class FileChatStore implements ChatStore {
     public CompletionStage<Sequence> sequence(String userId) {
         final CompletableFuture<Void> read = new CompletableFuture<>();
         final Sequence[] result = new Sequence[1];
-        submit(new Change(() -> result[0] = parseSequence(sequences.get(userId)), read));
+        submit(new Change(() -> result[0] = sequenceOf(userId), read));
         return read.thenApply(ignored -> result[0]);
     }
 
     @Override
     public void remembered(RememberedReceipt r) {
         final String key = r.userId() + SEP + r.msgId();
-        final String value = Long.toString(r.expiresAtMillis()) + SEP + text(r.receipt());
-        submit(new Change(() -> receipts.put(key, value), null));
+        final String value = key + SEP + r.expiresAtMillis() + SEP + text(r.receipt());
+        submit(new Change(() -> {
+            final long id = nextId++;
+            receipts.put(id, value);
+            final Long previous = receiptIds.put(key, id);
+            if (previous != null) {
+                receipts.remove(previous);
+            }
+        }, null));
     }
 
     @Override
     public void forgotten(String userId, String msgId) {
         final String key = userId + SEP + msgId;
-        submit(new Change(() -> receipts.remove(key), null));
+        submit(new Change(() -> {
+            final Long id = receiptIds.remove(key);
+            if (id != null) {
+                receipts.remove(id);
+            }
+        }, null));
     }
 
     /**
@@ -457,12 +511,6 @@ public final class FileChatStore implements ChatStore {
     private static String padded(long n) {
         final String digits = Long.toString(n);
         return "0".repeat(19 - digits.length()) + digits;
-    }
-
-    /** A key that sorts a user's deliveries by seq: the seq zero-padded to 19 digits. */
-    private static String deliveryKey(String userId, long seq) {
-        final String digits = Long.toString(seq);
-        return userId + SEP + "0".repeat(19 - digits.length()) + digits;
     }
 
     private static String[] split(String value, int fields) {

@@ -83,9 +83,14 @@ class FileChatStoreTest {
             }
             store.acknowledged("u1", 11, new ChatStore.Sequence(12, 11));
             await(store.flushed());
-            final ChatStore.Contents c = store.load();
+        }
+        try (FileChatStore again = open()) {
+            final ChatStore.Contents c = again.load();
             assertEquals(1, c.deliveries().stream().filter(d -> d.userId().equals("u1")).count());
             assertEquals(12, c.deliveries().stream().filter(d -> d.userId().equals("u10")).count());
+            // The sequence is written on acks; the highest delivery in the file raises its last seq.
+            assertEquals(new ChatStore.Sequence(12, 11), c.sequences().get("u1"));
+            assertEquals(new ChatStore.Sequence(12, 0), c.sequences().get("u10"));
         }
     }
 
