@@ -23,9 +23,12 @@ start_gateway() {
   local heapflags="-Xms$heap -Xmx$heap"
   [ "$heap" = "none" ] && heapflags=""
   # shellcheck disable=SC2086
-  # Its data directory lives with the run's results, never in the working directory.
+  # Its data directory lives with the run's results, never in the working directory (GATEWAY_DATA_DIR=none: memory
+  # only; GATEWAY_DATA_DIR=omit: no flag at all, for jars that predate it).
+  local data=(--data-dir "${GATEWAY_DATA_DIR:-$OUT/data-$port}")
+  [ "${GATEWAY_DATA_DIR:-}" = omit ] && data=()
   java $heapflags ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
-    --data-dir "$OUT/data-$port" "$@" ${GATEWAY_ARGS:-} \
+    "${data[@]}" "$@" ${GATEWAY_ARGS:-} \
     > "$OUT/gateway-$port.log" 2>&1 &
   GATEWAY_PID=$!
   for _ in $(seq 1 100); do

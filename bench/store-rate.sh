@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The data file's promise rate (docs/DELIVERY.md): closed loops that hold a message and wait for the store's commit,
-# as a "stored offline" receipt does, for each fsync policy, side by side.
+# as a "stored offline" receipt does, for each fsync policy, side by side; then the same with what one acknowledged
+# message writes (its delivery sequenced and the sender's receipt remembered; then the ack and the receipt forgotten).
 #
 #   bench/store-rate.sh [--producers 64] [--seconds 10]
 #
@@ -22,9 +23,11 @@ CLASSES="$ROOT/gateway/target/test-classes"
 [ -f "$CLASSES/io/switchboard/gateway/store/StoreWriteRate.class" ] || die "build the gateway's test classes first"
 OUT="$ROOT/bench/results/store-rate-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-for sync in periodic always periodic always; do
-  rm -rf "$OUT/data"
-  java -Xmx512m -cp "$CLASSES:$GATEWAY_JAR" io.switchboard.gateway.store.StoreWriteRate \
-       "$OUT/data" "$sync" "$PRODUCERS" "$SECONDS_EACH" | tee -a "$OUT/results.txt"
+for pattern in held ack; do
+  for sync in periodic always periodic always; do
+    rm -rf "$OUT/data"
+    java -Xmx512m -Dpattern="$pattern" -cp "$CLASSES:$GATEWAY_JAR" io.switchboard.gateway.store.StoreWriteRate \
+         "$OUT/data" "$sync" "$PRODUCERS" "$SECONDS_EACH" | tee -a "$OUT/results.txt"
+  done
 done
 rm -rf "$OUT/data"

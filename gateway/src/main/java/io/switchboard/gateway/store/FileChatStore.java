@@ -81,6 +81,8 @@ public final class FileChatStore implements ChatStore {
      */
     private final Map<String, ArrayDeque<long[]>> deliveryIds = new HashMap<>();
     private final Map<String, Long> receiptIds = new HashMap<>();
+    /** Writer thread only: sequences changed in the group being applied, written just before its commit. */
+    private final Map<String, String> dirtySequences = new HashMap<>();
     /** Writer thread only, after construction: the next id of a delivery or receipt. */
     private long nextId;
     /** What the file held when opened, until {@link #load} hands it over. */
@@ -204,7 +206,8 @@ public final class FileChatStore implements ChatStore {
      * (a delivery does not write the sequence; an ack does). Writer thread, or the constructor.
      */
     private Sequence sequenceOf(String userId) {
-        final Sequence stored = parseSequence(sequences.get(userId));
+        final String dirty = dirtySequences.get(userId);
+        final Sequence stored = parseSequence(dirty != null ? dirty : sequences.get(userId));
         final ArrayDeque<long[]> ids = deliveryIds.get(userId);
         final long highest = ids == null || ids.isEmpty() ? 0 : ids.peekLast()[0];
         return highest > stored.last() ? new Sequence(highest, stored.acked()) : stored;
@@ -260,7 +263,8 @@ public final class FileChatStore implements ChatStore {
             if (ids != null && ids.isEmpty()) {
                 deliveryIds.remove(userId);
             }
-            sequences.put(userId, seq);
+            // Written once per group and user however many acks the group holds (see run).
+            dirtySequences.put(userId, seq);
         }, null));
     }
 
@@ -426,6 +430,10 @@ public final class FileChatStore implements ChatStore {
                 }
             }
             try {
+                if (!dirtySequences.isEmpty()) {
+                    sequences.putAll(dirtySequences);
+                    dirtySequences.clear();
+                }
                 store.commit();
                 unsynced = true;
                 if (sync == Sync.ALWAYS || stop) {

@@ -21,6 +21,9 @@ import org.HdrHistogram.Recorder;
  */
 public final class StoreWriteRate {
 
+    /** {@code -Dpattern=ack}: the changes of an acknowledged message instead of a held one. */
+    private static final boolean ACK = "ack".equals(System.getProperty("pattern"));
+
     private StoreWriteRate() {}
 
     public static void main(String[] args) throws Exception {
@@ -43,8 +46,9 @@ public final class StoreWriteRate {
             finished.await();
         }
         final var h = waits.getIntervalHistogram();
-        System.out.printf("sync=%s producers=%d seconds=%d promises/s=%.0f commit-wait p50=%.2fms p99=%.2fms "
-                          + "p99.9=%.2fms max=%.2fms%n", sync.name().toLowerCase(java.util.Locale.ROOT), producers,
+        System.out.printf("pattern=%s sync=%s producers=%d seconds=%d promises/s=%.0f commit-wait p50=%.2fms "
+                          + "p99=%.2fms p99.9=%.2fms max=%.2fms%n", ACK ? "ack" : "held",
+                          sync.name().toLowerCase(java.util.Locale.ROOT), producers,
                           seconds, promised.get() / (double) seconds, h.getValueAtPercentile(50) / 1e6,
                           h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6,
                           h.getMaxValue() / 1e6);
@@ -59,12 +63,29 @@ public final class StoreWriteRate {
             return;
         }
         final long id = ids.incrementAndGet();
-        store.held(new ChatStore.HeldMessage(user, id, message, System.currentTimeMillis() + 600_000));
+        if (ACK) {
+            // What one acknowledged message costs the store: its delivery sequenced, the sender's receipt remembered,
+            // the recipient's ack (and the receipt forgotten, as the dedup window would, to keep the size steady).
+            final String to = user + "-peer-" + (id % 30);
+            store.sequenced(new ChatStore.SequencedDelivery(to, id, message.withSeq(Long.toString(id)), true,
+                                                            System.currentTimeMillis() + 600_000),
+                            new ChatStore.Sequence(id, id - 1));
+            store.remembered(new ChatStore.RememberedReceipt(user, "m" + id, message,
+                                                             System.currentTimeMillis() + 300_000));
+        } else {
+            store.held(new ChatStore.HeldMessage(user, id, message, System.currentTimeMillis() + 600_000));
+        }
         store.flushed().whenComplete((ok, error) -> {
             waits.recordValue(System.nanoTime() - start);
             promised.incrementAndGet();
-            // Released at once, as a delivery would: the file keeps its steady-state size.
-            store.released(id);
+            if (ACK) {
+                final String to = user + "-peer-" + (id % 30);
+                store.acknowledged(to, id, new ChatStore.Sequence(id, id));
+                store.forgotten(user, "m" + id);
+            } else {
+                // Released at once, as a delivery would: the file keeps its steady-state size.
+                store.released(id);
+            }
             loop(store, user, message, ids, waits, promised, end, finished);
         });
     }
