@@ -12,16 +12,15 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.switchboard.gateway.chat.Stages;
 import io.switchboard.gateway.http.HttpResponses;
 import io.switchboard.gateway.http.OpsEndpoints;
+import io.switchboard.gateway.http.UriParts;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.validate.UserIds;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +75,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         Object res;
         try {
-            res = route(ctx, req, new QueryStringDecoder(req.uri()).path());
+            // Routes match the raw path; a userId in it is decoded once, strictly (UriParts).
+            res = route(ctx, req, UriParts.rawPath(req.uri()));
         } catch (ApiException e) {
             res = ApiResponses.error(ctx, e.status, e.getMessage());
         }
@@ -235,11 +235,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (rawSegment.isEmpty() || rawSegment.indexOf('/') >= 0) {
             throw new ApiException(HttpResponseStatus.NOT_FOUND, "no such endpoint");
         }
-        final String decoded;
-        try {
-            decoded = QueryStringDecoder.decodeComponent(rawSegment.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoding");
+        final String decoded = UriParts.decodeSegment(rawSegment);
+        if (decoded == null) {
+            throw new ApiException(HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoded UTF-8");
         }
         return checkedUserId(decoded);
     }

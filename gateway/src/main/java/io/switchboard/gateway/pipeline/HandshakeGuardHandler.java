@@ -10,19 +10,15 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.gateway.auth.AuthResult;
 import io.switchboard.gateway.auth.HandshakePolicy;
 import io.switchboard.gateway.http.HttpResponses;
+import io.switchboard.gateway.http.UriParts;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.validate.UserIds;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -116,7 +112,7 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         if (rawUserId.indexOf('/') >= 0) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId contains '/'");
         }
-        final String userId = decodePathSegment(rawUserId);
+        final String userId = UriParts.decodeSegment(rawUserId);
         if (userId == null) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId is not valid percent-encoded UTF-8");
         }
@@ -145,7 +141,10 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         if (!policy.originAllowed(headers.get(HttpHeaderNames.ORIGIN))) {
             return reject(ctx, HttpResponseStatus.FORBIDDEN, "origin not allowed");
         }
-        final Map<String, List<String>> params = new QueryStringDecoder(uri).parameters();
+        final Map<String, List<String>> params = UriParts.queryParameters(uri);
+        if (params == null) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "the query string is not valid percent-encoding");
+        }
         final Role role;
         if (policy.verifier() != null) {
             // PROTOCOL.md §1: with authentication on, userId and role come from the token, never from ?role=.
@@ -233,42 +232,6 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
             return Role.USER;
         }
         return values.size() == 1 ? Role.fromWire(values.get(0)) : null;
-    }
-
-    /**
-     * Percent-decodes a path segment strictly: {@code +} is a plus sign (not a space as in form encoding), and
-     * malformed escapes or bytes that are not UTF-8 give {@code null} rather than U+FFFD, so two different raw ids
-     * can never decode to the same userId. The HTTP decoder hands the request line over as ISO-8859-1, so each char
-     * is one raw byte.
-     */
-    static String decodePathSegment(String raw) {
-        final byte[] bytes = new byte[raw.length()];
-        int n = 0;
-        for (int i = 0; i < raw.length(); i++) {
-            final char c = raw.charAt(i);
-            if (c == '%') {
-                final int hi = i + 2 < raw.length() ? Character.digit(raw.charAt(i + 1), 16) : -1;
-                final int lo = hi >= 0 ? Character.digit(raw.charAt(i + 2), 16) : -1;
-                if (lo < 0) {
-                    return null;
-                }
-                bytes[n++] = (byte) (hi << 4 | lo);
-                i += 2;
-            } else if (c <= 0xFF) {
-                bytes[n++] = (byte) c;
-            } else {
-                return null;
-            }
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 0, n))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
     }
 
     /** RFC 6455 §4.1: the key is the base64 of 16 bytes. */

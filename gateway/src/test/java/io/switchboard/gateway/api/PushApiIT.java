@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.gateway.testing.CloseStatus;
 import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.HttpTestClient;
+import io.switchboard.gateway.testing.RawSocket;
 import io.switchboard.gateway.testing.WsTestClient;
 import io.switchboard.protocol.Envelope;
 import java.net.URI;
@@ -187,5 +188,28 @@ class PushApiIT {
             assertEquals(1, stats.get("messagesRouted").asInt());
             assertEquals(0, stats.get("offlineHeld").asInt());
         }
+    }
+
+    /** Sends {@code method path} raw to the API listener (HttpClient refuses malformed escapes in a URI). */
+    private RawSocket.HttpResponse rawApi(String method, String path) throws Exception {
+        try (RawSocket raw = RawSocket.connect(gateway.gateway().apiAddress())) {
+            return raw.write(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
+                             + "\r\nConnection: close\r\n\r\n").readResponse();
+        }
+    }
+
+    @Test
+    void userIdsInApiPathsAreDecodedOnceAndMalformedOnesAreBadRequests() throws Exception {
+        // Issue #16: %zz got no response at all; a%2541 was decoded twice and so named "aA".
+        assertEquals(400, rawApi("GET", "/api/v1/users/%zz").status());
+        assertEquals(400, rawApi("GET", "/api/v1/users/%C3%28").status());
+        try (WsTestClient plain = connect(gateway.user("aA"));
+             WsTestClient encoded = connect(gateway.uri("/pinter/imserver/a%2541"))) {
+            assertEquals(204, rawApi("DELETE", "/api/v1/users/a%2541/connection").status());
+            assertEquals(4003, encoded.awaitClose(WsTestClient.TIMEOUT).code(), "a%41 is the one disconnected");
+            assertTrue(plain.isOpen(), "aA must stay connected");
+        }
+        // Routes match the raw path: an encoded prefix is not the API.
+        assertEquals(404, rawApi("GET", "/%61pi/v1/stats").status());
     }
 }

@@ -37,6 +37,17 @@ class HandshakeIT {
         return "127.0.0.1:" + gateway.address().getPort();
     }
 
+    @Test
+    void aMalformedEscapeInTheQueryIsABadRequestNotAServerError() throws IOException {
+        // Issue #16: this was a 500 with a stack trace per request.
+        for (String query : new String[] {"?x=%zz", "?role=%zz", "?token=abc%"}) {
+            final HttpResponse response = send(RawSocket.upgradeRequest(WS + "u1" + query, host()));
+            assertEquals(400, response.status(), query);
+        }
+        // The gateway is fine afterwards.
+        gateway.connect(gateway.user("u1")).close();
+    }
+
     /** The userId the server gave this connection, as it stamps it on a pong's {@code to}. */
     private static String userIdOf(WsTestClient client) {
         client.send(Envelope.client("ping", "p", null, null));
