@@ -340,8 +340,9 @@ public final class AckLogs implements Acknowledgements {
                     unwritable = true;
                     break;
                 }
-                channel.write(e.envelope, channel.voidPromise());
+                // Marked sent before the write, so that nothing the write sets off on this thread writes it again.
                 log.sent = e.seq;
+                channel.write(e.envelope, channel.voidPromise());
                 written++;
                 if (e.routedAtNanos != 0 && e.seq > log.timed) {
                     // As LocalDelivery times a live write, the dashboard's routing latency covers these too; here

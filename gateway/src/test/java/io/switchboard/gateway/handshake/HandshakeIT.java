@@ -38,6 +38,14 @@ class HandshakeIT {
     }
 
     @Test
+    void theIdsTheGatewayWritesItselfCannotConnect() throws IOException {
+        // Issue #16: an agent named "system" sent messages that arrived from:"system", like the gateway's own.
+        for (String id : new String[] {"system", "*", "%2A", "system?role=agent"}) {
+            assertEquals(400, send(RawSocket.upgradeRequest(WS + id, host())).status(), id);
+        }
+    }
+
+    @Test
     void aMalformedEscapeInTheQueryIsABadRequestNotAServerError() throws IOException {
         // Issue #16: this was a 500 with a stack trace per request.
         for (String query : new String[] {"?x=%zz", "?role=%zz", "?token=abc%"}) {

@@ -24,6 +24,15 @@ class UserIdsTest {
     }
 
     @Test
+    void theIdsTheGatewayWritesItselfAreReserved() {
+        assertEquals("userId is reserved", UserIds.problem("system"));
+        assertEquals("userId is reserved", UserIds.problem("*"));
+        assertValid("System");
+        assertValid("systems");
+        assertValid("**");
+    }
+
+    @Test
     void validIds() {
         assertValid("admin");
         assertValid("a");
