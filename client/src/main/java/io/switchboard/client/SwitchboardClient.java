@@ -32,6 +32,7 @@ import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.EnvelopeFrameCodec;
+import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -469,7 +470,7 @@ public final class SwitchboardClient implements AutoCloseable {
         if (conn != current) {
             return;
         }
-        final long seq = parseSeq(e.seq());
+        final long seq = EnvelopeValidator.seq(e.seq());
         if (seq == NO_SEQ) {
             unsequenced(e);
             return;
@@ -508,19 +509,6 @@ public final class SwitchboardClient implements AutoCloseable {
     private static boolean isAnswer(MessageType type) {
         // The direct answers of PROTOCOL.md §3 and §6: they carry the request's msgId and no seq.
         return type != MessageType.NORMAL && type != MessageType.DELIVERED && type != MessageType.LEAVE;
-    }
-
-    private static long parseSeq(String s) {
-        if (s == null || s.isEmpty() || s.length() > 18) {
-            return NO_SEQ;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            final char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                return NO_SEQ;
-            }
-        }
-        return Long.parseLong(s);
     }
 
     private void dispatch(Envelope e, long seq) {

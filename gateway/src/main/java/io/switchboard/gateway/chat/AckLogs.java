@@ -200,7 +200,7 @@ public final class AckLogs implements Acknowledgements {
                                           log.session != null ? routedAtNanos : 0);
             log.entries.addLast(entry);
             store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
-                                                            entry.expiresAtMillis), log.sequence());
+                                                            entry.expiresAtMillis));
             trimToBound(log, log.session == null ? maxPerUser : liveCap());
         }
         return store.flushed().thenApply(ignored -> committed(log, seq));

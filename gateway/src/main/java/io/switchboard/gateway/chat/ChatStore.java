@@ -66,8 +66,11 @@ public interface ChatStore extends AutoCloseable {
     /** {@code userId}'s pairing ended. */
     void unpaired(String userId);
 
-    /** A delivery to an acknowledging userId took its seq; {@code sequence} is that userId's new state. */
-    void sequenced(SequencedDelivery delivery, Sequence sequence);
+    /**
+     * A delivery to an acknowledging userId took its seq. The userId's last seq is the highest of its deliveries, so
+     * a store keeps its sequence from these and {@link #acknowledged}.
+     */
+    void sequenced(SequencedDelivery delivery);
 
     /**
      * {@code userId} acknowledged (or a bound dropped) its deliveries up to and including seq {@code upTo};
@@ -99,7 +102,7 @@ public interface ChatStore extends AutoCloseable {
         @Override public void released(long id) { }
         @Override public void paired(String userId, String agentId) { }
         @Override public void unpaired(String userId) { }
-        @Override public void sequenced(SequencedDelivery delivery, Sequence sequence) { }
+        @Override public void sequenced(SequencedDelivery delivery) { }
         @Override public void acknowledged(String userId, long upTo, Sequence sequence) { }
         @Override public CompletionStage<Sequence> sequence(String userId) {
             return CompletableFuture.completedFuture(Sequence.NONE);

@@ -246,13 +246,7 @@ final class RedisPresence implements Presence {
             }
             if (queued != null) {
                 for (Queued q : queued) {
-                    acks.deliver(session, q.envelope).whenComplete((d, error) -> {
-                        if (error != null) {
-                            q.outcome.completeExceptionally(error);
-                        } else {
-                            q.outcome.complete(d);
-                        }
-                    });
+                    relay(acks.deliver(session, q.envelope), q.outcome);
                 }
             }
             return;
@@ -313,18 +307,23 @@ final class RedisPresence implements Presence {
             if (queue != null) {
                 queue.add(new Queued(envelope, outcome));
             } else if (session.ackMode()) {
-                acks.deliver(session, envelope).whenComplete((d, error) -> {
-                    if (error != null) {
-                        outcome.completeExceptionally(error);
-                    } else {
-                        outcome.complete(d);
-                    }
-                });
+                relay(acks.deliver(session, envelope), outcome);
             } else {
                 outcome.complete(delivery.deliver(session, session.userId(), envelope, null));
             }
         });
         return session.ackMode() ? outcome : Router.Delivery.LIVE.asStage();
+    }
+
+    /** Completes {@code to} as {@code from} completes. */
+    private static void relay(CompletionStage<Router.Delivery> from, CompletableFuture<Router.Delivery> to) {
+        from.whenComplete((d, error) -> {
+            if (error != null) {
+                to.completeExceptionally(error);
+            } else {
+                to.complete(d);
+            }
+        });
     }
 
     private Envelope decode(String body) {

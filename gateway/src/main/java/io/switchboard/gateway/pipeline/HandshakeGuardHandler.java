@@ -18,6 +18,7 @@ import io.switchboard.gateway.http.UriParts;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
+import io.switchboard.protocol.validate.EnvelopeValidator;
 import io.switchboard.protocol.validate.UserIds;
 import java.util.Base64;
 import java.util.List;
@@ -189,21 +190,9 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         };
     }
 
-    /** {@code ?since=}: one decimal number of at most 18 digits, else -1. */
+    /** {@code ?since=}: given once, as a seq; else -1. */
     private static long sequenceNumber(List<String> values) {
-        if (values.size() != 1) {
-            return -1;
-        }
-        final String v = values.get(0);
-        if (v.isEmpty() || v.length() > 18) {
-            return -1;
-        }
-        for (int i = 0; i < v.length(); i++) {
-            if (v.charAt(i) < '0' || v.charAt(i) > '9') {
-                return -1;
-            }
-        }
-        return Long.parseLong(v);
+        return values.size() != 1 ? -1 : EnvelopeValidator.seq(values.get(0));
     }
 
     /** The token of {@code Authorization: Bearer} or else of {@code ?token=}; {@code null} if neither. */

@@ -242,7 +242,7 @@ public final class FileChatStore implements ChatStore {
     }
 
     @Override
-    public void sequenced(SequencedDelivery d, Sequence sequence) {
+    public void sequenced(SequencedDelivery d) {
         final String value = d.userId() + SEP + d.seq() + SEP + (d.notifySender() ? "1" : "0") + SEP
                              + d.expiresAtMillis() + SEP + text(d.envelope());
         submit(new Change(() -> {

@@ -47,8 +47,7 @@ class FileChatStoreTest {
             store.unpaired("u2");
             for (long seq = 1; seq <= 3; seq++) {
                 store.sequenced(new ChatStore.SequencedDelivery("u1", seq, normal("a" + seq, "x").withSeq("" + seq),
-                                                                seq == 2, later),
-                                new ChatStore.Sequence(seq, 0));
+                                                                seq == 2, later));
             }
             store.acknowledged("u1", 1, new ChatStore.Sequence(3, 1));
             store.remembered(new ChatStore.RememberedReceipt("u1", "r1", normal("r1", "push success"), later));
@@ -77,8 +76,7 @@ class FileChatStoreTest {
             // "u1" and "u10" sort next to each other: an ack of u1 must not touch u10.
             for (String user : new String[] {"u1", "u10"}) {
                 for (long seq = 1; seq <= 12; seq++) {
-                    store.sequenced(new ChatStore.SequencedDelivery(user, seq, normal("m", "x"), false, later),
-                                    new ChatStore.Sequence(seq, 0));
+                    store.sequenced(new ChatStore.SequencedDelivery(user, seq, normal("m", "x"), false, later));
                 }
             }
             store.acknowledged("u1", 11, new ChatStore.Sequence(12, 11));

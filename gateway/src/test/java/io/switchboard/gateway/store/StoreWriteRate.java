@@ -68,8 +68,7 @@ public final class StoreWriteRate {
             // the recipient's ack (and the receipt forgotten, as the dedup window would, to keep the size steady).
             final String to = user + "-peer-" + (id % 30);
             store.sequenced(new ChatStore.SequencedDelivery(to, id, message.withSeq(Long.toString(id)), true,
-                                                            System.currentTimeMillis() + 600_000),
-                            new ChatStore.Sequence(id, id - 1));
+                                                            System.currentTimeMillis() + 600_000));
             store.remembered(new ChatStore.RememberedReceipt(user, "m" + id, message,
                                                              System.currentTimeMillis() + 300_000));
         } else {

@@ -1,5 +1,7 @@
 package io.switchboard.loadtest.scenario;
 
+import io.switchboard.protocol.validate.EnvelopeValidator;
+
 /**
  * The receiving side of {@code PROTOCOL.md} §5 for one simulated userId in {@code --ack} mode, across its
  * connections: drops redelivered seqs (at or below the last one processed), sees gaps (a seq jump), and says what to
@@ -59,14 +61,6 @@ final class AckTracker {
 
     /** Parses a wire seq; {@link #NONE} if absent or not a decimal number. */
     static long parse(String seq) {
-        if (seq == null || seq.isEmpty() || seq.length() > 18) {
-            return NONE;
-        }
-        for (int i = 0; i < seq.length(); i++) {
-            if (seq.charAt(i) < '0' || seq.charAt(i) > '9') {
-                return NONE;
-            }
-        }
-        return Long.parseLong(seq);
+        return EnvelopeValidator.seq(seq);
     }
 }

@@ -58,22 +58,29 @@ public final class EnvelopeValidator {
     }
 
     /**
-     * The seq an {@code ack} acknowledges ({@code PROTOCOL.md} §5): its {@code msg} as a decimal number of at most 18
-     * digits, or -1 if it is not one (answer {@code error}/{@code BAD_MESSAGE}). Whether it is above the last seq
-     * sent is the gateway's to check.
+     * The seq an {@code ack} acknowledges ({@code PROTOCOL.md} §5): its {@code msg} as a {@link #seq}, or -1 if it is
+     * not one (answer {@code error}/{@code BAD_MESSAGE}). Whether it is above the last seq sent is the gateway's to
+     * check.
      */
     public static long ackedSeq(Envelope ack) {
-        final String msg = ack.msg();
-        if (msg == null || msg.isEmpty() || msg.length() > 18) {
+        return seq(ack.msg());
+    }
+
+    /**
+     * A seq as the wire writes it ({@code PROTOCOL.md} §5: a {@code seq} field, an {@code ack}'s {@code msg},
+     * {@code ?since=}): a decimal number of 1 to 18 digits; -1 if {@code text} is absent or not one.
+     */
+    public static long seq(String text) {
+        if (text == null || text.isEmpty() || text.length() > 18) {
             return -1;
         }
-        for (int i = 0; i < msg.length(); i++) {
-            final char c = msg.charAt(i);
+        for (int i = 0; i < text.length(); i++) {
+            final char c = text.charAt(i);
             if (c < '0' || c > '9') {
                 return -1;
             }
         }
-        return Long.parseLong(msg);
+        return Long.parseLong(text);
     }
 
     /**
