@@ -19,12 +19,15 @@ import io.switchboard.gateway.chat.AckLogs;
 import io.switchboard.gateway.chat.ChatEvents;
 import io.switchboard.gateway.chat.ChatRules;
 import io.switchboard.gateway.chat.ChatStore;
+import io.switchboard.gateway.chat.History;
 import io.switchboard.gateway.chat.InMemoryMatchService;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.LocalResends;
 import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.MemoryHistory;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
+import io.switchboard.gateway.chat.QueueNotices;
 import io.switchboard.gateway.chat.Replacement;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
@@ -90,6 +93,8 @@ public final class GatewayServer implements AutoCloseable {
     private final LocalResends resends;
     private final GatewayCluster cluster;
     private final SessionLifecycle lifecycle;
+    private final History history;
+    private final LocalDelivery delivery;
     private final ChannelGroup allChannels;
     private final ConnectionLimitHandler connectionLimit;
     private final GatewayChannelInitializer initializer;
@@ -122,7 +127,6 @@ public final class GatewayServer implements AutoCloseable {
         offline = new MemoryHold(metrics, store, config.offline().maxPerUser(), config.offline().maxTotal(),
                                  config.offline().ttl().toNanos(), System::nanoTime);
         final Replacement replacement = new Replacement(metrics);
-        final LocalDelivery delivery;
         final Router router;
         final Presence presence;
         final ChatStore.Contents stored = store.load();
@@ -151,7 +155,9 @@ public final class GatewayServer implements AutoCloseable {
                                   System::currentTimeMillis);
             delivery = new LocalDelivery(registry, offline, acks, store, metrics,
                                          config.chat().slowConsumerTimeout().toNanos());
-            final InMemoryMatchService local = new InMemoryMatchService(config.chat().agentCapacity(), store);
+            final InMemoryMatchService local = new InMemoryMatchService(
+                    config.chat().agentCapacity(), store, config.chat().queueMax(),
+                    config.chat().queueTimeout().toMillis(), clock::millis);
             offline.restore(stored.held());
             acks.restore(stored);
             resends.restore(stored.receipts());
@@ -165,8 +171,12 @@ public final class GatewayServer implements AutoCloseable {
                           () -> store instanceof FileChatStore file ? file.refused()
                                 : cluster != null ? cluster.storeRefused() : 0);
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
+        history = historyOf(config.chat(), clustered, store, clock);
+        matches.setQueueListener(new QueueNotices(router, envelopes, metrics, events, history));
+        metrics.queueGauges(matches::waitingCount,
+                            status -> matches.agentsByStatus().getOrDefault(status, 0));
         lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
-                                         events, config.chat().reconnectGrace(), acks);
+                                         events, config.chat().reconnectGrace(), acks, history);
         if (store.durable()) {
             lifecycle.restored(stored.agentOfUser(), resources.ioGroup().next());
             logger.info("Data directory {}: {} held messages, {} pairings, {} unacknowledged deliveries restored",
@@ -176,7 +186,7 @@ public final class GatewayServer implements AutoCloseable {
         final ChatRules rules = new ChatRules(matches, router, envelopes,
                                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,
                                               events, clustered ? cluster.acknowledgements() : acks,
-                                              clustered ? cluster.resends() : resends);
+                                              clustered ? cluster.resends() : resends, history);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
         connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
         final GatewayStatus status = new GatewayStatus(registry, matches, offline, lifecycle, metrics,
@@ -267,9 +277,33 @@ public final class GatewayServer implements AutoCloseable {
                     api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
+    /** The conversation histories: none, in Redis (cluster), or in memory and the data file. */
+    private static History historyOf(GatewayConfig.Chat chat, boolean clustered, ChatStore store, Clock clock) {
+        if (chat.historyMax() == 0 || clustered) {
+            return History.NONE;
+        }
+        final MemoryHistory memory = new MemoryHistory(store, chat.historyMax(), chat.historyRetention().toMillis(),
+                                                       clock::millis);
+        memory.restore(store.loadHistory());
+        return memory;
+    }
+
     private void offlineSweeper() {
+        resources.ioGroup().next().scheduleAtFixedRate(
+                () -> matches.expireQueue().whenComplete((ignored, error) -> {
+                    if (error != null) {
+                        logger.debug("queue expiry failed: {}", error.toString());
+                    }
+                }), 1, 1, TimeUnit.SECONDS);
+        if (history instanceof MemoryHistory memory) {
+            resources.ioGroup().next().scheduleAtFixedRate(memory::checkpoint, 1, 1, TimeUnit.SECONDS);
+        }
         resources.ioGroup().next().scheduleAtFixedRate(() -> {
             offline.sweep();
+            delivery.sweepKept(config.offline().ttl().toNanos());
+            if (history instanceof MemoryHistory memory) {
+                memory.sweep();
+            }
             if (acks != null) {
                 acks.sweep();
                 resends.sweep();
@@ -355,6 +389,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (cluster != null) {
             cluster.close();
+        }
+        if (history instanceof MemoryHistory memory) {
+            memory.checkpoint();
         }
         store.close();
         releaseExtras();

@@ -107,4 +107,25 @@ public final class Envelopes {
     public Envelope pong(String msgId, String to) {
         return new Envelope(MessageType.PONG.wireName(), msgIdOr(msgId), SYSTEM, to, "pong", CODE_OK, now(), null);
     }
+
+    /** A successful answer of {@code type} to {@code to} ({@code status}, {@code transfer}: §6). */
+    public Envelope answer(MessageType type, String msgId, String to, String msg) {
+        return new Envelope(type.wireName(), msgIdOr(msgId), SYSTEM, to, msg, CODE_OK, now(), null);
+    }
+
+    /** A {@code queue} notice to a waiting user: its {@code position} (1 = next). §6. */
+    public Envelope queued(String msgId, String to, int position) {
+        return answer(MessageType.QUEUE, msgId, to, Integer.toString(position));
+    }
+
+    /** A notice {@code from} a peer to {@code to} ({@code typing}, {@code read}: §6); {@code msg} may be empty. */
+    public Envelope relay(MessageType type, String from, String to, String msg) {
+        return new Envelope(type.wireName(), msgIdOr(null), from, to, msg == null ? "" : msg, CODE_OK, now(), null);
+    }
+
+    /** A {@code history} entry: a {@code normal} of the conversation as it was sent (§6). */
+    public Envelope historyEntry(Envelope normal) {
+        return new Envelope(MessageType.HISTORY.wireName(), normal.msgId(), normal.from(), normal.to(), normal.msg(),
+                            CODE_OK, normal.timestamp(), null);
+    }
 }

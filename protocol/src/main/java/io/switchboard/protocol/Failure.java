@@ -20,7 +20,17 @@ public enum Failure {
     /** {@code match} sent by an agent: only users are matched. Text designed by Switchboard. */
     NOT_A_USER("仅用户可发起匹配"),
     /** The gateway cannot serve the request right now (e.g. the shared store is down). Text designed by Switchboard. */
-    UNAVAILABLE("服务暂不可用");
+    UNAVAILABLE("服务暂不可用"),
+    /** {@code status} from a user: only agents have one. Text designed by Switchboard (§6). */
+    NOT_AN_AGENT("仅客服可设置状态"),
+    /** {@code status} with a state other than {@code available} or {@code away}. Text designed by Switchboard. */
+    UNKNOWN_STATUS("未知状态"),
+    /** {@code match} with {@code "queue"} while the waiting queue is at its bound. Text designed by Switchboard. */
+    QUEUE_FULL("排队人数已满"),
+    /** A queued user waited past the queue's time limit. Text designed by Switchboard. */
+    QUEUE_TIMEOUT("排队超时"),
+    /** {@code transfer} to an agent that is not connected, is away, or is the sender. Text designed by Switchboard. */
+    UNKNOWN_AGENT("目标客服不在线");
 
     private final String text;
 

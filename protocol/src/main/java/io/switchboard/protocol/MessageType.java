@@ -19,7 +19,19 @@ public enum MessageType {
     /** Client to server on an acknowledging connection: every delivery up to {@code msg} (a seq) was processed. */
     ACK("ack"),
     /** Server to an acknowledging sender: the recipient acknowledged its {@code normal} (end to end, "✓✓"). */
-    DELIVERED("delivered");
+    DELIVERED("delivered"),
+    /** An agent sets its availability ({@code available}, {@code away}); the answer has the same type. §6. */
+    STATUS("status"),
+    /** Server to a waiting user: its position in the waiting queue ({@code msg}, 1 = next). §6. */
+    QUEUE("queue"),
+    /** An agent hands its user ({@code to}) to another agent ({@code msg}, empty: any); the answer too. §6. */
+    TRANSFER("transfer"),
+    /** Either side of a pair is typing; relayed live to the peer, never held. §6. */
+    TYPING("typing"),
+    /** The recipient has read up to a message ({@code msg} = its msgId); relayed to the peer. §6. */
+    READ("read"),
+    /** A request for the conversation's last messages, and each message of the answer. §6. */
+    HISTORY("history");
 
     private final String wireName;
 
@@ -50,6 +62,12 @@ public enum MessageType {
             case "error": return ERROR;
             case "ack": return ACK;
             case "delivered": return DELIVERED;
+            case "status": return STATUS;
+            case "queue": return QUEUE;
+            case "transfer": return TRANSFER;
+            case "typing": return TYPING;
+            case "read": return READ;
+            case "history": return HISTORY;
             default: return null;
         }
     }

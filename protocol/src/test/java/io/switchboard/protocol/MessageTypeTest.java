@@ -12,16 +12,22 @@ class MessageTypeTest {
 
     @Test
     void wireNamesAreExactlyThoseOfProtocolMd() {
-        final Map<String, String> expected = new TreeMap<>(Map.of(
-                "MATCH", "match",
-                "NORMAL", "normal",
-                "RECEIPT", "receipt",
-                "PING", "ping",
-                "PONG", "pong",
-                "LEAVE", "leave",
-                "ERROR", "error",
-                "ACK", "ack",
-                "DELIVERED", "delivered"));
+        final Map<String, String> expected = new TreeMap<>(Map.ofEntries(
+                Map.entry("MATCH", "match"),
+                Map.entry("NORMAL", "normal"),
+                Map.entry("RECEIPT", "receipt"),
+                Map.entry("PING", "ping"),
+                Map.entry("PONG", "pong"),
+                Map.entry("LEAVE", "leave"),
+                Map.entry("ERROR", "error"),
+                Map.entry("ACK", "ack"),
+                Map.entry("DELIVERED", "delivered"),
+                Map.entry("STATUS", "status"),
+                Map.entry("QUEUE", "queue"),
+                Map.entry("TRANSFER", "transfer"),
+                Map.entry("TYPING", "typing"),
+                Map.entry("READ", "read"),
+                Map.entry("HISTORY", "history")));
         final Map<String, String> actual = new TreeMap<>();
         for (MessageType type : MessageType.values()) {
             actual.put(type.name(), type.wireName());

@@ -48,4 +48,19 @@ public interface ChatEvents {
      * A {@code normal} between a user and an agent was delivered live or held ({@code delivered} as the peer got it).
      */
     default void messageRouted(Envelope delivered, Router.Delivery outcome) {}
+
+    /** {@code userId} waits in the queue at {@code position} ({@code PROTOCOL.md} §6). */
+    default void queued(String userId, int position) {}
+
+    /**
+     * {@code userId} left the queue after {@code waitedMillis}: {@code matched} (to {@code agentId}), {@code timeout},
+     * or {@code left} (its {@code leave}, or it did not come back within the reconnect grace period).
+     */
+    default void dequeued(String userId, String outcome, String agentId, long waitedMillis) {}
+
+    /** {@code fromAgentId} handed {@code userId} to {@code toAgentId}. */
+    default void transferred(String userId, String fromAgentId, String toAgentId) {}
+
+    /** {@code agentId} set its status ({@code available}, {@code away}). */
+    default void statusChanged(String agentId, String status) {}
 }

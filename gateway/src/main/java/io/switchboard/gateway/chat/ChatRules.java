@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
 public final class ChatRules {
 
     private static final Logger logger = LoggerFactory.getLogger(ChatRules.class);
+    /** {@code match}'s {@code msg} asking to wait when no agent can take the user (§6). */
+    static final String QUEUE = "queue";
+    static final String AVAILABLE = "available";
+    static final String AWAY = "away";
+    static final int DEFAULT_HISTORY = 20;
+    static final int MAX_HISTORY = 100;
 
     private final MatchService matches;
     private final Router router;
@@ -36,6 +42,7 @@ public final class ChatRules {
     private final ChatEvents events;
     private final Acknowledgements acks;
     private final Resends resends;
+    private final History history;
 
     /**
      * @param events told about pairings and routed messages (webhooks); must not block
@@ -53,6 +60,16 @@ public final class ChatRules {
      */
     public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
                      GatewayMetrics metrics, ChatEvents events, Acknowledgements acks, Resends resends) {
+        this(matches, router, envelopes, validator, metrics, events, acks, resends, History.NONE);
+    }
+
+    /**
+     * @param history the conversation histories ({@code PROTOCOL.md} §6), told of every routed {@code normal}
+     */
+    public ChatRules(MatchService matches, Router router, Envelopes envelopes, EnvelopeValidator validator,
+                     GatewayMetrics metrics, ChatEvents events, Acknowledgements acks, Resends resends,
+                     History history) {
+        this.history = history;
         this.acks = acks;
         this.resends = resends;
         this.matches = matches;
@@ -97,6 +114,11 @@ public final class ChatRules {
             case PING -> Stages.completed(ping(session, request));
             case LEAVE -> leave(session, request);
             case ACK -> Stages.completed(ack(session, request));
+            case STATUS -> status(session, request);
+            case TRANSFER -> transfer(session, request);
+            case TYPING -> typing(session, request);
+            case READ -> read(session, request);
+            case HISTORY -> history(session, request);
             default -> throw new IllegalArgumentException("not a client message type: " + type);
         };
     }
@@ -111,17 +133,26 @@ public final class ChatRules {
         if (session.role() != Role.USER) {
             return Stages.completed(fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER));
         }
-        return matches.match(me).handle((result, error) -> {
+        final boolean queue = QUEUE.equals(request.msg());
+        return matches.match(me, queue).handle((result, error) -> {
             if (error != null) {
                 logger.debug("{} match failed: {}", session.channel(), error.toString());
                 return fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE);
             }
+            if (result.isQueued()) {
+                if (result.isNew()) {
+                    events.queued(me, result.position());
+                }
+                return envelopes.queued(msgId, me, result.position());
+            }
             if (!result.found()) {
-                return fail(MessageType.MATCH, msgId, me, Failure.NO_AGENT);
+                return fail(MessageType.MATCH, msgId, me,
+                            result.position() < 0 ? Failure.QUEUE_FULL : Failure.NO_AGENT);
             }
             if (result.isNew()) {
                 metrics.matched();
                 events.matched(me, result.agentId());
+                history.started(me);
                 router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
             }
             return envelopes.matched(msgId, me, result.agentId());
@@ -165,14 +196,15 @@ public final class ChatRules {
         final CompletionStage<Boolean> paired = session.role() == Role.USER
                                                 ? matches.isPaired(me, to) : matches.isPaired(to, me);
         final Boolean pairedNow = Stages.valueIfDone(paired);
+        final String user = session.role() == Role.USER ? me : to;
         if (pairedNow != null) {
-            return route(me, request, pairedNow);
+            return route(me, user, request, pairedNow);
         }
-        return paired.thenCompose(p -> route(me, request, p))
+        return paired.thenCompose(p -> route(me, user, request, p))
                      .exceptionally(error -> unavailable(request.msgId(), me, error));
     }
 
-    private CompletionStage<Envelope> route(String me, Envelope request, boolean paired) {
+    private CompletionStage<Envelope> route(String me, String user, Envelope request, boolean paired) {
         if (!paired) {
             return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
         }
@@ -182,48 +214,229 @@ public final class ChatRules {
         final CompletionStage<Router.Delivery> delivery = router.deliver(request.to(), delivered);
         final Router.Delivery now = Stages.valueIfDone(delivery);
         if (now != null) {
-            return Stages.completed(routed(msgId, me, delivered, now));
+            return Stages.completed(routed(msgId, me, user, delivered, now));
         }
         return delivery.handle((d, error) -> error != null ? unavailable(msgId, me, error)
-                                                           : routed(msgId, me, delivered, d));
+                                                           : routed(msgId, me, user, delivered, d));
     }
 
-    /** The receipt of a routed {@code normal}, after telling the event hook what became of it. */
-    private Envelope routed(String msgId, String me, Envelope delivered, Router.Delivery delivery) {
+    /** The receipt of a routed {@code normal}, after telling the event hook and the history what became of it. */
+    private Envelope routed(String msgId, String me, String user, Envelope delivered, Router.Delivery delivery) {
         if (delivery != Router.Delivery.DROPPED) {
             events.messageRouted(delivered, delivery);
+            history.appended(user, delivered);
         }
         return receipt(msgId, me, delivery);
     }
 
-    /** {@code leave}: ends the pairing with {@code to} (a user may omit it) and tells the peer. */
+    /**
+     * {@code leave}: ends the pairing with {@code to} (a user may omit it) and tells the peer; a waiting user without
+     * an agent leaves the queue instead ({@code receipt} {@code push success}).
+     */
     public CompletionStage<Envelope> leave(Session session, Envelope request) {
         final String me = session.userId();
         final String to = request.to();
+        final boolean user = session.role() == Role.USER;
         final CompletionStage<String> peer;
-        if (session.role() == Role.USER && (to == null || to.isEmpty())) {
+        if (user && (to == null || to.isEmpty())) {
             peer = matches.agentOf(me);
         } else {
             peer = Stages.completed(to);
         }
         return peer.thenCompose(p -> {
             if (p == null || p.isEmpty()) {
-                return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+                return user ? leaveQueue(me, request.msgId())
+                            : Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
             }
-            final String user = session.role() == Role.USER ? me : p;
-            final String agent = session.role() == Role.USER ? p : me;
-            return matches.unpair(user, agent).thenCompose(ended -> {
+            final String userId = user ? me : p;
+            final String agent = user ? p : me;
+            return matches.unpair(userId, agent).thenCompose(ended -> {
                 if (!ended) {
                     return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
                 }
                 metrics.pairingEnded();
-                events.left(user, agent, me, false);
+                events.left(userId, agent, me, false);
+                history.ended(userId);
                 final String msgId = envelopes.msgIdOr(request.msgId());
                 return router.deliver(p, envelopes.leave(msgId, p, me))
-                             .handle((d, error) -> error != null ? unavailable(msgId, me, error)
-                                                                 : receipt(msgId, me, d));
+                             .handle((d, error) -> {
+                                 // The agent has room now: after its leave notice, before the answer is written.
+                                 serveQueueLater(session);
+                                 return error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d);
+                             });
             });
         }).exceptionally(error -> unavailable(request.msgId(), me, error));
+    }
+
+    private CompletionStage<Envelope> leaveQueue(String me, String msgId) {
+        return matches.leaveQueue(me).thenApply(waited -> {
+            if (waited < 0) {
+                return fail(MessageType.RECEIPT, msgId, me, Failure.NOT_PAIRED);
+            }
+            metrics.dequeued("left", waited);
+            events.dequeued(me, "left", null, waited);
+            return envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS);
+        });
+    }
+
+    /**
+     * Serves the queue once the current task is done, so the answer being written now reaches its sender before
+     * the notices of the matches the freed room makes.
+     */
+    private void serveQueueLater(Session session) {
+        session.channel().eventLoop().execute(this::serveQueue);
+    }
+
+    /** Serves the queue now; failures are logged (the next change or the periodic expiry serves it again). */
+    public void serveQueue() {
+        matches.serveQueue().whenComplete((ignored, error) -> {
+            if (error != null) {
+                logger.debug("serving the queue failed: {}", error.toString());
+            }
+        });
+    }
+
+    /** {@code status} (§6): an agent goes {@code away} (no new users) or {@code available}. */
+    public CompletionStage<Envelope> status(Session session, Envelope request) {
+        final String me = session.userId();
+        final String msgId = request.msgId();
+        if (session.role() != Role.AGENT) {
+            return Stages.completed(fail(MessageType.STATUS, msgId, me, Failure.NOT_AN_AGENT));
+        }
+        final String state = request.msg();
+        final boolean available = AVAILABLE.equals(state);
+        if (!available && !AWAY.equals(state)) {
+            return Stages.completed(fail(MessageType.STATUS, msgId, me, Failure.UNKNOWN_STATUS));
+        }
+        return matches.setAvailable(me, available).handle((done, error) -> {
+            if (error != null || !done) {
+                return error != null ? unavailableAs(MessageType.STATUS, msgId, me, error)
+                                     : fail(MessageType.STATUS, msgId, me, Failure.UNAVAILABLE);
+            }
+            events.statusChanged(me, state);
+            if (available) {
+                serveQueueLater(session);
+            }
+            return envelopes.answer(MessageType.STATUS, msgId, me, state);
+        });
+    }
+
+    /**
+     * {@code transfer} (§6): moves the agent's user {@code to} to the agent in {@code msg} (empty: the least-loaded
+     * other available one). The old agent gets {@code leave}, the new one and the user {@code match}.
+     */
+    public CompletionStage<Envelope> transfer(Session session, Envelope request) {
+        final String me = session.userId();
+        final String msgId = request.msgId();
+        if (session.role() != Role.AGENT) {
+            return Stages.completed(fail(MessageType.TRANSFER, msgId, me, Failure.NOT_AN_AGENT));
+        }
+        final String user = request.to();
+        if (user == null || user.isEmpty()) {
+            return Stages.completed(fail(MessageType.TRANSFER, msgId, me, Failure.NOT_PAIRED));
+        }
+        final String target = request.msg() == null || request.msg().isEmpty() ? null : request.msg();
+        return matches.transfer(user, me, target).handle((t, error) -> {
+            if (error != null) {
+                return unavailableAs(MessageType.TRANSFER, msgId, me, error);
+            }
+            if (!t.done()) {
+                return fail(MessageType.TRANSFER, msgId, me, t.failure());
+            }
+            metrics.transferred();
+            events.transferred(user, me, t.agentId());
+            router.deliver(me, envelopes.leave(null, me, user));
+            router.deliver(t.agentId(), envelopes.matched(null, t.agentId(), user));
+            router.deliver(user, envelopes.matched(null, user, t.agentId()));
+            serveQueueLater(session);
+            return envelopes.answer(MessageType.TRANSFER, msgId, me, t.agentId());
+        });
+    }
+
+    /** {@code typing} (§6): relayed live to the paired peer, never held; no answer unless not paired. */
+    public CompletionStage<Envelope> typing(Session session, Envelope request) {
+        return relay(session, request, MessageType.TYPING);
+    }
+
+    /**
+     * {@code read} (§6): the reader has read up to the message {@code msg}; relayed to the peer, and while the peer
+     * is offline only the newest per conversation is kept for it. No answer unless not paired or empty.
+     */
+    public CompletionStage<Envelope> read(Session session, Envelope request) {
+        final String msg = request.msg();
+        if (msg == null || msg.isEmpty() || msg.length() > EnvelopeValidator.MAX_MSG_ID_CHARS) {
+            return Stages.completed(fail(MessageType.READ, request.msgId(), session.userId(), Failure.EMPTY_MSG));
+        }
+        return relay(session, request, MessageType.READ);
+    }
+
+    private CompletionStage<Envelope> relay(Session session, Envelope request, MessageType type) {
+        final String me = session.userId();
+        final boolean user = session.role() == Role.USER;
+        final String to = request.to();
+        final CompletionStage<String> peer = user && (to == null || to.isEmpty())
+                                             ? matches.agentOf(me) : Stages.completed(to);
+        return peer.thenCompose(p -> {
+            if (p == null || p.isEmpty()) {
+                return Stages.completed(false);
+            }
+            return user ? matches.isPaired(me, p) : matches.isPaired(p, me);
+        }).thenCombine(peer, (paired, p) -> {
+            if (!paired) {
+                return fail(type, request.msgId(), me, Failure.NOT_PAIRED);
+            }
+            final Envelope notice = envelopes.relay(type, me, p, type == MessageType.READ ? request.msg() : "");
+            if (type == MessageType.READ) {
+                router.notifyOrKeep(p, "read|" + me, notice);
+            } else {
+                router.notify(p, notice);
+            }
+            return (Envelope) null;
+        }).exceptionally(error -> unavailableAs(type, request.msgId(), me, error));
+    }
+
+    /**
+     * {@code history} (§6): the last {@code msg} (1..100, default 20) messages of the user's conversation, each as a
+     * {@code history} message written before the answer, a {@code receipt} whose {@code msg} is their count. An agent
+     * names the user in {@code to} unless it has exactly one.
+     */
+    public CompletionStage<Envelope> history(Session session, Envelope request) {
+        final String me = session.userId();
+        final String msgId = request.msgId();
+        final int n = historyCount(request.msg());
+        if (n <= 0) {
+            return Stages.completed(fail(MessageType.RECEIPT, msgId, me, Failure.BAD_MESSAGE));
+        }
+        final CompletionStage<String> user;
+        if (session.role() == Role.USER) {
+            user = Stages.completed(me);
+        } else if (request.to() == null || request.to().isEmpty()) {
+            user = matches.usersOf(me).thenApply(users -> users.size() == 1 ? users.get(0) : null);
+        } else {
+            final String to = request.to();
+            user = matches.isPaired(to, me).thenApply(paired -> paired ? to : null);
+        }
+        return user.thenCompose(u -> {
+            if (u == null) {
+                return Stages.completed(fail(MessageType.RECEIPT, msgId, me, Failure.NOT_PAIRED));
+            }
+            return history.last(u, n).thenApply(messages -> {
+                final var channel = session.channel();
+                for (Envelope m : messages) {
+                    channel.write(envelopes.historyEntry(m), channel.voidPromise());
+                }
+                return envelopes.receipt(msgId, me, Integer.toString(messages.size()));
+            });
+        }).exceptionally(error -> unavailable(msgId, me, error));
+    }
+
+    /** The {@code n} of a {@code history} request: absent or empty is 20; 1..100; -1 if invalid. */
+    static int historyCount(String msg) {
+        if (msg == null || msg.isEmpty()) {
+            return DEFAULT_HISTORY;
+        }
+        final long n = EnvelopeValidator.seq(msg);
+        return n >= 1 && n <= MAX_HISTORY ? (int) n : -1;
     }
 
     /** {@code ping}: the pong. */
@@ -250,6 +463,11 @@ public final class ChatRules {
                              ? malformed.msgId() : null;
         metrics.failure(Failure.BAD_MESSAGE);
         return envelopes.badMessage(msgId, session.userId());
+    }
+
+    private Envelope unavailableAs(MessageType type, String msgId, String me, Throwable error) {
+        logger.debug("userId={} request failed: {}", me, error.toString());
+        return fail(type, msgId, me, Failure.UNAVAILABLE);
     }
 
     private Envelope unavailable(String msgId, String me, Throwable error) {

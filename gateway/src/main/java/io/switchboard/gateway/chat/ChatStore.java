@@ -87,6 +87,25 @@ public interface ChatStore extends AutoCloseable {
     /** A remembered receipt's window ran out. */
     void forgotten(String userId, String msgId);
 
+    /** The conversation histories the store held at start ({@code PROTOCOL.md} §6), per user, oldest first. */
+    record StoredHistory(Map<String, List<Envelope>> messages, Map<String, Long> endedAtMillis) {
+        public static final StoredHistory EMPTY = new StoredHistory(Map.of(), Map.of());
+    }
+
+    /** Reads back the conversation histories; call once, at start. */
+    default StoredHistory loadHistory() {
+        return StoredHistory.EMPTY;
+    }
+
+    /** {@code normals} joined {@code userId}'s conversation history (oldest first); it keeps its last {@code keep}. */
+    default void historyAppended(String userId, List<Envelope> normals, int keep) { }
+
+    /** {@code userId}'s conversation ended at {@code atMillis}; its history is kept for the retention period. */
+    default void historyEnded(String userId, long atMillis) { }
+
+    /** {@code userId}'s history is gone: a new conversation began, or the retention period ran out. */
+    default void historyCleared(String userId) { }
+
     /** Commits what is pending and closes; blocks the calling thread (never an event loop) until done. */
     @Override
     void close();

@@ -1,16 +1,29 @@
 package io.switchboard.gateway.chat;
 
+import static java.util.Objects.requireNonNull;
+
+import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.protocol.Failure;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The single-node {@link MatchService}. The hot-path question "is this user paired with that agent" is a lock-free
@@ -20,9 +33,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Pairings are written through to the {@link ChatStore} and put back at start ({@link #restore}); a new pairing is
  * answered once the store has it.
  *
+ * <p>The waiting queue ({@code PROTOCOL.md} §6) lives under the same lock, so a freed agent and the head of the queue
+ * meet in one step: FIFO, no user matched twice. What the queue does on its own is told to the {@link QueueListener}
+ * in order, outside the lock.
+ *
  * <p>Thread-safe and non-blocking (the lock is held for a few map operations): safe to call from an event loop.
  */
 public final class InMemoryMatchService implements MatchService {
+
+    private static final Logger logger = LoggerFactory.getLogger(InMemoryMatchService.class);
 
     private static final Comparator<Agent> LEAST_LOADED =
             Comparator.<Agent>comparingInt(a -> a.load).thenComparingLong(a -> a.seq);
@@ -32,6 +51,21 @@ public final class InMemoryMatchService implements MatchService {
 
     private final int capacity;
     private final ChatStore store;
+    private final int queueMax;
+    private final long queueTimeoutMillis;
+    private final LongSupplier clockMillis;
+    /** Waiting users by ticket: the head has the lowest (those sent back to the head get negative ones). */
+    private final TreeMap<Long, Wait> queue = new TreeMap<>();
+    /** Guarded by {@code this}. */
+    private final Map<String, Wait> waits = new HashMap<>();
+    /** Users who asked to wait in their current conversation: sent back to the head if their agent is gone. */
+    private final Set<String> queueing = new HashSet<>();
+    private long tailTicket;
+    private long headTicket;
+    /** What the queue did, in order, for the listener; appended under the lock, told outside it. */
+    private final ArrayDeque<Consumer<QueueListener>> outbox = new ArrayDeque<>();
+    private final AtomicBoolean telling = new AtomicBoolean();
+    private volatile QueueListener listener = QueueListener.NONE;
     /** userId to agentId; written under the lock, read without it. */
     private final ConcurrentHashMap<String, String> agentOfUser = new ConcurrentHashMap<>();
     /** Guarded by {@code this}. */
@@ -40,6 +74,20 @@ public final class InMemoryMatchService implements MatchService {
     private final TreeSet<Agent> available = new TreeSet<>(LEAST_LOADED);
     private long nextSeq;
 
+    /** A waiting user; only touched under the lock. */
+    private static final class Wait {
+        final String userId;
+        final long ticket;
+        final long sinceMillis;
+        int toldPosition;
+
+        Wait(String userId, long ticket, long sinceMillis) {
+            this.userId = userId;
+            this.ticket = ticket;
+            this.sinceMillis = sinceMillis;
+        }
+    }
+
     /** An agent's mutable state; only touched under the lock. */
     private static final class Agent {
         final String id;
@@ -47,6 +95,7 @@ public final class InMemoryMatchService implements MatchService {
         final Set<String> users = new LinkedHashSet<>();
         int load;
         boolean online;
+        boolean away;
 
         Agent(String id, long seq) {
             this.id = id;
@@ -66,11 +115,27 @@ public final class InMemoryMatchService implements MatchService {
      * @param store    told of every pairing made and ended
      */
     public InMemoryMatchService(int capacity, ChatStore store) {
+        this(capacity, store, GatewayConfig.Chat.DEFAULT_QUEUE_MAX,
+             GatewayConfig.Chat.DEFAULT_QUEUE_TIMEOUT.toMillis(), System::currentTimeMillis);
+    }
+
+    /**
+     * @param capacity           the most users one agent serves at once
+     * @param store              told of every pairing made and ended
+     * @param queueMax           the most users waiting at once (0: no queue)
+     * @param queueTimeoutMillis the longest wait
+     * @param clockMillis        the wall clock of waits
+     */
+    public InMemoryMatchService(int capacity, ChatStore store, int queueMax, long queueTimeoutMillis,
+                                LongSupplier clockMillis) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
         this.capacity = capacity;
         this.store = store;
+        this.queueMax = queueMax;
+        this.queueTimeoutMillis = queueTimeoutMillis;
+        this.clockMillis = clockMillis;
     }
 
     /**
@@ -88,15 +153,27 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<MatchResult> match(String userId) {
-        final MatchResult result = matchNow(userId);
+        return match(userId, false);
+    }
+
+    @Override
+    public CompletionStage<MatchResult> match(String userId, boolean queue) {
+        final MatchResult result = matchNow(userId, queue);
+        tell();
         if (result.isNew() && store.durable()) {
             return store.flushed().thenApply(ignored -> result);
         }
         return CompletableFuture.completedFuture(result);
     }
 
-    /** The synchronous form of {@link #match}. */
+    /** The synchronous form of {@link #match(String)}. */
     public MatchResult matchNow(String userId) {
+        final MatchResult result = matchNow(userId, false);
+        tell();
+        return result;
+    }
+
+    private MatchResult matchNow(String userId, boolean queue) {
         final String current = agentOfUser.get(userId);
         if (current != null) {
             return new MatchResult(current, false);
@@ -106,19 +183,246 @@ public final class InMemoryMatchService implements MatchService {
             if (again != null) {
                 return new MatchResult(again, false);
             }
+            final Wait waiting = waits.get(userId);
+            if (waiting != null) {
+                return MatchResult.queued(waiting.toldPosition);
+            }
+            serveLocked(); // those waiting go first
             final Agent agent = available.pollFirst();
             if (agent == null) {
-                return MatchResult.NO_AGENT;
+                if (!queue) {
+                    return MatchResult.NO_AGENT;
+                }
+                if (waits.size() >= queueMax) {
+                    return MatchResult.QUEUE_FULL;
+                }
+                final Wait wait = new Wait(userId, ++tailTicket, clockMillis.getAsLong());
+                this.queue.put(wait.ticket, wait);
+                waits.put(userId, wait);
+                queueing.add(userId);
+                wait.toldPosition = waits.size();
+                return new MatchResult(null, true, wait.toldPosition);
             }
-            agent.load++;
-            agent.users.add(userId);
-            agentOfUser.put(userId, agent.id);
-            store.paired(userId, agent.id);
-            if (agent.load < capacity) {
-                available.add(agent);
+            if (queue) {
+                queueing.add(userId);
             }
+            pairLocked(userId, agent);
             return new MatchResult(agent.id, true);
         }
+    }
+
+    /** Pairs {@code userId} with {@code agent}, taken from {@code available}. Under the lock. */
+    private void pairLocked(String userId, Agent agent) {
+        agent.load++;
+        agent.users.add(userId);
+        agentOfUser.put(userId, agent.id);
+        store.paired(userId, agent.id);
+        if (agent.load < capacity) {
+            available.add(agent);
+        }
+    }
+
+    /** Matches the head of the queue while agents have capacity, then tells every changed position. Under the lock. */
+    private void serveLocked() {
+        while (!queue.isEmpty() && !available.isEmpty()) {
+            final Wait head = queue.pollFirstEntry().getValue();
+            waits.remove(head.userId);
+            final Agent agent = available.pollFirst();
+            pairLocked(head.userId, agent);
+            final long waited = clockMillis.getAsLong() - head.sinceMillis;
+            outbox.add(l -> l.matched(head.userId, agent.id, waited));
+        }
+        int position = 0;
+        for (Wait wait : queue.values()) {
+            final int now = ++position;
+            if (wait.toldPosition != now) {
+                wait.toldPosition = now;
+                outbox.add(l -> l.moved(wait.userId, now));
+            }
+        }
+    }
+
+    /**
+     * Tells the listener what the queue did, in order, outside the lock; one thread at a time, so two callers
+     * cannot tell one user's positions out of order.
+     */
+    private void tell() {
+        while (true) {
+            synchronized (this) {
+                if (outbox.isEmpty()) {
+                    return;
+                }
+            }
+            if (!telling.compareAndSet(false, true)) {
+                return; // the thread telling now takes what we added
+            }
+            try {
+                while (true) {
+                    final Consumer<QueueListener> next;
+                    synchronized (this) {
+                        next = outbox.poll();
+                    }
+                    if (next == null) {
+                        break;
+                    }
+                    try {
+                        next.accept(listener);
+                    } catch (RuntimeException e) {
+                        logger.warn("Queue listener failed: {}", e.toString());
+                    }
+                }
+            } finally {
+                telling.set(false);
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> serveQueue() {
+        synchronized (this) {
+            serveLocked();
+        }
+        tell();
+        return Stages.done();
+    }
+
+    @Override
+    public CompletionStage<Long> leaveQueue(String userId) {
+        long waited = -1;
+        synchronized (this) {
+            final Wait wait = waits.remove(userId);
+            if (wait != null) {
+                queue.remove(wait.ticket);
+                queueing.remove(userId);
+                waited = Math.max(0, clockMillis.getAsLong() - wait.sinceMillis);
+                serveLocked();
+            }
+        }
+        tell();
+        return CompletableFuture.completedFuture(waited);
+    }
+
+    @Override
+    public synchronized CompletionStage<Integer> queuePosition(String userId) {
+        final Wait wait = waits.get(userId);
+        return CompletableFuture.completedFuture(wait == null ? 0 : wait.toldPosition);
+    }
+
+    @Override
+    public CompletionStage<Void> expireQueue() {
+        synchronized (this) {
+            final long now = clockMillis.getAsLong();
+            boolean changed = false;
+            for (final Iterator<Wait> it = queue.values().iterator(); it.hasNext(); ) {
+                final Wait wait = it.next();
+                final long waited = now - wait.sinceMillis;
+                if (waited >= queueTimeoutMillis) {
+                    it.remove();
+                    waits.remove(wait.userId);
+                    queueing.remove(wait.userId);
+                    outbox.add(l -> l.expired(wait.userId, waited));
+                    changed = true;
+                }
+            }
+            if (changed) {
+                serveLocked();
+            }
+        }
+        tell();
+        return Stages.done();
+    }
+
+    @Override
+    public synchronized CompletionStage<List<Waiting>> waiting() {
+        final List<Waiting> list = new ArrayList<>(queue.size());
+        int position = 0;
+        for (Wait wait : queue.values()) {
+            list.add(new Waiting(wait.userId, ++position, wait.sinceMillis));
+        }
+        return CompletableFuture.completedFuture(list);
+    }
+
+    @Override
+    public synchronized int waitingCount() {
+        return waits.size();
+    }
+
+    @Override
+    public void setQueueListener(QueueListener listener) {
+        this.listener = requireNonNull(listener, "listener");
+    }
+
+    @Override
+    public synchronized CompletionStage<Boolean> setAvailable(String agentId, boolean isAvailable) {
+        final Agent agent = agents.get(agentId);
+        if (agent == null || !agent.online) {
+            return FALSE;
+        }
+        if (agent.away == isAvailable) {
+            available.remove(agent);
+            agent.away = !isAvailable;
+            if (isAvailable && agent.load < capacity) {
+                available.add(agent);
+            }
+        }
+        return TRUE;
+    }
+
+    @Override
+    public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId) {
+        return CompletableFuture.completedFuture(transferNow(userId, fromAgentId, toAgentId));
+    }
+
+    /** The synchronous form of {@link #transfer}. */
+    public synchronized Transfer transferNow(String userId, String fromAgentId, String toAgentId) {
+        if (!fromAgentId.equals(agentOfUser.get(userId))) {
+            return Transfer.refused(Failure.NOT_PAIRED);
+        }
+        final Agent target;
+        if (toAgentId == null) {
+            target = available.stream().filter(a -> !a.id.equals(fromAgentId)).findFirst().orElse(null);
+            if (target == null) {
+                return Transfer.refused(Failure.NO_AGENT);
+            }
+        } else {
+            target = agents.get(toAgentId);
+            if (target == null || !target.online || target.away || toAgentId.equals(fromAgentId)) {
+                return Transfer.refused(Failure.UNKNOWN_AGENT);
+            }
+            if (target.load >= capacity) {
+                return Transfer.refused(Failure.NO_AGENT);
+            }
+        }
+        final Agent from = agents.get(fromAgentId);
+        if (from != null) {
+            available.remove(from);
+            from.users.remove(userId);
+            from.load--;
+            if (from.online && !from.away) {
+                available.add(from);
+            } else if (!from.online && from.load == 0) {
+                agents.remove(fromAgentId);
+            }
+        }
+        available.remove(target);
+        pairLocked(userId, target);
+        return Transfer.to(target.id);
+    }
+
+    @Override
+    public synchronized Map<String, Integer> agentsByStatus() {
+        int availableCount = 0;
+        int away = 0;
+        for (Agent agent : agents.values()) {
+            if (agent.online) {
+                if (agent.away) {
+                    away++;
+                } else {
+                    availableCount++;
+                }
+            }
+        }
+        return Map.of("available", availableCount, "away", away);
     }
 
     @Override
@@ -156,12 +460,13 @@ public final class InMemoryMatchService implements MatchService {
             return false;
         }
         store.unpaired(userId);
+        queueing.remove(userId);
         final Agent agent = agents.get(agentId);
         if (agent != null) {
             available.remove(agent);
             agent.users.remove(userId);
             agent.load--;
-            if (agent.online) {
+            if (agent.online && !agent.away) {
                 available.add(agent);
             } else if (agent.load == 0) {
                 agents.remove(agentId);
@@ -173,8 +478,11 @@ public final class InMemoryMatchService implements MatchService {
     @Override
     public synchronized void agentOnline(String agentId) {
         final Agent agent = agents.computeIfAbsent(agentId, id -> new Agent(id, nextSeq++));
-        if (!agent.online) {
+        if (!agent.online || agent.away) {
+            // Available is the state on connect (PROTOCOL.md §6).
+            available.remove(agent);
             agent.online = true;
+            agent.away = false;
             if (agent.load < capacity) {
                 available.add(agent);
             }
@@ -189,6 +497,7 @@ public final class InMemoryMatchService implements MatchService {
         }
         available.remove(agent);
         agent.online = false;
+        agent.away = false;
         if (agent.load == 0) {
             agents.remove(agentId);
         }
@@ -207,10 +516,21 @@ public final class InMemoryMatchService implements MatchService {
         }
         available.remove(agent);
         final List<String> users = new ArrayList<>(agent.users);
+        final List<String> back = new ArrayList<>();
         for (String user : users) {
             if (agentOfUser.remove(user, agentId)) {
                 store.unpaired(user);
+                if (queueing.contains(user) && !waits.containsKey(user)) {
+                    back.add(user);
+                }
             }
+        }
+        // Those who asked to wait go back to the head, in their order; serveQueue tells them where they are.
+        final long now = clockMillis.getAsLong();
+        for (int i = back.size() - 1; i >= 0; i--) {
+            final Wait wait = new Wait(back.get(i), --headTicket, now);
+            queue.put(wait.ticket, wait);
+            waits.put(wait.userId, wait);
         }
         return users;
     }

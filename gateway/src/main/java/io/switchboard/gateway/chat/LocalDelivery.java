@@ -50,6 +50,8 @@ public final class LocalDelivery implements Router {
     private final long slowConsumerTimeoutNanos;
     /** Where messages for a user with no live connection here go; {@code null} on one gateway (they wait here). */
     private final BiConsumer<String, Envelope> elsewhere;
+    /** The newest notices kept per user and key for a recipient without a live connection (see notifyOrKeep). */
+    private final KeptNotices kept = new KeptNotices();
     /** Writes to an acknowledging session whose deliveries live elsewhere (cluster); set once at wiring. */
     private volatile Consumer<Session> acknowledgingWritable = session -> { };
 
@@ -119,6 +121,53 @@ public final class LocalDelivery implements Router {
             return store.flushed().thenApply(ignored -> Delivery.HELD);
         }
         return delivery.asStage();
+    }
+
+    @Override
+    public void notify(String toUserId, Envelope envelope) {
+        final Session session = registry.find(toUserId);
+        if (session != null) {
+            notify(session, envelope);
+        }
+    }
+
+    /** Writes a notice to {@code session} if it keeps up; {@code false} if not written. */
+    public boolean notify(Session session, Envelope envelope) {
+        final Channel channel = session.channel();
+        if (!channel.isActive() || !channel.isWritable()) {
+            return false;
+        }
+        channel.writeAndFlush(envelope, channel.voidPromise());
+        return true;
+    }
+
+    @Override
+    public void notifyOrKeep(String toUserId, String key, Envelope envelope) {
+        final Session session = registry.find(toUserId);
+        if (session == null || !notify(session, envelope)) {
+            kept.keep(toUserId, key, envelope, System.nanoTime());
+            final Session now = registry.find(toUserId);
+            if (now != null && now != session) {
+                // It connected meanwhile, and its drain may have run before we kept the notice.
+                now.channel().eventLoop().execute(() -> writeKept(now));
+            }
+        }
+    }
+
+    /** Writes the notices kept for {@code session}'s user (after its drain). Must run on its loop. */
+    private void writeKept(Session session) {
+        final List<Envelope> notices = kept.take(session.userId());
+        if (!notices.isEmpty() && session.channel().isActive()) {
+            for (Envelope e : notices) {
+                session.channel().write(e, session.channel().voidPromise());
+            }
+            session.channel().flush();
+        }
+    }
+
+    /** Drops kept notices older than {@code ttlNanos}. Run periodically. */
+    public void sweepKept(long ttlNanos) {
+        kept.sweep(System.nanoTime() - ttlNanos);
     }
 
     /**
@@ -231,6 +280,12 @@ public final class LocalDelivery implements Router {
      */
     public int drainTo(Session session) {
         assert session.channel().eventLoop().inEventLoop();
+        final int drained = drainHeld(session);
+        writeKept(session);
+        return drained;
+    }
+
+    private int drainHeld(Session session) {
         final String userId = session.userId();
         final List<MemoryHold.Held> held = hold.takeAll(userId);
         if (session.ackMode() && acks != null) {

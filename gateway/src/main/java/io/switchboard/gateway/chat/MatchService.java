@@ -18,6 +18,61 @@ public interface MatchService {
      */
     CompletionStage<MatchResult> match(String userId);
 
+    /**
+     * As {@link #match}; with {@code queue}, a user no agent can take waits in the queue instead
+     * ({@link MatchResult#isQueued}, or {@link MatchResult#QUEUE_FULL}), and a user already waiting gets its
+     * position. While users wait, a new user never takes an agent ahead of them: the queue is served first.
+     */
+    CompletionStage<MatchResult> match(String userId, boolean queue);
+
+    /**
+     * Matches waiting users, head first, with agents that have capacity; tells the {@link QueueListener} about each
+     * new pairing and every position that changed. Call after anything that may have freed an agent (an ended
+     * pairing, an agent online or available, a transfer), once the notices of that change are sent, so a freed
+     * agent hears {@code leave} before its next {@code match}.
+     */
+    CompletionStage<Void> serveQueue();
+
+    /**
+     * {@code userId} leaves the queue (its {@code leave}, or gone for good); completes with how long it waited, in
+     * milliseconds, or -1 if it was not waiting.
+     */
+    CompletionStage<Long> leaveQueue(String userId);
+
+    /** {@code userId}'s place in the queue, or 0 when it is not waiting. */
+    CompletionStage<Integer> queuePosition(String userId);
+
+    /** Ends the waits past the queue's time limit ({@link QueueListener#expired}). Run periodically. */
+    CompletionStage<Void> expireQueue();
+
+    /** The waiting users, head first (a copy, for the API and the dashboard). */
+    CompletionStage<java.util.List<Waiting>> waiting();
+
+    /** How many users wait, as far as this gateway knows without asking anyone (for the gauge). */
+    default int waitingCount() {
+        return 0;
+    }
+
+    /** Sets who hears about the queue's own changes; once, at wiring, before any traffic. */
+    void setQueueListener(QueueListener listener);
+
+    /**
+     * An online agent sets its status: away gets no new users (its conversations go on), available does again.
+     * Completes {@code false} if the agent is not online.
+     */
+    CompletionStage<Boolean> setAvailable(String agentId, boolean available);
+
+    /**
+     * Moves {@code userId} from {@code fromAgentId} to {@code toAgentId}, or, for {@code null}, to the least-loaded
+     * other available agent with capacity. The conversation goes on (its history included).
+     */
+    CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId);
+
+    /** The number of online agents by status ({@code available}, {@code away}) as far as this gateway knows. */
+    default Map<String, Integer> agentsByStatus() {
+        return Map.of();
+    }
+
     /** Whether {@code userId} is paired with {@code agentId}: the check in front of every {@code normal}. */
     CompletionStage<Boolean> isPaired(String userId, String agentId);
 
@@ -39,7 +94,11 @@ public interface MatchService {
      */
     void agentOffline(String agentId);
 
-    /** Forgets {@code agentId} and ends all its pairings; completes with the users it was paired with. */
+    /**
+     * Forgets {@code agentId} and ends all its pairings; completes with the users it was paired with. Those who had
+     * asked to wait ({@code match} with {@code queue}) go back to the head of the queue, in their order; call
+     * {@link #serveQueue} once their {@code leave} notices are sent.
+     */
     CompletionStage<List<String>> releaseAgent(String agentId);
 
     /** The number of current pairings, as far as this gateway knows without asking anyone. */

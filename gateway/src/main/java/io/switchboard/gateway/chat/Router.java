@@ -43,4 +43,18 @@ public interface Router {
      * recipient (it may do so before the returned stage completes).
      */
     CompletionStage<Delivery> deliverEncoded(String toUserId, Envelope envelope, ByteBuf encoded);
+
+    /**
+     * Writes {@code envelope} to {@code toUserId}'s live connection, wherever it is, if it has one that is keeping
+     * up; else drops it. Never held, never sequenced: for notices whose worth is now ({@code typing}, {@code queue}
+     * positions, {@code PROTOCOL.md} §6). Fire and forget.
+     */
+    void notify(String toUserId, Envelope envelope);
+
+    /**
+     * As {@link #notify}, but a recipient without a live connection keeps the newest notice per {@code key} until it
+     * connects, after what was held for it ({@code read} marks: one per conversation). Not durable: a restart
+     * forgets them, and they expire with the offline TTL.
+     */
+    void notifyOrKeep(String toUserId, String key, Envelope envelope);
 }

@@ -43,6 +43,7 @@ public final class SessionLifecycle {
     private final GatewayMetrics metrics;
     private final ChatEvents events;
     private final AckLogs acks;
+    private final History history;
     private final long graceNanos;
     private final ConcurrentHashMap<String, ScheduledFuture<?>> graceTimers = new ConcurrentHashMap<>();
 
@@ -66,6 +67,18 @@ public final class SessionLifecycle {
     public SessionLifecycle(SessionRegistry registry, MatchService matches, Router router, Presence presence,
                             LocalDelivery delivery, Replacement replacement, Envelopes envelopes,
                             GatewayMetrics metrics, ChatEvents events, Duration reconnectGrace, AckLogs acks) {
+        this(registry, matches, router, presence, delivery, replacement, envelopes, metrics, events, reconnectGrace,
+             acks, History.NONE);
+    }
+
+    /**
+     * @param history told when a conversation ends because its user or agent did not come back
+     */
+    public SessionLifecycle(SessionRegistry registry, MatchService matches, Router router, Presence presence,
+                            LocalDelivery delivery, Replacement replacement, Envelopes envelopes,
+                            GatewayMetrics metrics, ChatEvents events, Duration reconnectGrace, AckLogs acks,
+                            History history) {
+        this.history = history;
         this.acks = acks;
         this.registry = registry;
         this.matches = matches;
@@ -123,6 +136,10 @@ public final class SessionLifecycle {
             acks.attach(session);
         }
         delivery.drainTo(session);
+        if (session.role() == Role.AGENT) {
+            // An agent (back) online has room: serve who waits, after this task wrote what was held for it.
+            session.channel().eventLoop().execute(this::serveQueue);
+        }
     }
 
     /**
@@ -162,7 +179,9 @@ public final class SessionLifecycle {
             matches.agentOffline(userId);
             paired = matches.usersOf(userId).thenApply(users -> !users.isEmpty());
         } else {
-            paired = matches.agentOf(userId).thenApply(agent -> agent != null);
+            // A waiting user keeps its place for the grace period too (PROTOCOL.md §6).
+            paired = matches.agentOf(userId).thenCompose(agent -> agent != null ? Stages.completed(true)
+                    : matches.queuePosition(userId).thenApply(position -> position > 0));
         }
         Stages.whenDone(paired, session.channel().eventLoop(), (p, error) -> {
             if (error != null) {
@@ -220,23 +239,41 @@ public final class SessionLifecycle {
                 for (String user : users) {
                     ended(user, userId, userId, user);
                 }
+                // Its users who asked to wait are back at the head: after their leave notices, serve the queue.
+                serveQueue();
             });
         }
-        return matches.agentOf(userId).thenCompose(agent -> {
+        final CompletionStage<Void> left = matches.leaveQueue(userId).thenAccept(waited -> {
+            if (waited >= 0) {
+                metrics.dequeued("left", waited);
+                events.dequeued(userId, "left", null, waited);
+            }
+        });
+        return left.thenCompose(ignored -> matches.agentOf(userId)).thenCompose(agent -> {
             if (agent == null) {
                 return Stages.done();
             }
             return matches.unpair(userId, agent).thenAccept(ended -> {
                 if (ended) {
                     ended(userId, agent, userId, agent);
+                    serveQueue();
                 }
             });
+        });
+    }
+
+    private void serveQueue() {
+        matches.serveQueue().whenComplete((ignored, error) -> {
+            if (error != null) {
+                logger.debug("serving the queue failed: {}", error.toString());
+            }
         });
     }
 
     /** The pairing of {@code user} and {@code agent} ended: {@code gone} did not come back; tells {@code peer}. */
     private void ended(String user, String agent, String gone, String peer) {
         metrics.pairingEnded();
+        history.ended(user);
         events.left(user, agent, gone, true);
         router.deliver(peer, envelopes.leave(null, peer, gone));
     }

@@ -127,6 +127,19 @@ final class ClusterRouter implements Router {
                     });
     }
 
+    @Override
+    public void notify(String toUserId, Envelope envelope) {
+        final Session session = registry.find(toUserId);
+        if (session != null) {
+            presence.notifyHere(session, envelope);
+        }
+    }
+
+    @Override
+    public void notifyOrKeep(String toUserId, String key, Envelope envelope) {
+        notify(toUserId, envelope);
+    }
+
     /** A delivery from another node (on a Lettuce thread): delivered here, forwarded once, or held; then acked. */
     void onDeliver(NodeBus.Deliver deliver) {
         final Session session = registry.find(deliver.to());

@@ -4,7 +4,11 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.MatchResult;
 import io.switchboard.gateway.chat.MatchService;
+import io.switchboard.gateway.chat.QueueListener;
+import io.switchboard.gateway.chat.Transfer;
+import io.switchboard.gateway.chat.Waiting;
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Failure;
 import io.switchboard.protocol.MessageType;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,6 +91,7 @@ public final class RedisMatchService implements MatchService {
     private final String capacity;
     /** user → agent, for pairings with a side on this node; see the class comment. */
     private final ConcurrentHashMap<String, String> cache = new ConcurrentHashMap<>();
+    private volatile QueueListener listener = QueueListener.NONE;
 
     RedisMatchService(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, int capacity) {
         if (capacity <= 0) {
@@ -109,6 +114,52 @@ public final class RedisMatchService implements MatchService {
                         cache.put(userId, agent);
                         return new MatchResult(agent, ((Long) reply.get(1)) == 1L);
                     });
+    }
+
+    @Override
+    public CompletionStage<MatchResult> match(String userId, boolean queue) {
+        // The cluster-wide queue is not there yet: a user no agent can take gets NO_AGENT, as in version 1.
+        return match(userId);
+    }
+
+    @Override
+    public CompletionStage<Void> serveQueue() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Long> leaveQueue(String userId) {
+        return CompletableFuture.completedFuture(-1L);
+    }
+
+    @Override
+    public CompletionStage<Integer> queuePosition(String userId) {
+        return CompletableFuture.completedFuture(0);
+    }
+
+    @Override
+    public CompletionStage<Void> expireQueue() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<List<Waiting>> waiting() {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
+    @Override
+    public void setQueueListener(QueueListener listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public CompletionStage<Boolean> setAvailable(String agentId, boolean available) {
+        return CompletableFuture.completedFuture(false);
+    }
+
+    @Override
+    public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId) {
+        return CompletableFuture.completedFuture(Transfer.refused(Failure.UNAVAILABLE));
     }
 
     @Override

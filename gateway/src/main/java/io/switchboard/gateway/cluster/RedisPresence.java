@@ -272,6 +272,11 @@ final class RedisPresence implements Presence {
      * queues keeps the envelope, so {@code encoded} is never kept past the call. Completes at once for a plain
      * session, and once Redis has the delivery in its log for an acknowledging one.
      */
+    /** Writes a live-only notice ({@link Router#notify}) to a session of this node. */
+    void notifyHere(Session session, Envelope envelope) {
+        delivery.notify(session, envelope);
+    }
+
     CompletionStage<Router.Delivery> deliverHere(Session session, Envelope envelope, ByteBuf encoded) {
         matches.observe(session.userId(), envelope);
         if (syncing.containsKey(session)) {

@@ -185,16 +185,34 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
-    /** Matching and conversation lifetime ({@code PROTOCOL.md} §3). */
-    public record Chat(int agentCapacity, Duration reconnectGrace, Duration slowConsumerTimeout) {
+    /**
+     * Matching and conversation lifetime ({@code PROTOCOL.md} §3), the waiting queue and the conversation history
+     * (§6).
+     *
+     * @param queueMax         the most users waiting in the queue at once; past it {@code match} with {@code queue}
+     *                         fails with {@code QUEUE_FULL}
+     * @param queueTimeout     the longest wait in the queue; past it the user gets {@code QUEUE_TIMEOUT}
+     * @param historyMax       the most messages kept per conversation (the oldest are dropped); 0 keeps none
+     * @param historyRetention how long a conversation's history is kept after it ends
+     */
+    public record Chat(int agentCapacity, Duration reconnectGrace, Duration slowConsumerTimeout, int queueMax,
+                       Duration queueTimeout, int historyMax, Duration historyRetention) {
         public static final int DEFAULT_AGENT_CAPACITY = 50;
         public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofSeconds(30);
         public static final Duration DEFAULT_SLOW_CONSUMER_TIMEOUT = Duration.ofSeconds(10);
+        public static final int DEFAULT_QUEUE_MAX = 1000;
+        public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofMinutes(10);
+        public static final int DEFAULT_HISTORY_MAX = 100;
+        public static final Duration DEFAULT_HISTORY_RETENTION = Duration.ofHours(24);
 
         public Chat {
             check("agentCapacity", agentCapacity, agentCapacity > 0, "> 0");
             checkNonNegative("reconnectGrace", reconnectGrace);
             checkPositive("slowConsumerTimeout", slowConsumerTimeout);
+            check("queueMax", queueMax, queueMax >= 0, ">= 0");
+            checkPositive("queueTimeout", queueTimeout);
+            check("historyMax", historyMax, historyMax >= 0, ">= 0");
+            checkNonNegative("historyRetention", historyRetention);
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants. */
@@ -205,7 +223,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
             return builder().agentCapacity(agentCapacity).reconnectGrace(reconnectGrace)
-                    .slowConsumerTimeout(slowConsumerTimeout);
+                    .slowConsumerTimeout(slowConsumerTimeout).queueMax(queueMax).queueTimeout(queueTimeout)
+                    .historyMax(historyMax).historyRetention(historyRetention);
         }
 
         /** Collects the chat settings; {@link #build()} validates them. */
@@ -213,16 +232,25 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private int agentCapacity = DEFAULT_AGENT_CAPACITY;
             private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
             private Duration slowConsumerTimeout = DEFAULT_SLOW_CONSUMER_TIMEOUT;
+            private int queueMax = DEFAULT_QUEUE_MAX;
+            private Duration queueTimeout = DEFAULT_QUEUE_TIMEOUT;
+            private int historyMax = DEFAULT_HISTORY_MAX;
+            private Duration historyRetention = DEFAULT_HISTORY_RETENTION;
 
             private Builder() {}
 
             public Builder agentCapacity(int v) { agentCapacity = v; return this; }
             public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
             public Builder slowConsumerTimeout(Duration v) { slowConsumerTimeout = v; return this; }
+            public Builder queueMax(int v) { queueMax = v; return this; }
+            public Builder queueTimeout(Duration v) { queueTimeout = v; return this; }
+            public Builder historyMax(int v) { historyMax = v; return this; }
+            public Builder historyRetention(Duration v) { historyRetention = v; return this; }
 
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Chat build() {
-                return new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout);
+                return new Chat(agentCapacity, reconnectGrace, slowConsumerTimeout, queueMax, queueTimeout,
+                                historyMax, historyRetention);
             }
         }
     }
@@ -824,6 +852,10 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder maxBadMessages(int v) { webSocket.maxBadMessages(v); return this; }
         public Builder agentCapacity(int v) { chat.agentCapacity(v); return this; }
         public Builder reconnectGrace(Duration v) { chat.reconnectGrace(v); return this; }
+        public Builder queueMax(int v) { chat.queueMax(v); return this; }
+        public Builder queueTimeout(Duration v) { chat.queueTimeout(v); return this; }
+        public Builder historyMax(int v) { chat.historyMax(v); return this; }
+        public Builder historyRetention(Duration v) { chat.historyRetention(v); return this; }
         public Builder slowConsumerTimeout(Duration v) { chat.slowConsumerTimeout(v); return this; }
         public Builder offlineMaxPerUser(int v) { offline.maxPerUser(v); return this; }
         public Builder offlineTtl(Duration v) { offline.ttl(v); return this; }

@@ -127,6 +127,9 @@ record Setting(String key, String description, Section<?, ?> section, String com
         }
 
         private static String duration(Duration d) {
+            if (d.toMillis() % 3_600_000 == 0 && d.toHours() > 0) {
+                return d.toHours() + "h";
+            }
             if (d.toMillis() % 60_000 == 0 && d.toMinutes() > 0) {
                 return d.toMinutes() + "m";
             }
@@ -206,6 +209,14 @@ record Setting(String key, String description, Section<?, ?> section, String com
                          Chat::reconnectGrace, "How long a disconnected peer keeps its pairing."),
             CHAT.setting("slow-consumer-timeout", "slowConsumerTimeout", DURATION, Chat.Builder::slowConsumerTimeout,
                          Chat::slowConsumerTimeout, "How long a peer may stay unwritable before close 1013."),
+            CHAT.setting("queue-max", "queueMax", INT, Chat.Builder::queueMax, Chat::queueMax,
+                         "Users waiting for an agent at once (match with queue); past it QUEUE_FULL. 0: no queue."),
+            CHAT.setting("queue-timeout", "queueTimeout", DURATION, Chat.Builder::queueTimeout, Chat::queueTimeout,
+                         "Longest wait in the queue; past it QUEUE_TIMEOUT."),
+            CHAT.setting("history-max", "historyMax", INT, Chat.Builder::historyMax, Chat::historyMax,
+                         "Messages kept per conversation for history (the oldest are dropped); 0: none."),
+            CHAT.setting("history-retention", "historyRetention", DURATION, Chat.Builder::historyRetention,
+                         Chat::historyRetention, "How long a conversation's history is kept after it ends."),
             OFFLINE.setting("offline-max-per-user", "maxPerUser", INT, Offline.Builder::maxPerUser,
                             Offline::maxPerUser, "Messages held for one offline user; past it the oldest are dropped."),
             OFFLINE.setting("offline-ttl", "ttl", DURATION, Offline.Builder::ttl, Offline::ttl,

@@ -61,6 +61,9 @@ public final class GatewayMetrics {
     private final Counter webhooksRestored;
     private final Timer routingTimer;
     private final Timer webhookTimer;
+    private final Timer queueWait;
+    private final Map<String, Counter> dequeued = new LinkedHashMap<>();
+    private final Counter transfers;
     /*
      * The dashboard's p50/p99/p99.9 stay on an HdrHistogram recorder beside the Timer. Micrometer's percentile
      * histogram has coarse fixed buckets (tens of percent wide, where HdrHistogram keeps 1%), its max decays over a
@@ -126,6 +129,17 @@ public final class GatewayMetrics {
                             .minimumExpectedValue(Duration.ofNanos(50_000))
                             .maximumExpectedValue(Duration.ofSeconds(10))
                             .register(registry);
+        queueWait = Timer.builder("switchboard.queue.wait")
+                         .description("How long users waited in the queue, by how the wait ended")
+                         .publishPercentiles(0.5, 0.99)
+                         .publishPercentileHistogram()
+                         .minimumExpectedValue(Duration.ofMillis(1))
+                         .maximumExpectedValue(Duration.ofHours(1))
+                         .register(registry);
+        for (String outcome : new String[] {"matched", "timeout", "left"}) {
+            dequeued.put(outcome, counter("switchboard.queue.dequeued", "outcome", outcome));
+        }
+        transfers = counter("switchboard.pairings.transferred");
         webhookTimer = Timer.builder("switchboard.webhooks.latency")
                             .description("One webhook POST, request to response")
                             .publishPercentileHistogram()
@@ -233,6 +247,49 @@ public final class GatewayMetrics {
         Gauge.builder("switchboard.store.refused", storeRefused, DoubleSupplier::getAsDouble)
              .description("Changes the data store refused (queue full; cluster: outbox writes failed), since start")
              .strongReference(true).register(registry);
+    }
+
+    /**
+     * Gauges of the waiting queue and the agents, sampled at scrape time: users waiting, and online agents by
+     * status ({@code available}, {@code away}).
+     */
+    public void queueGauges(DoubleSupplier waiting, ToDoubleFunction<String> agentsByStatus) {
+        Gauge.builder("switchboard.queue.length", waiting, DoubleSupplier::getAsDouble)
+             .description("Users waiting in the queue for an agent").strongReference(true).register(registry);
+        for (String status : new String[] {"available", "away"}) {
+            Gauge.builder("switchboard.agents", () -> agentsByStatus.applyAsDouble(status))
+                 .description("Online agents by status").tag("status", status).strongReference(true)
+                 .register(registry);
+        }
+    }
+
+    /**
+     * A user left the queue after {@code waitedMillis}: {@code matched}, {@code timeout} or {@code left} (its
+     * {@code leave}, or gone for good).
+     */
+    public void dequeued(String outcome, long waitedMillis) {
+        final Counter counter = dequeued.get(outcome);
+        if (counter != null) {
+            counter.increment();
+        }
+        queueWait.record(Math.max(0, waitedMillis), TimeUnit.MILLISECONDS);
+    }
+
+    /** A conversation moved to another agent. */
+    public void transferred() {
+        transfers.increment();
+    }
+
+    /** The queue wait percentiles in milliseconds ({@code p50}, {@code p99}, {@code max}) for the dashboard. */
+    public Map<String, Double> queueWaitMillis() {
+        final Map<String, Double> out = new LinkedHashMap<>();
+        final var snapshot = queueWait.takeSnapshot();
+        for (var p : snapshot.percentileValues()) {
+            out.put(p.percentile() == 0.5 ? "p50" : "p99", p.value(TimeUnit.MILLISECONDS));
+        }
+        out.put("max", snapshot.max(TimeUnit.MILLISECONDS));
+        out.put("count", (double) snapshot.count());
+        return out;
     }
 
     /** Held messages delivered on reconnect or when a slow peer caught up. */

@@ -99,8 +99,10 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             writeAnswer = (answer, error) -> {
                 if (error != null) {
                     ctx.fireExceptionCaught(error);
-                } else {
+                } else if (answer != null) {
                     ctx.writeAndFlush(answer);
+                } else {
+                    ctx.flush(); // typing and read have no answer; a history's entries may wait for a flush
                 }
             };
         }

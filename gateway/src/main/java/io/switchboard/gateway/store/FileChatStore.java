@@ -81,6 +81,13 @@ public final class FileChatStore implements ChatStore {
      */
     private final Map<String, ArrayDeque<long[]>> deliveryIds = new HashMap<>();
     private final Map<String, Long> receiptIds = new HashMap<>();
+    /** Conversation histories by an id in arrival order: {@code user \0 json}; writer's index of ids per user. */
+    private final MVMap<Long, String> history;
+    /** When a user's conversation ended (epoch ms), for its retention. */
+    private final MVMap<String, Long> historyEnded;
+    private final Map<String, ArrayDeque<Long>> historyIds = new HashMap<>();
+    /** What the histories held when opened, until {@link #loadHistory} hands it over. */
+    private StoredHistory initialHistory;
     /** Writer thread only: sequences changed in the group being applied, written just before its commit. */
     private final Map<String, String> dirtySequences = new HashMap<>();
     /** Writer thread only, after construction: the next id of a delivery or receipt. */
@@ -115,7 +122,10 @@ public final class FileChatStore implements ChatStore {
         sequences = store.openMap("sequences");
         receipts = store.openMap("remembered");
         webhooks = store.openMap("webhooks");
+        history = store.openMap("history");
+        historyEnded = store.openMap("historyEnded");
         initial = read();
+        initialHistory = readHistory();
         queue = new ArrayBlockingQueue<>(queueCapacity);
         writer = new Thread(this::run, "switchboard-store");
         writer.setDaemon(true);
@@ -157,6 +167,64 @@ public final class FileChatStore implements ChatStore {
         final Contents contents = initial;
         initial = Contents.EMPTY;
         return contents;
+    }
+
+    @Override
+    public StoredHistory loadHistory() {
+        final StoredHistory h = initialHistory;
+        initialHistory = StoredHistory.EMPTY;
+        return h;
+    }
+
+    /** Reads the histories and indexes them; in the constructor, after {@link #read}, before the writer starts. */
+    private StoredHistory readHistory() {
+        final Map<String, List<Envelope>> messages = new HashMap<>();
+        history.forEach((id, value) -> {
+            final int sep = value.indexOf(SEP);
+            final String user = value.substring(0, sep);
+            messages.computeIfAbsent(user, u -> new ArrayList<>()).add(envelope(value.substring(sep + 1)));
+            historyIds.computeIfAbsent(user, u -> new ArrayDeque<>()).addLast(id);
+            nextId = Math.max(nextId, id + 1);
+        });
+        return new StoredHistory(messages, new HashMap<>(historyEnded));
+    }
+
+    @Override
+    public void historyAppended(String userId, List<Envelope> normals, int keep) {
+        final List<String> values = new ArrayList<>(normals.size());
+        for (Envelope normal : normals) {
+            values.add(userId + SEP + text(normal));
+        }
+        submit(new Change(() -> {
+            final ArrayDeque<Long> ids = historyIds.computeIfAbsent(userId, u -> new ArrayDeque<>());
+            for (String value : values) {
+                final long id = nextId++;
+                history.put(id, value);
+                ids.addLast(id);
+            }
+            while (ids.size() > keep) {
+                history.remove(ids.pollFirst());
+            }
+            historyEnded.remove(userId);
+        }, null));
+    }
+
+    @Override
+    public void historyEnded(String userId, long atMillis) {
+        submit(new Change(() -> historyEnded.put(userId, atMillis), null));
+    }
+
+    @Override
+    public void historyCleared(String userId) {
+        submit(new Change(() -> {
+            final ArrayDeque<Long> ids = historyIds.remove(userId);
+            if (ids != null) {
+                for (Long id : ids) {
+                    history.remove(id);
+                }
+            }
+            historyEnded.remove(userId);
+        }, null));
     }
 
     /** Reads the file, and builds the writer's indexes; in the constructor, before the writer starts. */

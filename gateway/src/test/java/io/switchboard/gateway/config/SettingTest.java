@@ -31,6 +31,7 @@ class SettingTest {
             .path("/chat").maxFrameBytes(128 * 1024).maxMessageChars(999).handshakeTimeout(Duration.ofMillis(1500))
             .idleTimeout(Duration.ofMinutes(2)).pingInterval(Duration.ofSeconds(45)).maxBadMessages(4)
             .agentCapacity(7).reconnectGrace(Duration.ofSeconds(12)).slowConsumerTimeout(Duration.ofMillis(250))
+            .queueMax(17).queueTimeout(Duration.ofSeconds(42)).historyMax(9).historyRetention(Duration.ofHours(2))
             .offlineMaxPerUser(11).offlineTtl(Duration.ofHours(1)).offlineMaxTotal(5000)
             .dataDir("/var/lib/sb").dataSync(GatewayConfig.Offline.DataSync.ALWAYS).dedupWindow(Duration.ofMinutes(2))
             .ratePerSecond(5).rateBurst(6).agentRatePerSecond(50).agentRateBurst(60)

@@ -30,8 +30,9 @@ public final class EnvelopeValidator {
     }
 
     /**
-     * The type of a message a client may send ({@code match}, {@code normal}, {@code ping}, {@code leave}, and
-     * {@code ack}, which only an acknowledging connection may send), or
+     * The type of a message a client may send ({@code match}, {@code normal}, {@code ping}, {@code leave},
+     * {@code ack}, which only an acknowledging connection may send, and the §6 requests {@code status},
+     * {@code transfer}, {@code typing}, {@code read} and {@code history}), or
      * {@code null} when the message is malformed: missing or unknown {@code type}, a server-only type, or a
      * {@code msgId} outside 1..64 characters (code points).
      */
@@ -51,6 +52,11 @@ public final class EnvelopeValidator {
             case PING:
             case LEAVE:
             case ACK:
+            case STATUS:
+            case TRANSFER:
+            case TYPING:
+            case READ:
+            case HISTORY:
                 return type;
             default:
                 return null;

@@ -31,6 +31,11 @@ class EnvelopeValidatorTest {
         assertSame(MessageType.PING, validator.clientType(Envelope.client("ping", null, null, null)));
         assertSame(MessageType.LEAVE, validator.clientType(Envelope.client("leave", null, "peer", null)));
         assertSame(MessageType.ACK, validator.clientType(Envelope.client("ack", null, null, "3")));
+        assertSame(MessageType.STATUS, validator.clientType(Envelope.client("status", null, null, "away")));
+        assertSame(MessageType.TRANSFER, validator.clientType(Envelope.client("transfer", null, "u", "")));
+        assertSame(MessageType.TYPING, validator.clientType(Envelope.client("typing", null, "peer", null)));
+        assertSame(MessageType.READ, validator.clientType(Envelope.client("read", null, "peer", "m1")));
+        assertSame(MessageType.HISTORY, validator.clientType(Envelope.client("history", "h1", null, "20")));
     }
 
     @Test
@@ -46,7 +51,8 @@ class EnvelopeValidatorTest {
 
     @Test
     void clientTypeRejectsServerOnlyUnknownAndMissingTypes() {
-        for (String type : new String[] {"receipt", "pong", "error", "delivered", "chat", "Normal", "", null}) {
+        for (String type : new String[] {"receipt", "pong", "error", "delivered", "queue", "chat",
+                                          "Normal", "", null}) {
             assertNull(validator.clientType(Envelope.client(type, null, "peer", "hi")), String.valueOf(type));
         }
     }
