@@ -130,6 +130,10 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             requireMethod(req, HttpMethod.GET);
             return HttpResponses.json(ctx, HttpResponseStatus.OK, write(stats.get()));
         }
+        if (path.equals("/api/v1/queue")) {
+            requireMethod(req, HttpMethod.GET);
+            return json(ctx, push.queue(System.currentTimeMillis()));
+        }
         if (path.startsWith(USERS)) {
             final String rest = path.substring(USERS.length());
             if (rest.endsWith(CONNECTION)) {

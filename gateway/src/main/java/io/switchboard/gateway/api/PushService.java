@@ -10,6 +10,7 @@ import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.Stages;
+import io.switchboard.gateway.chat.Waiting;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -43,7 +44,13 @@ final class PushService {
 
     /** A user as the API shows it. */
     record UserView(String userId, boolean online, String role, Long connectedAt, List<String> pairedWith,
-                    int held) {}
+                    int held, String status, Integer queuePosition) {}
+
+    /** The waiting queue as {@code GET /api/v1/queue} shows it. */
+    record QueueView(int length, long longestWaitMs, List<WaitingView> waiting) {}
+
+    /** One waiting user. */
+    record WaitingView(String userId, int position, long waitingMs) {}
 
     private static final CompletionStage<Boolean> TRUE = CompletableFuture.completedFuture(Boolean.TRUE);
     /** The outcome of a push to an unknown user. */
@@ -207,6 +214,8 @@ final class PushService {
     CompletionStage<UserView> user(String userId) {
         final Session s = registry.find(userId);
         final CompletionStage<Boolean> online = s != null ? TRUE : presence.connectedElsewhere(userId);
+        final CompletionStage<String> status = matches.agentStatus(userId);
+        final CompletionStage<Integer> position = matches.queuePosition(userId);
         return matches.agentOf(userId).thenCompose(agent -> matches.usersOf(userId).thenCombine(online, (users, on) -> {
             final List<String> peers = new ArrayList<>();
             if (agent != null) {
@@ -214,8 +223,33 @@ final class PushService {
             }
             peers.addAll(users);
             return new UserView(userId, on, s == null ? null : s.role().wireName(),
-                                s == null ? null : s.connectedAtMillis(), peers, offline.size(userId));
-        }));
+                                s == null ? null : s.connectedAtMillis(), peers, offline.size(userId), null, null);
+        })).thenCombine(status, (view, st) -> withStatus(view, st))
+           .thenCombine(position, (view, p) -> p > 0 ? withPosition(view, p) : view);
+    }
+
+    private static UserView withStatus(UserView v, String status) {
+        return new UserView(v.userId(), v.online(), v.role(), v.connectedAt(), v.pairedWith(), v.held(), status,
+                            v.queuePosition());
+    }
+
+    private static UserView withPosition(UserView v, int position) {
+        return new UserView(v.userId(), v.online(), v.role(), v.connectedAt(), v.pairedWith(), v.held(), v.status(),
+                            position);
+    }
+
+    /** The waiting queue, head first, with how long each user has waited. */
+    CompletionStage<QueueView> queue(long nowMillis) {
+        return matches.waiting().thenApply(list -> {
+            final List<WaitingView> views = new ArrayList<>(list.size());
+            long longest = 0;
+            for (Waiting w : list) {
+                final long waited = Math.max(0, nowMillis - w.sinceMillis());
+                longest = Math.max(longest, waited);
+                views.add(new WaitingView(w.userId(), w.position(), waited));
+            }
+            return new QueueView(list.size(), longest, views);
+        });
     }
 
     /** Closes the user's connection with 4003; {@code false} if it has none. */

@@ -410,6 +410,13 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     @Override
+    public synchronized CompletionStage<String> agentStatus(String agentId) {
+        final Agent agent = agents.get(agentId);
+        final String status = agent == null || !agent.online ? null : agent.away ? "away" : "available";
+        return CompletableFuture.completedFuture(status);
+    }
+
+    @Override
     public synchronized Map<String, Integer> agentsByStatus() {
         int availableCount = 0;
         int away = 0;

@@ -68,6 +68,9 @@ public interface MatchService {
      */
     CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId);
 
+    /** {@code agentId}'s status: {@code available}, {@code away}, or {@code null} when it is not online. */
+    CompletionStage<String> agentStatus(String agentId);
+
     /** The number of online agents by status ({@code available}, {@code away}) as far as this gateway knows. */
     default Map<String, Integer> agentsByStatus() {
         return Map.of();

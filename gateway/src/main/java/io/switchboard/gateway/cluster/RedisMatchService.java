@@ -158,6 +158,11 @@ public final class RedisMatchService implements MatchService {
     }
 
     @Override
+    public CompletionStage<String> agentStatus(String agentId) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
     public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId) {
         return CompletableFuture.completedFuture(Transfer.refused(Failure.UNAVAILABLE));
     }

@@ -244,6 +244,43 @@ public final class WebhookDispatcher implements ChatEvents, WebhookOutbox.Receiv
     }
 
     @Override
+    public void queued(String userId, int position) {
+        final Map<String, Object> d = new LinkedHashMap<>();
+        d.put("userId", userId);
+        d.put("position", position);
+        emit("queued", d);
+    }
+
+    @Override
+    public void dequeued(String userId, String outcome, String agentId, long waitedMillis) {
+        final Map<String, Object> d = new LinkedHashMap<>();
+        d.put("userId", userId);
+        d.put("reason", outcome);
+        if (agentId != null) {
+            d.put("agentId", agentId);
+        }
+        d.put("waitedMs", waitedMillis);
+        emit("dequeued", d);
+    }
+
+    @Override
+    public void transferred(String userId, String fromAgentId, String toAgentId) {
+        final Map<String, Object> d = new LinkedHashMap<>();
+        d.put("userId", userId);
+        d.put("fromAgentId", fromAgentId);
+        d.put("toAgentId", toAgentId);
+        emit("transferred", d);
+    }
+
+    @Override
+    public void statusChanged(String agentId, String status) {
+        final Map<String, Object> d = new LinkedHashMap<>();
+        d.put("agentId", agentId);
+        d.put("status", status);
+        emit("status", d);
+    }
+
+    @Override
     public boolean handlesSystemMessages() {
         return true;
     }

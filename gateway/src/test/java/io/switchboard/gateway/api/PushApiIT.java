@@ -175,6 +175,31 @@ class PushApiIT {
     }
 
     @Test
+    void queueAndAgentStatus() throws Exception {
+        try (WsTestClient agent = connect(gateway.agent("ag")); WsTestClient u1 = connect(gateway.user("u1"));
+             WsTestClient u2 = connect(gateway.user("u2"))) {
+            assertEquals("available", json(api().get("/api/v1/users/ag")).get("status").asText());
+            agent.send(Envelope.client("status", "s", null, "away"));
+            agent.next("status", WsTestClient.TIMEOUT);
+            assertEquals("away", json(api().get("/api/v1/users/ag")).get("status").asText());
+            u1.send(Envelope.client("match", "m", "system", "queue"));
+            u1.next("queue", WsTestClient.TIMEOUT);
+            u2.send(Envelope.client("match", "m", "system", "queue"));
+            u2.next("queue", WsTestClient.TIMEOUT);
+
+            final JsonNode queue = json(api().get("/api/v1/queue"));
+            assertEquals(2, queue.get("length").asInt());
+            assertEquals("u1", queue.at("/waiting/0/userId").asText());
+            assertEquals(1, queue.at("/waiting/0/position").asInt());
+            assertEquals("u2", queue.at("/waiting/1/userId").asText());
+            assertTrue(queue.get("longestWaitMs").asLong() >= queue.at("/waiting/1/waitingMs").asLong());
+            assertEquals(2, json(api().get("/api/v1/users/u2")).get("queuePosition").asInt());
+            assertTrue(json(api().get("/api/v1/users/u2")).get("status").isNull());
+        }
+        assertEquals(405, api().delete("/api/v1/queue").statusCode());
+    }
+
+    @Test
     void stats() throws Exception {
         try (WsTestClient agent = connect(gateway.agent("ag")); WsTestClient user = connect(gateway.user("u"))) {
             user.send(Envelope.client("match", "1", "system", null));

@@ -17,9 +17,11 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -152,6 +154,58 @@ class WebhookIT {
         // The agent connects first; the user closes before the agent.
         assertEquals(SCRIPT, events);
         assertEquals(0, failures.size());
+    }
+
+    /** The §6 events: queued, dequeued (matched, left), status, transferred, each with its data. */
+    @Test
+    void customerServiceEvents() throws Exception {
+        startGateway(false);
+        try (WsTestClient a1 = gateway.connect(gateway.agent("a1"));
+             WsTestClient u1 = gateway.connect(gateway.user("u1"));
+             WsTestClient u2 = gateway.connect(gateway.user("u2"))) {
+            a1.send(Envelope.client("status", "s", null, "away"));
+            a1.next("status", WsTestClient.TIMEOUT);
+            u1.send(Envelope.client("match", "m", "system", "queue"));
+            u1.next("queue", WsTestClient.TIMEOUT);
+            u2.send(Envelope.client("match", "m", "system", "queue"));
+            u2.next("queue", WsTestClient.TIMEOUT);
+            u2.send(Envelope.client("leave", "l", null, null));
+            u2.next("receipt", WsTestClient.TIMEOUT);
+            a1.send(Envelope.client("status", "s", null, "available"));
+            a1.next("status", WsTestClient.TIMEOUT);
+            u1.next("match", WsTestClient.TIMEOUT);
+            try (WsTestClient a2 = gateway.connect(gateway.agent("a2"))) {
+                a1.nextOfType("match", WsTestClient.TIMEOUT);
+                a1.send(Envelope.client("transfer", "t", "u1", "a2"));
+                a1.nextOfType("transfer", WsTestClient.TIMEOUT);
+                a2.next("match", WsTestClient.TIMEOUT);
+            }
+        }
+        final Map<String, List<JsonNode>> byEvent = new HashMap<>();
+        final List<Received> failures = new ArrayList<>();
+        while (!byEvent.containsKey("transferred")) {
+            final Received r = nextAccepted(failures);
+            byEvent.computeIfAbsent(r.event(), e -> new ArrayList<>()).add(r.json().get("data"));
+        }
+        final List<JsonNode> status = byEvent.get("status");
+        assertEquals("a1", status.get(0).get("agentId").asText());
+        assertEquals("away", status.get(0).get("status").asText());
+        assertEquals("available", status.get(1).get("status").asText());
+        final List<JsonNode> queued = byEvent.get("queued");
+        assertEquals("u1", queued.get(0).get("userId").asText());
+        assertEquals(1, queued.get(0).get("position").asInt());
+        assertEquals(2, queued.get(1).get("position").asInt());
+        final List<JsonNode> dequeued = byEvent.get("dequeued");
+        assertEquals("u2", dequeued.get(0).get("userId").asText());
+        assertEquals("left", dequeued.get(0).get("reason").asText());
+        assertEquals("u1", dequeued.get(1).get("userId").asText());
+        assertEquals("matched", dequeued.get(1).get("reason").asText());
+        assertEquals("a1", dequeued.get(1).get("agentId").asText());
+        assertTrue(dequeued.get(1).get("waitedMs").asLong() >= 0);
+        final JsonNode transferred = byEvent.get("transferred").get(0);
+        assertEquals("u1", transferred.get("userId").asText());
+        assertEquals("a1", transferred.get("fromAgentId").asText());
+        assertEquals("a2", transferred.get("toAgentId").asText());
     }
 
     @Test
