@@ -449,6 +449,7 @@ public final class ChatRules {
         final MessageType answer = switch (type) {
             case MATCH -> MessageType.MATCH;
             case PING -> MessageType.PONG;
+            case STATUS, TRANSFER, TYPING, READ -> type;
             default -> MessageType.RECEIPT;
         };
         return fail(answer, request.msgId(), session.userId(), Failure.RATE_LIMITED);

@@ -184,4 +184,152 @@ class InMemoryMatchServiceTest {
         assertEquals(0, matches.availableAgents());
         assertSame(MatchResult.NO_AGENT, matches.matchNow("u2"));
     }
+
+    /** Records what the queue tells, per user, thread-safely. */
+    private static final class Told implements QueueListener {
+        final Map<String, List<Integer>> positions = new java.util.concurrent.ConcurrentHashMap<>();
+        final Map<String, String> matched = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<String> matchOrder = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        final java.util.concurrent.atomic.AtomicInteger twice = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void matched(String userId, String agentId, long waitedMillis) {
+            if (matched.put(userId, agentId) != null) {
+                twice.incrementAndGet();
+            }
+            matchOrder.add(userId);
+        }
+
+        @Override
+        public void moved(String userId, int position) {
+            positions.computeIfAbsent(userId, u -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
+                     .add(position);
+        }
+    }
+
+    @Test
+    void theQueueIsServedHeadFirstAsAgentsFreeUp() {
+        final InMemoryMatchService one = new InMemoryMatchService(1, ChatStore.MEMORY, 10, 60_000, () -> 0L);
+        final Told told = new Told();
+        one.setQueueListener(told);
+        one.agentOnline("a");
+        assertTrue(done(one.match("u0", true)).found());
+        for (int i = 1; i <= 4; i++) {
+            final MatchResult r = done(one.match("u" + i, true));
+            assertTrue(r.isQueued());
+            assertEquals(i, r.position());
+        }
+        String current = "u0";
+        for (int i = 1; i <= 4; i++) {
+            assertTrue(one.unpairNow(current, "a"));
+            done(one.serveQueue());
+            current = "u" + i;
+            assertEquals("a", one.agentOfNow(current));
+        }
+        assertEquals(List.of("u1", "u2", "u3", "u4"), told.matchOrder);
+        assertEquals(List.of(3, 2, 1), told.positions.get("u4"));
+        assertEquals(0, one.waitingCount());
+    }
+
+    @Test
+    void racingFreesMatchEveryWaitingUserExactlyOnceAndPositionsOnlyDecrease() throws Exception {
+        final int agents = 12;
+        final int capacity = 3;
+        final int users = 400;
+        final InMemoryMatchService many = new InMemoryMatchService(capacity, ChatStore.MEMORY, users, 60_000,
+                                                                   System::currentTimeMillis);
+        final Told told = new Told();
+        many.setQueueListener(told);
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            final List<java.util.concurrent.Future<?>> work = new java.util.ArrayList<>();
+            for (int u = 0; u < users; u++) {
+                final String user = "u" + u;
+                work.add(pool.submit(() -> {
+                    final MatchResult r = done(many.match(user, true));
+                    if (r.found()) {
+                        told.matched(user, r.agentId(), 0);
+                    }
+                    // Whoever is paired leaves at once, freeing room for the head of the queue.
+                    final String agent = many.agentOfNow(user);
+                    if (agent != null && many.unpairNow(user, agent)) {
+                        done(many.serveQueue());
+                    }
+                }));
+            }
+            for (int a = 0; a < agents; a++) {
+                final String agent = "a" + a;
+                work.add(pool.submit(() -> {
+                    many.agentOnline(agent);
+                    done(many.serveQueue());
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : work) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            // Users matched from the queue are still paired: end them until nobody waits.
+            while (many.waitingCount() > 0 || many.pairings() > 0) {
+                for (Map.Entry<String, String> e : Map.copyOf(told.matched).entrySet()) {
+                    if (many.unpairNow(e.getKey(), e.getValue())) {
+                        done(many.serveQueue());
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(0, told.twice.get(), "a user was matched twice");
+        assertEquals(users, told.matched.size(), "every user was matched");
+        told.positions.forEach((user, seen) -> {
+            for (int i = 1; i < seen.size(); i++) {
+                final int at = i;
+                assertTrue(seen.get(at) < seen.get(at - 1), () -> user + " saw its position go " + seen);
+            }
+        });
+        many.loads().values().forEach(load -> assertTrue(load <= capacity));
+    }
+
+    @Test
+    void statusAwayKeepsUsersButTakesNoNewOnes() {
+        final InMemoryMatchService one = new InMemoryMatchService(2, ChatStore.MEMORY, 10, 60_000, () -> 0L);
+        one.agentOnline("a");
+        assertTrue(done(one.match("u1", false)).found());
+        assertTrue(done(one.setAvailable("a", false)));
+        assertEquals("away", done(one.agentStatus("a")));
+        assertSame(MatchResult.NO_AGENT, done(one.match("u2", false)));
+        assertEquals("a", one.agentOfNow("u1"));
+        assertTrue(done(one.setAvailable("a", true)));
+        assertEquals("a", done(one.match("u2", false)).agentId());
+        assertFalse(done(one.setAvailable("nobody", true)));
+        assertEquals(Map.of("available", 1, "away", 0), one.agentsByStatus());
+    }
+
+    @Test
+    void expiredWaitsLeaveTheQueueAndThoseBehindMoveUp() {
+        final long[] now = {0};
+        final InMemoryMatchService one = new InMemoryMatchService(1, ChatStore.MEMORY, 10, 1000, () -> now[0]);
+        final Told told = new Told();
+        final List<String> expired = new java.util.ArrayList<>();
+        one.setQueueListener(new QueueListener() {
+            @Override
+            public void moved(String userId, int position) {
+                told.moved(userId, position);
+            }
+
+            @Override
+            public void expired(String userId, long waitedMillis) {
+                expired.add(userId + "@" + waitedMillis);
+            }
+        });
+        done(one.match("u1", true));
+        now[0] = 500;
+        done(one.match("u2", true));
+        now[0] = 1200;
+        done(one.expireQueue());
+        assertEquals(List.of("u1@1200"), expired);
+        assertEquals(List.of(1), told.positions.get("u2"));
+        assertEquals(1, done(one.queuePosition("u2")));
+        assertEquals(-1L, done(one.leaveQueue("u1")));
+        assertEquals(700L, done(one.leaveQueue("u2")));
+    }
 }
