@@ -52,6 +52,7 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -130,6 +131,7 @@ public final class GatewayServer implements AutoCloseable {
         final Router router;
         final Presence presence;
         final ChatStore.Contents stored = store.load();
+        final List<ChatStore.StoredWait> storedQueue = store.loadQueue();
         cluster = clustered ? new GatewayCluster(config, registry, offline, replacement, json, envelopes, metrics)
                             : null;
         // The webhook queues are an outbox in the same store as the chat state (docs/WEBHOOKS.md): the data file, or
@@ -162,6 +164,7 @@ public final class GatewayServer implements AutoCloseable {
             acks.restore(stored);
             resends.restore(stored.receipts());
             local.restore(stored.agentOfUser());
+            local.restoreQueue(storedQueue);
             acks.noticesTo(delivery::deliver);
             matches = local;
             router = delivery;
@@ -178,10 +181,11 @@ public final class GatewayServer implements AutoCloseable {
         lifecycle = new SessionLifecycle(registry, matches, router, presence, delivery, replacement, envelopes, metrics,
                                          events, config.chat().reconnectGrace(), acks, history);
         if (store.durable()) {
-            lifecycle.restored(stored.agentOfUser(), resources.ioGroup().next());
-            logger.info("Data directory {}: {} held messages, {} pairings, {} unacknowledged deliveries restored",
-                        config.offline().dataDir(), stored.held().size(), stored.agentOfUser().size(),
-                        stored.deliveries().size());
+            lifecycle.restored(stored.agentOfUser(), storedQueue.stream().map(ChatStore.StoredWait::userId).toList(),
+                               resources.ioGroup().next());
+            logger.info("Data directory {}: {} held messages, {} pairings, {} waiting users, {} unacknowledged "
+                        + "deliveries restored", config.offline().dataDir(), stored.held().size(),
+                        stored.agentOfUser().size(), storedQueue.size(), stored.deliveries().size());
         }
         final ChatRules rules = new ChatRules(matches, router, envelopes,
                                               new EnvelopeValidator(config.webSocket().maxMessageChars()), metrics,

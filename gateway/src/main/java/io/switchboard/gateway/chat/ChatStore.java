@@ -106,6 +106,20 @@ public interface ChatStore extends AutoCloseable {
     /** {@code userId}'s history is gone: a new conversation began, or the retention period ran out. */
     default void historyCleared(String userId) { }
 
+    /** A user waiting in the queue ({@code PROTOCOL.md} §6): its ticket orders the queue. */
+    record StoredWait(String userId, long ticket, long sinceMillis) {}
+
+    /** Reads back the waiting queue; call once, at start. */
+    default List<StoredWait> loadQueue() {
+        return List.of();
+    }
+
+    /** {@code userId} joined the queue. */
+    default void queued(StoredWait wait) { }
+
+    /** {@code userId} left the queue (matched, left, timed out). */
+    default void dequeued(String userId) { }
+
     /** Commits what is pending and closes; blocks the calling thread (never an event loop) until done. */
     @Override
     void close();

@@ -197,8 +197,7 @@ public final class InMemoryMatchService implements MatchService {
                     return MatchResult.QUEUE_FULL;
                 }
                 final Wait wait = new Wait(userId, ++tailTicket, clockMillis.getAsLong());
-                this.queue.put(wait.ticket, wait);
-                waits.put(userId, wait);
+                enqueueLocked(wait);
                 queueing.add(userId);
                 wait.toldPosition = waits.size();
                 return new MatchResult(null, true, wait.toldPosition);
@@ -208,6 +207,31 @@ public final class InMemoryMatchService implements MatchService {
             }
             pairLocked(userId, agent);
             return new MatchResult(agent.id, true);
+        }
+    }
+
+    private void enqueueLocked(Wait wait) {
+        queue.put(wait.ticket, wait);
+        waits.put(wait.userId, wait);
+        store.queued(new ChatStore.StoredWait(wait.userId, wait.ticket, wait.sinceMillis));
+    }
+
+    /**
+     * Puts back the queue the store held at start, in ticket order; those users have the reconnect grace period to
+     * come back. Call once, before any traffic.
+     */
+    public synchronized void restoreQueue(List<ChatStore.StoredWait> stored) {
+        final List<ChatStore.StoredWait> sorted = new ArrayList<>(stored);
+        sorted.sort(Comparator.comparingLong(ChatStore.StoredWait::ticket));
+        int position = 0;
+        for (ChatStore.StoredWait w : sorted) {
+            final Wait wait = new Wait(w.userId(), w.ticket(), w.sinceMillis());
+            wait.toldPosition = ++position;
+            queue.put(wait.ticket, wait);
+            waits.put(wait.userId, wait);
+            queueing.add(wait.userId);
+            tailTicket = Math.max(tailTicket, wait.ticket);
+            headTicket = Math.min(headTicket, wait.ticket);
         }
     }
 
@@ -227,6 +251,7 @@ public final class InMemoryMatchService implements MatchService {
         while (!queue.isEmpty() && !available.isEmpty()) {
             final Wait head = queue.pollFirstEntry().getValue();
             waits.remove(head.userId);
+            store.dequeued(head.userId);
             final Agent agent = available.pollFirst();
             pairLocked(head.userId, agent);
             final long waited = clockMillis.getAsLong() - head.sinceMillis;
@@ -294,6 +319,7 @@ public final class InMemoryMatchService implements MatchService {
             if (wait != null) {
                 queue.remove(wait.ticket);
                 queueing.remove(userId);
+                store.dequeued(userId);
                 waited = Math.max(0, clockMillis.getAsLong() - wait.sinceMillis);
                 serveLocked();
             }
@@ -320,6 +346,7 @@ public final class InMemoryMatchService implements MatchService {
                     it.remove();
                     waits.remove(wait.userId);
                     queueing.remove(wait.userId);
+                    store.dequeued(wait.userId);
                     outbox.add(l -> l.expired(wait.userId, waited));
                     changed = true;
                 }
@@ -535,9 +562,7 @@ public final class InMemoryMatchService implements MatchService {
         // Those who asked to wait go back to the head, in their order; serveQueue tells them where they are.
         final long now = clockMillis.getAsLong();
         for (int i = back.size() - 1; i >= 0; i--) {
-            final Wait wait = new Wait(back.get(i), --headTicket, now);
-            queue.put(wait.ticket, wait);
-            waits.put(wait.userId, wait);
+            enqueueLocked(new Wait(back.get(i), --headTicket, now));
         }
         return users;
     }

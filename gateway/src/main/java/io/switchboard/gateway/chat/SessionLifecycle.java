@@ -8,6 +8,7 @@ import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelopes;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -149,7 +150,18 @@ public final class SessionLifecycle {
      * @param timer the loop that runs the grace timers
      */
     public void restored(Map<String, String> agentOfUser, EventExecutor timer) {
+        restored(agentOfUser, List.of(), timer);
+    }
+
+    /**
+     * As {@link #restored(Map, EventExecutor)}, and the users the store kept waiting in the queue get the same grace
+     * period to come back before they leave it.
+     */
+    public void restored(Map<String, String> agentOfUser, List<String> waiting, EventExecutor timer) {
         timer.execute(() -> {
+            for (String user : waiting) {
+                startGrace(user, Role.USER, timer);
+            }
             final Set<String> agents = new HashSet<>();
             agentOfUser.forEach((user, agent) -> {
                 startGrace(user, Role.USER, timer);

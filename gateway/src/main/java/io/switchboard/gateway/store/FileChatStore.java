@@ -86,6 +86,8 @@ public final class FileChatStore implements ChatStore {
     /** When a user's conversation ended (epoch ms), for its retention. */
     private final MVMap<String, Long> historyEnded;
     private final Map<String, ArrayDeque<Long>> historyIds = new HashMap<>();
+    /** The waiting queue: {@code user → ticket \0 since}. */
+    private final MVMap<String, String> queueMap;
     /** What the histories held when opened, until {@link #loadHistory} hands it over. */
     private StoredHistory initialHistory;
     /** Writer thread only: sequences changed in the group being applied, written just before its commit. */
@@ -124,6 +126,7 @@ public final class FileChatStore implements ChatStore {
         webhooks = store.openMap("webhooks");
         history = store.openMap("history");
         historyEnded = store.openMap("historyEnded");
+        queueMap = store.openMap("queue");
         initial = read();
         initialHistory = readHistory();
         queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -207,6 +210,27 @@ public final class FileChatStore implements ChatStore {
             }
             historyEnded.remove(userId);
         }, null));
+    }
+
+    @Override
+    public List<StoredWait> loadQueue() {
+        final List<StoredWait> waits = new ArrayList<>();
+        queueMap.forEach((user, value) -> {
+            final String[] f = split(value, 2);
+            waits.add(new StoredWait(user, Long.parseLong(f[0]), Long.parseLong(f[1])));
+        });
+        return waits;
+    }
+
+    @Override
+    public void queued(StoredWait wait) {
+        final String value = Long.toString(wait.ticket()) + SEP + wait.sinceMillis();
+        submit(new Change(() -> queueMap.put(wait.userId(), value), null));
+    }
+
+    @Override
+    public void dequeued(String userId) {
+        submit(new Change(() -> queueMap.remove(userId), null));
     }
 
     @Override

@@ -250,6 +250,30 @@ class CustomerServiceIT {
     }
 
     @Test
+    void theQueueSurvivesARestart(@TempDir Path dataDir) {
+        gateway.start(b -> b.dataDir(dataDir.toString()));
+        try (WsTestClient u1 = user("u1"); WsTestClient u2 = user("u2")) {
+            send(u1, "match", null, "system", "queue");
+            assertEquals("1", u1.next("queue", TIMEOUT).msg());
+            send(u2, "match", null, "system", "queue");
+            assertEquals("2", u2.next("queue", TIMEOUT).msg());
+        }
+        gateway.start(b -> b.dataDir(dataDir.toString()));
+        try (WsTestClient u2 = user("u2")) {
+            // u2 keeps its place behind u1, who has the reconnect grace period to come back.
+            send(u2, "match", null, "system", "queue");
+            assertEquals("2", u2.next("queue", TIMEOUT).msg());
+            try (WsTestClient a1 = agent("a1")) {
+                assertEquals("u1", a1.next("match", TIMEOUT).msg());
+                assertEquals("1", u2.next("queue", TIMEOUT).msg());
+            }
+            try (WsTestClient u1 = user("u1")) {
+                assertEquals("a1", u1.next("match", TIMEOUT).msg()); // held for it
+            }
+        }
+    }
+
+    @Test
     void withoutQueueTheAnswerIsStillNoAgent() {
         try (WsTestClient u1 = user("u1")) {
             send(u1, "match", null, "system", null);
