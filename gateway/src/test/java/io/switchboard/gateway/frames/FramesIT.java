@@ -148,6 +148,53 @@ class FramesIT {
         assertEquals(1002, rawViolation(RawSocket.frame(true, 0, opcode, true, utf8("x"))).code());
     }
 
+    /** RFC 6455 §7.4: codes a peer must not send (never on the wire, reserved, or outside every range). */
+    @ParameterizedTest(name = "[{index}] close code {0}")
+    @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
+    void invalidCloseCodesCloseWith1002(int code) throws IOException {
+        assertEquals(1002, rawViolation(RawSocket.frame(true, 0, RawSocket.CLOSE, true,
+                                                        new byte[] {(byte) (code >> 8), (byte) code})).code());
+    }
+
+    @Test
+    void anInvalidCloseCodeGetsOneCloseFrameAndTheConnectionEnds() throws IOException {
+        try (RawSocket raw = RawSocket.upgraded(gateway.address(), "/pinter/imserver/u1")) {
+            raw.write(RawSocket.frame(true, 0, RawSocket.CLOSE, true, new byte[] {0x03, (byte) 0xE7})); // 999
+            final RawSocket.Frame first = raw.readFrame();
+            assertEquals(RawSocket.CLOSE, first.opcode());
+            assertEquals(1002, (first.payload()[0] & 0xFF) << 8 | first.payload()[1] & 0xFF);
+            final byte[] rest = raw.readRemaining(TIMEOUT);
+            assertEquals(0, rest.length, "nothing after the close frame (no second close)");
+        }
+    }
+
+    @Test
+    void aOneByteCloseBodyClosesWith1002() throws IOException {
+        assertEquals(1002, rawViolation(RawSocket.frame(true, 0, RawSocket.CLOSE, true, new byte[] {3})).code());
+    }
+
+    /** A valid close is answered with the same code (RFC 6455 §5.5.1: the endpoint typically echoes it). */
+    @ParameterizedTest(name = "[{index}] close code {0}")
+    @ValueSource(ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 4000, 4999})
+    void validCloseCodesAreEchoed(int code) throws IOException {
+        assertEquals(code, rawViolation(RawSocket.frame(true, 0, RawSocket.CLOSE, true,
+                                                        new byte[] {(byte) (code >> 8), (byte) code, 'o', 'k'}))
+                .code());
+    }
+
+    @Test
+    void anEmptyCloseIsAnsweredWithAnEmptyClose() throws IOException {
+        final CloseStatus answer = rawViolation(RawSocket.frame(true, 0, RawSocket.CLOSE, true, new byte[0]));
+        assertEquals(1005, answer.code()); // RawSocket's reading of a close frame without a body
+    }
+
+    @Test
+    void aCloseReasonThatIsNotUtf8ClosesWith1007() throws IOException {
+        assertEquals(1007, rawViolation(RawSocket.frame(true, 0, RawSocket.CLOSE, true,
+                                                        new byte[] {3, (byte) 0xE8, (byte) 0xC3, (byte) 0x28}))
+                .code());
+    }
+
     @Test
     void fragmentedPingClosesWith1002() throws IOException {
         assertEquals(1002, rawViolation(RawSocket.frame(false, 0, RawSocket.PING, true, utf8("a"))).code());

@@ -272,6 +272,27 @@ public final class RawSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads until the server closes the connection and returns every byte it sent meanwhile; fails the test if it
+     * is still open after {@code timeout}.
+     */
+    public byte[] readRemaining(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            final byte[] buffer = new byte[4096];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            fail("connection still open after " + timeout.toMillis() + " ms");
+        } catch (SocketException e) {
+            // reset by the server: closed too
+        }
+        return out.toByteArray();
+    }
+
     /** Sets the read timeout for what follows. */
     public RawSocket readTimeout(Duration timeout) throws IOException {
         socket.setSoTimeout((int) timeout.toMillis());

@@ -32,4 +32,13 @@ public final class CloseCodes {
     public static final WebSocketCloseStatus KICKED = new WebSocketCloseStatus(4003, "disconnected by server");
 
     private CloseCodes() {}
+
+    /**
+     * Whether a peer may send {@code code} in a close frame: RFC 6455 §7.4 defines 1000–1003 and 1007–1011, the IANA
+     * registry adds 1012–1014, and 3000–4999 are for libraries and applications. Anything else (0–999, 1004–1006,
+     * 1015 and the rest of 1000–2999, 5000 and above) is a protocol error, answered with 1002.
+     */
+    public static boolean isValidFromPeer(int code) {
+        return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999;
+    }
 }
