@@ -121,6 +121,11 @@ public final class SessionLifecycle {
         session.channel().closeFuture().addListener(f -> disconnected(session));
         metrics.connectionOpened(session.role());
         events.connected(session.userId(), session.role(), session.connectionId(), session.connectedAtMillis());
+        if (displaced == session) {
+            // A connection the client opened after this one registered first (its upgrade finished sooner).
+            replacement.replace(session, registry.find(session.userId()));
+            return;
+        }
         if (displaced != null) {
             replacement.replace(displaced, session.channel());
         }

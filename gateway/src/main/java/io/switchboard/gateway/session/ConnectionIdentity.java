@@ -8,8 +8,11 @@ import static java.util.Objects.requireNonNull;
  *
  * @param ack   whether the connection acknowledges what it is sent, and gets a {@code seq} on each push
  * @param since the seq the client says it has processed ({@code ?since=}), or {@link #NO_SINCE}; only with {@code ack}
+ * @param acceptedAtNanos when the handshake guard accepted the upgrade ({@link System#nanoTime}, before the 101 is
+ *                        written): orders two connections of one userId, so the one a client opened after the other's
+ *                        101 is the newer one whichever registers first
  */
-public record ConnectionIdentity(String userId, Role role, boolean ack, long since) {
+public record ConnectionIdentity(String userId, Role role, boolean ack, long since, long acceptedAtNanos) {
 
     /** {@code since} of a connection that gave none: resume above the last acknowledged seq. */
     public static final long NO_SINCE = -1;
@@ -22,7 +25,12 @@ public record ConnectionIdentity(String userId, Role role, boolean ack, long sin
         }
     }
 
-    /** A plain (protocol version 1) connection. */
+    /** A connection accepted now. */
+    public ConnectionIdentity(String userId, Role role, boolean ack, long since) {
+        this(userId, role, ack, since, System.nanoTime());
+    }
+
+    /** A plain (protocol version 1) connection, accepted now. */
     public ConnectionIdentity(String userId, Role role) {
         this(userId, role, false, NO_SINCE);
     }

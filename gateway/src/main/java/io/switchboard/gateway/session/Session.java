@@ -21,6 +21,7 @@ public final class Session {
     private final long since;
     private final Channel channel;
     private final long connectedAtMillis;
+    private final long acceptedAtNanos;
     private final AtomicBoolean slowConsumerCheckArmed = new AtomicBoolean();
     private final AtomicReference<CloseStatus> closeStatus = new AtomicReference<>();
 
@@ -34,6 +35,12 @@ public final class Session {
         this.since = identity.since();
         this.channel = requireNonNull(channel, "channel");
         this.connectedAtMillis = connectedAtMillis;
+        this.acceptedAtNanos = identity.acceptedAtNanos();
+    }
+
+    /** Whether this connection's upgrade was accepted after {@code other}'s (see {@link ConnectionIdentity}). */
+    public boolean isNewerThan(Session other) {
+        return acceptedAtNanos - other.acceptedAtNanos > 0;
     }
 
     public String userId() {

@@ -8,9 +8,11 @@ import java.util.function.Consumer;
 public interface SessionRegistry {
 
     /**
-     * Registers {@code session} as the live session of its userId.
+     * Registers {@code session} as the live session of its userId, unless a newer connection of that userId (one
+     * whose upgrade was accepted later: {@link Session#isNewerThan}) registered first.
      *
-     * @return the session it displaced for the same userId, or {@code null}; the caller closes it (4001)
+     * @return the session it displaced for the same userId, or {@code null}; or {@code session} itself when a newer
+     *         one is registered and it is not. The caller closes the one returned (4001)
      */
     Session register(Session session);
 

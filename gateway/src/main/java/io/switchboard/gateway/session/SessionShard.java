@@ -16,7 +16,19 @@ final class SessionShard {
     }
 
     Session put(Session session) {
-        final Session displaced = sessions.put(session.userId(), session);
+        final Session[] out = new Session[1];
+        sessions.compute(session.userId(), (userId, current) -> {
+            if (current != null && current.isNewerThan(session)) {
+                out[0] = session; // a newer connection registered first: this one lost
+                return current;
+            }
+            out[0] = current;
+            return session;
+        });
+        final Session displaced = out[0];
+        if (displaced == session) {
+            return session;
+        }
         counter(session.role()).increment();
         if (displaced != null) {
             counter(displaced.role()).decrement();

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.Channel;
 import io.netty.channel.DefaultEventLoopGroup;
@@ -218,6 +219,27 @@ class SessionLifecycleTest {
         assertEquals(List.of("u2/a by u2 (gone)", "u1/a by a (gone)"), left);
         assertEnvelope(next(p[0]), "leave", null, "system", "u1", "a", "0", null);
         assertEquals(2, metrics().snapshot().get("pairings.ended"));
+    }
+
+    @Test
+    void anOlderConnectionWhoseUpgradeFinishesLastIsTheOneClosedWith4001() {
+        // The client opened `older`, got its 101, then opened `newer`, whose registration ran first.
+        final Session older = chat.session("u", Role.USER);
+        final Session newer = chat.session("u", Role.USER);
+        chat.connect(newer);
+        chat.connect(older);
+
+        final CloseWebSocketFrame close = ch(older).readOutbound();
+        try {
+            assertEquals(4001, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertFalse(ch(older).isOpen(), "the older connection is closed");
+        assertTrue(ch(newer).isOpen(), "the newer connection stays");
+        assertSame(newer, registry().find("u"));
+        assertNull(ch(newer).readOutbound(), "the newer connection is told nothing");
+        assertEquals(1, metrics().snapshot().get("connections.replaced"));
     }
 
     @Test

@@ -149,4 +149,28 @@ class ShardedSessionRegistryTest {
         assertEquals(expected.keySet(), seen.keySet());
         seen.values().forEach(n -> assertEquals(1, n));
     }
+
+    @Test
+    void anOlderConnectionRegisteringAfterANewerOneLoses() {
+        final ShardedSessionRegistry registry = new ShardedSessionRegistry(4, 16);
+        final EmbeddedChannel older = new EmbeddedChannel();
+        final EmbeddedChannel newer = new EmbeddedChannel();
+        channels.add(older);
+        channels.add(newer);
+        final long now = System.nanoTime();
+        final Session first = new Session(new ConnectionIdentity("u", Role.USER, false, -1, now), older, 0L);
+        final Session second = new Session(new ConnectionIdentity("u", Role.USER, false, -1, now + 1), newer, 0L);
+        // The newer upgrade finished first; the older one registers late and is the one to close.
+        assertNull(registry.register(second));
+        assertSame(first, registry.register(first));
+        assertSame(second, registry.find("u"));
+        assertEquals(1, registry.count(Role.USER));
+        assertFalse(registry.unregister(first));
+        // In the usual order the newer one displaces the older.
+        final ShardedSessionRegistry usual = new ShardedSessionRegistry(4, 16);
+        assertNull(usual.register(first));
+        assertSame(first, usual.register(second));
+        assertSame(second, usual.find("u"));
+        assertEquals(1, usual.count(Role.USER));
+    }
 }
