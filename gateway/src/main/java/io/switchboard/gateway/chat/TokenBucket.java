@@ -8,6 +8,7 @@ public final class TokenBucket {
 
     private final long nanosPerToken;
     private final long capacityNanos;
+    private final int burst;
     private long creditNanos;
     private long lastNanos;
 
@@ -17,8 +18,22 @@ public final class TokenBucket {
         }
         nanosPerToken = 1_000_000_000L / perSecond;
         capacityNanos = nanosPerToken * burst;
+        this.burst = burst;
         creditNanos = capacityNanos;
         lastNanos = nowNanos;
+    }
+
+    /** The most tokens the bucket holds. */
+    public int burst() {
+        return burst;
+    }
+
+    /** How long until the bucket holds {@code tokens} (at most its burst); 0 if it does now. */
+    public long nanosUntil(int tokens, long nowNanos) {
+        final long elapsed = Math.max(0, nowNanos - lastNanos);
+        final long credit = Math.min(capacityNanos, creditNanos + elapsed);
+        final long wanted = Math.min(capacityNanos, tokens * nanosPerToken);
+        return Math.max(0, wanted - credit);
     }
 
     /** Takes one token if there is one. */

@@ -64,6 +64,7 @@ public final class GatewayMetrics {
     private final Timer queueWait;
     private final Map<String, Counter> dequeued = new LinkedHashMap<>();
     private final Counter transfers;
+    private final Counter throttles;
     /*
      * The dashboard's p50/p99/p99.9 stay on an HdrHistogram recorder beside the Timer. Micrometer's percentile
      * histogram has coarse fixed buckets (tens of percent wide, where HdrHistogram keeps 1%), its max decays over a
@@ -140,6 +141,7 @@ public final class GatewayMetrics {
             dequeued.put(outcome, counter("switchboard.queue.dequeued", "outcome", outcome));
         }
         transfers = counter("switchboard.pairings.transferred");
+        throttles = counter("switchboard.connections.throttled");
         webhookTimer = Timer.builder("switchboard.webhooks.latency")
                             .description("One webhook POST, request to response")
                             .publishPercentileHistogram()
@@ -275,6 +277,11 @@ public final class GatewayMetrics {
         queueWait.record(Math.max(0, waitedMillis), TimeUnit.MILLISECONDS);
     }
 
+    /** A connection over its rate limit stopped being read from until its bucket refills. */
+    public void throttled() {
+        throttles.increment();
+    }
+
     /** A conversation moved to another agent. */
     public void transferred() {
         transfers.increment();
@@ -404,6 +411,7 @@ public final class GatewayMetrics {
         m.put("connections.closed", count(closed.get(Role.USER)) + count(closed.get(Role.AGENT)));
         m.put("connections.refused", count(refused));
         m.put("connections.replaced", count(replaced));
+        m.put("connections.throttled", count(throttles));
         m.put("handshakes.rejected", handshakesRejected());
         m.put("messages.routed", count(routed));
         m.put("messages.held", count(held));

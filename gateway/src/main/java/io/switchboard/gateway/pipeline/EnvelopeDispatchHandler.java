@@ -15,6 +15,7 @@ import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.InboundFrame;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,8 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
     private final int maxBadMessages;
     private TokenBucket bucket;
     private int badInARow;
+    /** Not reading from the socket until the bucket refills; see {@link #throttle}. */
+    private boolean throttled;
     /** Writes an answer; made once per channel, so the hot path allocates no continuation. */
     private BiConsumer<Envelope, Throwable> writeAnswer;
 
@@ -86,12 +89,37 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
         }
         badInARow = 0;
         final long now = System.nanoTime();
-        if (!bucket(session, now).tryAcquire(now)) {
+        final TokenBucket tokens = bucket(session, now);
+        if (!tokens.tryAcquire(now)) {
             ctx.writeAndFlush(rules.rateLimited(session, type, envelope));
+            throttle(ctx, tokens, now);
             return;
         }
         // Written at once when the answer is known (every single-node answer), else on this loop when it is.
         Stages.whenDone(rules.answer(session, type, envelope), ctx.executor(), writeAnswer(ctx));
+    }
+
+    /**
+     * A connection over its rate limit is not read from until its bucket holds a tenth of its burst again (200 ms
+     * with the defaults): what it already sent waits in the socket, and the kernel's flow control slows the sender.
+     * The frames already read in this batch are still answered (each with {@code RATE_LIMITED} while the bucket is
+     * empty), so one read batch bounds what a flooding connection costs its event loop per turn; then the loop
+     * serves everyone else.
+     */
+    private void throttle(ChannelHandlerContext ctx, TokenBucket tokens, long now) {
+        if (throttled) {
+            return;
+        }
+        throttled = true;
+        metrics.throttled();
+        ctx.channel().config().setAutoRead(false);
+        final long waitNanos = Math.max(1, tokens.nanosUntil(Math.max(1, tokens.burst() / 10), now));
+        ctx.executor().schedule(() -> {
+            throttled = false;
+            if (ctx.channel().isActive()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }, waitNanos, TimeUnit.NANOSECONDS);
     }
 
     private BiConsumer<Envelope, Throwable> writeAnswer(ChannelHandlerContext ctx) {

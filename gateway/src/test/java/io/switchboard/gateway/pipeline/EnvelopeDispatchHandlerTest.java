@@ -170,6 +170,32 @@ class EnvelopeDispatchHandlerTest {
     }
 
     @Test
+    void aConnectionOverItsLimitIsNotReadFromUntilItsBucketRefills() {
+        final EmbeddedChannel user = connection("u", Role.USER, frozenBucket(2));
+        user.freezeTime();
+        send(user, "ping", "p1", null, null);
+        send(user, "ping", "p2", null, null);
+        assertTrue(user.config().isAutoRead(), "within the burst the socket is read");
+        next(user);
+        next(user);
+        send(user, "ping", "p3", null, null);
+        assertRateLimited(next(user), "pong", "p3");
+        assertFalse(user.config().isAutoRead(), "over the limit: no more reads");
+        // What was already read is still answered.
+        send(user, "ping", "p4", null, null);
+        assertRateLimited(next(user), "pong", "p4");
+        assertEquals(1, metrics.snapshot().get("connections.throttled"));
+
+        // The frozen bucket needs a tenth of its burst (here 1 token, 1 s at 1/s) to resume reading.
+        user.advanceTimeBy(999, TimeUnit.MILLISECONDS);
+        user.runScheduledPendingTasks();
+        assertFalse(user.config().isAutoRead());
+        user.advanceTimeBy(2, TimeUnit.HOURS);
+        user.runScheduledPendingTasks();
+        assertTrue(user.config().isAutoRead(), "reading resumes once the bucket refilled");
+    }
+
+    @Test
     void overTheRateLimitEachTypeGetsItsOwnKindOfRateLimitedAnswer() {
         connection("a", Role.AGENT);
         final EmbeddedChannel user = connection("u", Role.USER, frozenBucket(1));
