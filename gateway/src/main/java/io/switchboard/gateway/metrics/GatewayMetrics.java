@@ -411,7 +411,6 @@ public final class GatewayMetrics {
         m.put("connections.closed", count(closed.get(Role.USER)) + count(closed.get(Role.AGENT)));
         m.put("connections.refused", count(refused));
         m.put("connections.replaced", count(replaced));
-        m.put("connections.throttled", count(throttles));
         m.put("handshakes.rejected", handshakesRejected());
         m.put("messages.routed", count(routed));
         m.put("messages.held", count(held));
@@ -430,6 +429,7 @@ public final class GatewayMetrics {
         m.put("webhooks.sent", count(webhooksSent));
         m.put("webhooks.failed", count(webhooksFailed));
         m.put("webhooks.dropped", webhooksDropped());
+        m.put("connections.throttled", count(throttles));
         for (Map.Entry<Failure, Counter> e : failures.entrySet()) {
             m.put("failures." + e.getKey().reason(), count(e.getValue()));
         }

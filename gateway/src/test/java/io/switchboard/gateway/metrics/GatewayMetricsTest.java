@@ -116,9 +116,9 @@ class GatewayMetricsTest {
                              "pairings.matched", "pairings.ended", "slow_consumers.held", "slow_consumers.closed",
                              "offline.expired", "offline.dropped", "offline.delivered", "connections.policy_closed",
                              "errors.unexpected", "push.delivered", "push.held", "push.unknown", "webhooks.sent",
-                             "webhooks.failed", "webhooks.dropped"),
-                     List.copyOf(s.keySet()).subList(0, 22), "the keys and their order are part of the stats JSON");
-        assertEquals(22 + Failure.values().length, s.size());
+                             "webhooks.failed", "webhooks.dropped", "connections.throttled"),
+                     List.copyOf(s.keySet()).subList(0, 23), "the keys and their order are part of the stats JSON");
+        assertEquals(23 + Failure.values().length, s.size());
     }
 
     @Test
