@@ -166,6 +166,7 @@ public final class GatewayServer implements AutoCloseable {
             local.restore(stored.agentOfUser());
             local.restoreQueue(storedQueue);
             acks.noticesTo(delivery::deliver);
+            acks.drawsFrom(offline);
             matches = local;
             router = delivery;
             presence = Presence.LOCAL;

@@ -50,6 +50,7 @@ public final class AckLogs implements Acknowledgements {
 
     private final ConcurrentHashMap<String, Log> logs = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    private volatile MemoryHold hold;
     /** Delivers a {@code delivered} notice to an acknowledging sender; set once at wiring. */
     private volatile BiConsumer<String, Envelope> notices = (to, notice) -> { };
     /** Told when a session stopped taking deliveries (unwritable); set once at wiring. */
@@ -107,6 +108,14 @@ public final class AckLogs implements Acknowledgements {
     }
 
     /** Sets where {@code delivered} notices go (the router), once, while wiring; before any traffic. */
+    /**
+     * The hold whose messages for a userId go into its log before anything new (see {@link #absorbHeld}); set once at
+     * wiring, before any traffic.
+     */
+    public void drawsFrom(MemoryHold hold) {
+        this.hold = hold;
+    }
+
     public void noticesTo(BiConsumer<String, Envelope> router) {
         this.notices = router;
     }
@@ -181,29 +190,77 @@ public final class AckLogs implements Acknowledgements {
             // The session ended and its log was put away meanwhile: the caller holds the message instead.
             return null;
         }
-        final boolean normal = MessageType.NORMAL.wireName().equals(envelope.type());
-        final boolean notify = normal && envelope.from() != null && acknowledges(envelope.from());
-        final long routedAtNanos = normal ? System.nanoTime() : 0;
         final long seq;
         synchronized (log) {
             if (log.evicted) {
                 return null;
             }
+            // What waited in the hold goes first, whichever thread gets here first (see absorbHeld).
+            absorbHeldLocked(log);
             if (total.incrementAndGet() > maxTotal) {
                 total.decrementAndGet();
                 metrics.offlineDropped(1);
                 return Router.Delivery.DROPPED.asStage();
             }
-            seq = ++log.last;
-            final Entry entry = new Entry(seq, envelope.withSeq(Long.toString(seq)), notify,
-                                          millisClock.getAsLong() + ttlMillis,
-                                          log.session != null ? routedAtNanos : 0);
-            log.entries.addLast(entry);
-            store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
-                                                            entry.expiresAtMillis));
-            trimToBound(log, log.session == null ? maxPerUser : liveCap());
+            seq = sequenceLocked(log, envelope);
         }
         return store.flushed().thenApply(ignored -> committed(log, seq));
+    }
+
+    /**
+     * Moves what the hold kept for {@code session}'s userId (offline, or before its log existed, or restored at start)
+     * into its log, in order, each with the next seq; the same happens before any new delivery to it, under the same
+     * monitor, so a delivery racing with the connection's drain can never take a seq ahead of older held messages.
+     * Returns how many were moved, or -1 if the session ended and its log was put away (they stay in the hold).
+     */
+    public int absorbHeld(Session session) {
+        final Log log = logs.get(session.userId());
+        if (log == null) {
+            return -1;
+        }
+        final int moved;
+        final long last;
+        synchronized (log) {
+            if (log.evicted) {
+                return -1;
+            }
+            moved = absorbHeldLocked(log);
+            last = log.last;
+        }
+        if (moved > 0) {
+            store.flushed().thenApply(ignored -> committed(log, last));
+        }
+        return moved;
+    }
+
+    /** Under the log's monitor: takes the hold's messages for the log's userId into the log. */
+    private int absorbHeldLocked(Log log) {
+        if (hold == null || !hold.has(log.userId)) {
+            return 0;
+        }
+        final List<MemoryHold.Held> held = hold.takeAll(log.userId);
+        for (MemoryHold.Held h : held) {
+            total.incrementAndGet();
+            sequenceLocked(log, h.envelope());
+        }
+        hold.forget(held);
+        metrics.offlineDelivered(held.size());
+        return held.size();
+    }
+
+    /** Under the log's monitor: gives {@code envelope} the next seq and appends it; returns the seq. */
+    private long sequenceLocked(Log log, Envelope envelope) {
+        final boolean normal = MessageType.NORMAL.wireName().equals(envelope.type());
+        final boolean notify = normal && envelope.from() != null && acknowledges(envelope.from());
+        final long routedAtNanos = normal && log.session != null ? System.nanoTime() : 0;
+        final long seq = ++log.last;
+        final Entry entry = new Entry(seq, envelope.withSeq(Long.toString(seq)), notify,
+                                      millisClock.getAsLong() + ttlMillis, routedAtNanos);
+        log.entries.addLast(entry);
+        store.sequenced(new ChatStore.SequencedDelivery(log.userId, seq, entry.envelope, notify,
+                                                        entry.expiresAtMillis));
+        trimToBound(log, log.session == null ? maxPerUser : liveCap());
+        return seq;
     }
 
     private Router.Delivery committed(Log log, long seq) {

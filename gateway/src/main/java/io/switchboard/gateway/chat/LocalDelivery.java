@@ -287,23 +287,11 @@ public final class LocalDelivery implements Router {
 
     private int drainHeld(Session session) {
         final String userId = session.userId();
-        final List<MemoryHold.Held> held = hold.takeAll(userId);
         if (session.ackMode() && acks != null) {
-            // Each takes the next seq (after what the log already had), and goes out once stored.
-            for (int i = 0; i < held.size(); i++) {
-                if (acks.deliver(session, held.get(i).envelope()) == null) {
-                    // The session ended meanwhile: the rest waits for the next connection, in its place.
-                    for (MemoryHold.Held h : held.subList(i, held.size())) {
-                        hold.add(userId, h.envelope(), h.seq());
-                    }
-                    hold.forget(held.subList(0, i));
-                    return i;
-                }
-            }
-            hold.forget(held);
-            metrics.offlineDelivered(held.size());
-            return held.size();
+            // Into its log, each with the next seq, under the log's monitor (see AckLogs.absorbHeld).
+            return Math.max(0, acks.absorbHeld(session));
         }
+        final List<MemoryHold.Held> held = hold.takeAll(userId);
         // A plain connection first gets what an acknowledging one of this userId left unacknowledged: it is older.
         final List<Envelope> unacked = acks == null ? List.of() : acks.takeForPlain(userId);
         if (held.isEmpty() && unacked.isEmpty()) {

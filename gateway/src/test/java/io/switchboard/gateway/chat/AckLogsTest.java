@@ -3,6 +3,7 @@ package io.switchboard.gateway.chat;
 import static io.switchboard.gateway.chat.ChatFixture.next;
 import static io.switchboard.gateway.testing.Stages.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
@@ -66,5 +67,32 @@ class AckLogsTest {
         ChatFixture.ch(again).runPendingTasks();
         assertEquals("leave", next(again).type());
         assertEquals(0, timed());
+    }
+
+    /**
+     * Messages held before the connection existed (offline, or restored at start) keep their place: a delivery that
+     * races with the connection's drain (it arrives between the registration and the drain) comes after them.
+     */
+    @Test
+    void aDeliveryRacingWithTheDrainComesAfterWhatWasHeld() {
+        final MemoryHold hold = new MemoryHold(chat.metrics(), 10, 100, 60_000_000_000L, System::nanoTime);
+        acks.drawsFrom(hold);
+        for (int i = 1; i <= 3; i++) {
+            assertTrue(hold.add("u", normal("h" + i, "held " + i), hold.nextSeq()));
+        }
+        final Session session = attach("u");
+        // The racing delivery runs first; the drain (absorbHeld) finds nothing left to move.
+        assertEquals(Router.Delivery.LIVE, done(acks.deliver(session, normal("n1", "new"))));
+        assertEquals(0, acks.absorbHeld(session));
+        ChatFixture.ch(session).runPendingTasks();
+        for (int i = 1; i <= 3; i++) {
+            final Envelope e = next(session);
+            assertEquals("held " + i, e.msg());
+            assertEquals(Integer.toString(i), e.seq());
+        }
+        final Envelope racing = next(session);
+        assertEquals("new", racing.msg());
+        assertEquals("4", racing.seq());
+        assertEquals(0, hold.size("u"));
     }
 }
