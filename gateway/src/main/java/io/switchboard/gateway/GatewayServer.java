@@ -40,6 +40,7 @@ import io.switchboard.gateway.ops.DashboardStats;
 import io.switchboard.gateway.ops.GatewayStatus;
 import io.switchboard.gateway.pipeline.ConnectionLimitHandler;
 import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
+import io.switchboard.gateway.pipeline.IdleSweeper;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.gateway.store.FileChatStore;
@@ -294,6 +295,10 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void offlineSweeper() {
+        final IdleSweeper idle = new IdleSweeper(registry, config.webSocket().idleTimeout().toNanos(),
+                                                 config.webSocket().pingInterval().toNanos(), System::nanoTime);
+        resources.ioGroup().next().scheduleAtFixedRate(idle, idle.periodNanos(), idle.periodNanos(),
+                                                       TimeUnit.NANOSECONDS);
         resources.ioGroup().next().scheduleAtFixedRate(
                 () -> matches.expireQueue().whenComplete((ignored, error) -> {
                     if (error != null) {

@@ -23,6 +23,9 @@ import io.switchboard.protocol.netty.CloseCodes;
  * close first, from the tail, so {@code ws-protocol} knows one was sent. A valid close frame passes on untouched;
  * an invalid one is released here.
  *
+ * <p>It also stamps each frame read and written on the session, for the {@link IdleSweeper} (pings and the idle
+ * close): pongs are read here before {@code ws-protocol} drops them.
+ *
  * <p>Sits just before {@code ws-protocol}, which consumes the client's close frame, so it sees that frame and every
  * close written from the pipeline's tail. Runs on the channel's event loop. Stateless; {@code @Sharable}.
  */
@@ -34,6 +37,10 @@ final class CloseStatusHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        final Session session = ctx.channel().attr(SessionAttributes.SESSION).get();
+        if (session != null) {
+            session.read(System.nanoTime());
+        }
         if (msg instanceof CloseWebSocketFrame close) {
             final int code = close.statusCode();
             if (code != -1 && !CloseCodes.isValidFromPeer(code)) {
@@ -73,6 +80,10 @@ final class CloseStatusHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        final Session session = ctx.channel().attr(SessionAttributes.SESSION).get();
+        if (session != null) {
+            session.wrote(System.nanoTime());
+        }
         if (msg instanceof CloseWebSocketFrame close) {
             record(ctx, close, true);
         }

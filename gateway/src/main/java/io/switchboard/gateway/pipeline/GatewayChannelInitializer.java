@@ -54,7 +54,6 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final WebSocketServerProtocolConfig wsConfig;
     private final StaticPagesHandler staticPages;
     private final HttpEndpointsHandler httpEndpoints;
-    private final IdleCloseHandler idleClose = new IdleCloseHandler();
     private final CloseStatusHandler closeStatus = new CloseStatusHandler();
     private final HandshakePolicy handshakePolicy;
     private final ExceptionHandler exceptions;
@@ -136,8 +135,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
 
     private void addChatHandlers(ChannelPipeline p) {
         final GatewayConfig.WebSocket ws = config.webSocket();
-        p.addLast(HandlerNames.SESSION, new SessionHandler(lifecycle, delivery, idleClose, ws.idleTimeout().toNanos(),
-                                                           ws.pingInterval().toNanos(), clock));
+        p.addLast(HandlerNames.SESSION, new SessionHandler(lifecycle, delivery, clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
                 rules, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);

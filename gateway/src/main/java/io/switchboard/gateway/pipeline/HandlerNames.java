@@ -8,7 +8,7 @@ package io.switchboard.gateway.pipeline;
  *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch
  *     → exceptions
  * after it (Netty's handshaker swaps http-codec for its frame encoder and decoder):
- *   flush-consolidation → idle-state → idle-close → wsencoder → wsdecoder
+ *   flush-consolidation → wsencoder → wsdecoder
  *     → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
  * </pre>
  * The server channel carries {@link ConnectionLimitHandler} instead (accept-time rejection).
@@ -23,8 +23,6 @@ final class HandlerNames {
     static final String CLOSE_STATUS = "close-status";
     static final String WS_PROTOCOL = "ws-protocol";
     static final String WS_AGGREGATOR = "ws-aggregator";
-    static final String IDLE_STATE = "idle-state";
-    static final String IDLE_CLOSE = "idle-close";
     static final String FRAME_CODEC = "frame-codec";
     static final String SESSION = "session";
     static final String DISPATCH = "dispatch";

@@ -4,21 +4,19 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Session;
 import java.time.Clock;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers, adds idle
- * handling, creates the {@link Session} and hands it to {@link SessionLifecycle#connected}, which registers it (the
- * registry forgets it when the channel closes). When the channel becomes writable again it delivers what was held for
- * the user meanwhile.
+ * The lifecycle of a connection's session. When the upgrade completes it removes the handshake-only handlers
+ * (pings and the idle close are the {@link IdleSweeper}'s, for all connections at once), creates the {@link Session}
+ * and hands it to {@link SessionLifecycle#connected}, which registers it (the registry forgets it when the channel
+ * closes). When the channel becomes writable again it delivers what was held for the user meanwhile.
  *
  * <p>Sits after {@code frame-codec}; runs on the channel's event loop. Holds no buffers. One per channel.
  */
@@ -28,19 +26,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionLifecycle lifecycle;
     private final LocalDelivery delivery;
-    private final IdleCloseHandler idleClose;
-    private final long idleTimeoutNanos;
-    private final long pingIntervalNanos;
     private final Clock clock;
     private Session session;
 
-    SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, IdleCloseHandler idleClose,
-                   long idleTimeoutNanos, long pingIntervalNanos, Clock clock) {
+    SessionHandler(SessionLifecycle lifecycle, LocalDelivery delivery, Clock clock) {
         this.lifecycle = lifecycle;
         this.delivery = delivery;
-        this.idleClose = idleClose;
-        this.idleTimeoutNanos = idleTimeoutNanos;
-        this.pingIntervalNanos = pingIntervalNanos;
         this.clock = clock;
     }
 
@@ -71,9 +62,6 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         removeIfPresent(p, HandlerNames.STATIC_PAGES);
         removeIfPresent(p, HandlerNames.HTTP_ENDPOINTS);
         removeIfPresent(p, HandlerNames.HANDSHAKE_GUARD);
-        p.addAfter(HandlerNames.FLUSH_CONSOLIDATION, HandlerNames.IDLE_STATE,
-                   new IdleStateHandler(idleTimeoutNanos, pingIntervalNanos, 0, TimeUnit.NANOSECONDS));
-        p.addAfter(HandlerNames.IDLE_STATE, HandlerNames.IDLE_CLOSE, idleClose);
         session = new Session(identity, ctx.channel(), clock.millis());
         ctx.channel().attr(SessionAttributes.SESSION).set(session);
         logger.debug("{} connected userId={} role={}", ctx.channel(), identity.userId(), identity.role().wireName());

@@ -22,6 +22,9 @@ public final class Session {
     private final Channel channel;
     private final long connectedAtMillis;
     private final long acceptedAtNanos;
+    /** When a frame last came in or went out ({@code System.nanoTime()}); for the idle sweep. */
+    private volatile long lastReadNanos;
+    private volatile long lastWriteNanos;
     private final AtomicBoolean slowConsumerCheckArmed = new AtomicBoolean();
     private final AtomicReference<CloseStatus> closeStatus = new AtomicReference<>();
 
@@ -36,6 +39,29 @@ public final class Session {
         this.channel = requireNonNull(channel, "channel");
         this.connectedAtMillis = connectedAtMillis;
         this.acceptedAtNanos = identity.acceptedAtNanos();
+        final long now = System.nanoTime();
+        this.lastReadNanos = now;
+        this.lastWriteNanos = now;
+    }
+
+    /** A frame came in at {@code nanos}. */
+    public void read(long nanos) {
+        lastReadNanos = nanos;
+    }
+
+    /** A frame went out at {@code nanos}. */
+    public void wrote(long nanos) {
+        lastWriteNanos = nanos;
+    }
+
+    /** When a frame last came in (pongs included), {@code System.nanoTime()} based. */
+    public long lastReadNanos() {
+        return lastReadNanos;
+    }
+
+    /** When a frame last went out, {@code System.nanoTime()} based. */
+    public long lastWriteNanos() {
+        return lastWriteNanos;
     }
 
     /** Whether this connection's upgrade was accepted after {@code other}'s (see {@link ConnectionIdentity}). */
