@@ -25,6 +25,51 @@ export function addMessage(log, { text, mine, who, time }) {
   return li;
 }
 
+/**
+ * Inserts a bubble for an earlier message (from the history) before `before` (the first bubble that was shown when
+ * the history came: the history is older than anything that arrived live after it was asked for), or at the end
+ * when it is null. Returns the <li>.
+ */
+export function insertEarlier(log, { text, mine, who, time }, before) {
+  const li = addMessage(log, { text, mine, who, time });
+  if (before) log.insertBefore(li, before);
+  return li;
+}
+
+/**
+ * Calls send() at most once per `everyMs` while the user keeps typing (PROTOCOL.md §6 typing: the peer shows an
+ * indicator for a few seconds after each one).
+ */
+export function throttle(send, everyMs = 2500) {
+  let last = -Infinity;
+  return () => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    if (send() !== false) last = now;
+  };
+}
+
+/** Shows an element (e.g. "Agent is typing…") on each show() and hides it `hideAfterMs` after the last one. */
+export class TypingIndicator {
+  constructor(el, hideAfterMs = 4000) {
+    this.el = el;
+    this.hideAfterMs = hideAfterMs;
+    this.timer = null;
+  }
+
+  show(text, forMs = this.hideAfterMs) {
+    if (text) this.el.textContent = text;
+    this.el.hidden = false;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.hide(), forMs);
+  }
+
+  hide() {
+    clearTimeout(this.timer);
+    this.el.hidden = true;
+  }
+}
+
 /** A centred one-line notice ("The agent left the chat."); kind: '' | 'warn' | 'bad'. */
 export function addNotice(log, text, kind = '') {
   const li = document.createElement('li');

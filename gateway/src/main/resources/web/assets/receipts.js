@@ -1,7 +1,10 @@
-// What a receipt (PROTOCOL.md §3) and a delivered notice (§5) mean for the message they answer.
+// What a receipt (PROTOCOL.md §3), a delivered notice (§5) and a read mark (§6) mean for the message they answer.
 
 /** The tick once the peer's page has acknowledged the message (a `delivered` notice for its msgId). */
 export const DELIVERED = Object.freeze({ status: 'delivered', text: '✓✓ delivered' });
+
+/** The tick once the peer has read the message (a `read` mark for it or for a later one of this side's messages). */
+export const READ = Object.freeze({ status: 'read', text: '✓✓ read' });
 
 /**
  * {status: 'sent'|'stored'|'failed', text}: "push success" (handed to the peer's connection), "stored offline",
@@ -13,10 +16,14 @@ export function receiptStatusFor(receipt, storedText = 'Stored offline ✓') {
   return { status: 'sent', text: '✓ sent' };
 }
 
+const RANK = { delivered: 1, read: 2 };
+
 /**
- * The tick to show after `next`: delivered is final. After a reconnect the delivered notice (held for the sender)
- * can arrive before the receipt of the resent message, and that receipt must not take the tick back to "sent".
+ * The tick to show after `next`: delivered never goes back to sent, and read is final. After a reconnect the
+ * delivered notice (held for the sender) can arrive before the receipt of the resent message, and a read mark can
+ * arrive before the delivered notice (the peer's ack is coalesced); neither may take the tick back.
  */
 export function nextTick(current, next) {
-  return current && current.status === 'delivered' ? current : next;
+  const have = current ? RANK[current.status] || 0 : 0;
+  return have > 0 && have >= (RANK[next.status] || 0) ? current : next;
 }
