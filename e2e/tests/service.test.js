@@ -104,10 +104,10 @@ test('queue, typing, read ticks, status, transfer and history in the pages', asy
   await t.test('a message read on the other side gets a read tick', async () => {
     await say(alice, 'Hello, I have a question about my bill.');
     await ada.locator('.msg.theirs .bubble', { hasText: 'question about my bill' }).waitFor();
-    await alice.locator('.msg.mine .tick[data-status="read"]', { hasText: '✓✓ read' }).waitFor();
+    await alice.locator('.msg.mine .tick[data-read="true"]', { hasText: '✓✓ delivered · read' }).waitFor();
     await say(ada, 'Sure, what about it?');
     await alice.locator('.msg.theirs .bubble', { hasText: 'what about it' }).waitFor();
-    await ada.locator('.msg.mine .tick[data-status="read"]', { hasText: '✓✓ read' }).waitFor();
+    await ada.locator('.msg.mine .tick[data-read="true"]', { hasText: '✓✓ delivered · read' }).waitFor();
     await shot(alice, 'customer-read-tick');
   });
 
@@ -163,7 +163,7 @@ test('queue, typing, read ticks, status, transfer and history in the pages', asy
       await cid.locator('.msg.theirs .bubble', { hasText: 'address team now' }).waitFor();
       await say(cid, 'Yes. What is the new address?');
       await bob.locator('.msg.theirs .bubble', { hasText: 'new address' }).waitFor();
-      await bob.locator('.msg.mine').last().locator('.tick[data-status="read"]').waitFor();
+      await bob.locator('.msg.mine').last().locator('.tick[data-read="true"]').waitFor();
     });
 
   await t.test('an away agent gets no new customers until available again', async () => {
@@ -198,7 +198,7 @@ test('queue, typing, read ticks, status, transfer and history in the pages', asy
     await bob.locator('.msg.theirs .bubble', { hasText: 'Still there?' }).waitFor();
     await say(bob, 'Yes: 1 Main Street.');
     await cid.locator('.msg.theirs .bubble', { hasText: '1 Main Street' }).waitFor();
-    await bob.locator('.msg.mine').last().locator('.tick[data-status="read"]').waitFor();
+    await bob.locator('.msg.mine').last().locator('.tick[data-read="true"]').waitFor();
     assert.equal(await bob.locator('.msg .bubble').count(), 6, 'nothing shown twice');
     await shot(bob, 'customer-after-reload');
   });

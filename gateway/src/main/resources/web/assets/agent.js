@@ -84,7 +84,8 @@ function onEnvelope(env) {
     if (c.state === 'offline') c.state = 'active';
     c.typingUntil = 0;
     if (!env.msgId || !c.ids.has(env.msgId)) {
-      push(c, { kind: 'msg', text: env.msg, mine: false, who: env.from, time: clockTime(env.timestamp), msgId: env.msgId });
+      push(c, { kind: 'msg', text: env.msg, mine: false, who: env.from, time: clockTime(env.timestamp), msgId: env.msgId,
+        ts: Number(env.timestamp) });
       if (env.msgId) c.lastTheirs = env.msgId;
       if (current !== env.from) {
         c.unread += 1;
@@ -127,6 +128,7 @@ async function loadHistory(c) {
     return;
   }
   const earlier = [];
+  let newestTheirs = null;
   for (const h of result.entries) {
     if (!h.msgId || c.ids.has(h.msgId)) continue;
     c.ids.add(h.msgId);
@@ -134,13 +136,16 @@ async function loadHistory(c) {
     // A reply by another agent (before a transfer) shows who wrote it where the tick would be.
     const tick = theirs ? null : { status: 'history', text: h.from === me ? '✓ sent' : `by ${h.from}` };
     earlier.push({ kind: 'msg', text: h.msg, mine: !theirs, who: h.from, time: clockTime(h.timestamp),
-      msgId: h.msgId, tick });
-    if (theirs && !c.lastTheirs) c.lastTheirs = h.msgId;
+      msgId: h.msgId, tick, ts: Number(h.timestamp) });
+    if (theirs) newestTheirs = h.msgId;
   }
+  if (newestTheirs && !c.lastTheirs) c.lastTheirs = newestTheirs;
   if (earlier.length === 0) return;
-  const firstMsg = c.items.findIndex((i) => i.kind === 'msg');
-  const at = firstMsg < 0 ? c.items.length : firstMsg;
-  c.items.splice(at, 0, { kind: 'notice', text: 'Earlier in this conversation', level: '' }, ...earlier);
+  // In time order among what is shown: held messages may still arrive after the history answer.
+  for (const item of earlier) {
+    const later = c.items.findIndex((i) => i.kind === 'msg' && i.ts > item.ts);
+    c.items.splice(later < 0 ? c.items.length : later, 0, item);
+  }
   if (current === c.id) select(c.id);
   reportRead(c);
 }
@@ -349,7 +354,8 @@ async function sendText() {
   if (!c || !client.isOpen || body.trim() === '') return;
   text.value = '';
   const msgId = newMsgId();
-  const item = push(c, { kind: 'msg', text: body, mine: true, who: 'You', time: clockTime(), tick: 'sending', msgId });
+  const item = push(c, { kind: 'msg', text: body, mine: true, who: 'You', time: clockTime(), tick: 'sending', msgId,
+    ts: Date.now() });
   sent.set(msgId, item);
   let tick;
   try {

@@ -1,9 +1,13 @@
 // DOM helpers shared by the customer widget and the agent console. Text only (textContent), never HTML.
 
-/** Appends a chat bubble to an <ol class="log"> and keeps it scrolled to the end; returns the <li>. */
-export function addMessage(log, { text, mine, who, time }) {
+/**
+ * Appends a chat bubble to an <ol class="log"> and keeps it scrolled to the end; returns the <li>. `ts` (epoch ms,
+ * the server's timestamp when known) orders messages from the history among those shown.
+ */
+export function addMessage(log, { text, mine, who, time, ts = Date.now() }) {
   const li = document.createElement('li');
   li.className = `msg ${mine ? 'mine' : 'theirs'}`;
+  li.dataset.ts = String(ts);
   const bubble = document.createElement('div');
   bubble.className = 'bubble';
   bubble.textContent = text;
@@ -26,13 +30,13 @@ export function addMessage(log, { text, mine, who, time }) {
 }
 
 /**
- * Inserts a bubble for an earlier message (from the history) before `before` (the first bubble that was shown when
- * the history came: the history is older than anything that arrived live after it was asked for), or at the end
- * when it is null. Returns the <li>.
+ * Inserts a bubble for a message from the history in time order: before the first bubble shown with a later
+ * timestamp, else at the end (held messages may still arrive after the history answer). Returns the <li>.
  */
-export function insertEarlier(log, { text, mine, who, time }, before) {
-  const li = addMessage(log, { text, mine, who, time });
-  if (before) log.insertBefore(li, before);
+export function insertByTime(log, { text, mine, who, time, ts }) {
+  const li = addMessage(log, { text, mine, who, time, ts });
+  const later = [...log.querySelectorAll('.msg')].find((m) => m !== li && Number(m.dataset.ts) > ts);
+  if (later) log.insertBefore(li, later);
   return li;
 }
 
@@ -79,15 +83,26 @@ export function addNotice(log, text, kind = '') {
   return li;
 }
 
-/** Sets a sent message's delivery tick: 'sending' or {status, text}. */
+/**
+ * Sets a sent message's delivery tick: 'sending' or {status, text, read}. A read mark shows (data-read) once the
+ * message is delivered or came from the history.
+ */
 export function setTick(li, status) {
   const tick = li.querySelector('.tick');
   if (!tick) return;
-  if (status === 'sending') {
+  if (status === 'sending' || !status.status) {
     tick.dataset.status = 'sending';
     tick.textContent = 'Sending…';
+    delete tick.dataset.read;
+    return;
+  }
+  tick.dataset.status = status.status;
+  const read = status.read && (status.status === 'delivered' || status.status === 'history');
+  if (read) {
+    tick.dataset.read = 'true';
+    tick.textContent = status.status === 'delivered' ? '✓✓ delivered · read' : '✓✓ read';
   } else {
-    tick.dataset.status = status.status;
+    delete tick.dataset.read;
     tick.textContent = status.text;
   }
 }

@@ -3,8 +3,12 @@
 /** The tick once the peer's page has acknowledged the message (a `delivered` notice for its msgId). */
 export const DELIVERED = Object.freeze({ status: 'delivered', text: '✓✓ delivered' });
 
-/** The tick once the peer has read the message (a `read` mark for it or for a later one of this side's messages). */
-export const READ = Object.freeze({ status: 'read', text: '✓✓ read' });
+/**
+ * A read mark (`read` for the message or a later one of this side's, PROTOCOL.md §6). It adds to the delivery tick
+ * rather than replacing it: shown once the message is delivered (or came from the history), so a read mark that
+ * overtakes the delivered notice (the peer's ack is coalesced) never makes the tick skip "delivered".
+ */
+export const READ = Object.freeze({ read: true });
 
 /**
  * {status: 'sent'|'stored'|'failed', text}: "push success" (handed to the peer's connection), "stored offline",
@@ -16,14 +20,15 @@ export function receiptStatusFor(receipt, storedText = 'Stored offline ✓') {
   return { status: 'sent', text: '✓ sent' };
 }
 
-const RANK = { delivered: 1, read: 2 };
-
 /**
- * The tick to show after `next`: delivered never goes back to sent, and read is final. After a reconnect the
- * delivered notice (held for the sender) can arrive before the receipt of the resent message, and a read mark can
- * arrive before the delivered notice (the peer's ack is coalesced); neither may take the tick back.
+ * The tick to show after `next`: delivered is final, and a read mark stays. After a reconnect the delivered notice
+ * (held for the sender) can arrive before the receipt of the resent message, which must not take the tick back to
+ * "sent"; a read mark can come before the receipt or the delivered notice and waits for them.
  */
 export function nextTick(current, next) {
-  const have = current ? RANK[current.status] || 0 : 0;
-  return have > 0 && have >= (RANK[next.status] || 0) ? current : next;
+  const read = Boolean((current && current.read) || next.read);
+  let tick;
+  if (!next.status) tick = current || { status: null };
+  else tick = current && current.status === 'delivered' ? current : next;
+  return read && !tick.read ? { ...tick, read: true } : tick;
 }

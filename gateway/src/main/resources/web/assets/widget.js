@@ -3,7 +3,7 @@
 // indicators both ways, receipts, delivered notices and read marks as ticks, reconnect with backoff (held messages
 // arrive on reconnect, each shown once), the conversation's history after a reload, "End chat" (leave).
 import { SwitchboardClient, validUserId, clockTime, newMsgId } from './protocol.js';
-import { addMessage, addNotice, insertEarlier, setTick, describeState, throttle, TypingIndicator } from './chat-ui.js';
+import { addMessage, addNotice, insertByTime, setTick, describeState, throttle, TypingIndicator } from './chat-ui.js';
 import { DELIVERED, READ, nextTick, receiptStatusFor } from './receipts.js';
 
 const $ = (id) => document.getElementById(id);
@@ -110,16 +110,15 @@ async function loadHistory() {
     return; // dropped before the answer: the next open asks again
   }
   let mark = null;
-  const before = log.querySelector('.msg');
   for (const h of result.entries) {
     if (!h.msgId || shown.has(h.msgId)) continue;
     const mine = h.from === client.userId;
-    const li = insertEarlier(log, { text: h.msg, mine, who: mine ? 'You' : 'Agent', time: clockTime(h.timestamp) },
-      before);
+    const li = insertByTime(log, { text: h.msg, mine, who: mine ? 'You' : 'Agent', time: clockTime(h.timestamp),
+      ts: Number(h.timestamp) });
     shown.add(h.msgId);
     if (mine) {
-      // Sent before the reload: at least handed over; a read mark for it or a later one still turns it to read.
-      const m = { li, tick: { status: 'sent', text: '✓ sent' } };
+      // Sent before the reload: a read mark for it or a later one still shows.
+      const m = { li, tick: { status: 'history', text: '' } };
       setTick(li, m.tick);
       sent.set(h.msgId, m);
     } else {
@@ -136,7 +135,7 @@ function onEnvelope(env) {
       if (!agent) setAgent(env.from); // held messages after a page reload
       typing.hide();
       if (env.msgId && shown.has(env.msgId)) break; // already there from the history
-      addMessage(log, { text: env.msg, mine: false, who: 'Agent', time: clockTime(env.timestamp) });
+      addMessage(log, { text: env.msg, mine: false, who: 'Agent', time: clockTime(env.timestamp), ts: Number(env.timestamp) });
       if (env.msgId) {
         shown.add(env.msgId);
         seen(env.msgId);
