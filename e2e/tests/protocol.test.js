@@ -275,3 +275,57 @@ describe('SwitchboardClient without ack', () => {
     client.close();
   });
 });
+
+describe('SwitchboardClient: customer-service requests (PROTOCOL.md §6)', () => {
+  beforeEach((t) => {
+    FakeWebSocket.sockets = [];
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  });
+
+  function connected() {
+    const client = new SwitchboardClient('alice', { ack: true, storage: memoryStorage() });
+    client.connect();
+    latestSocket().open();
+    return { client, ws: latestSocket() };
+  }
+
+  test('queue() resolves with the queue answer carrying its msgId; later positions are plain envelopes', async () => {
+    const { client, ws } = connected();
+    const seen = [];
+    client.addEventListener('envelope', (e) => seen.push(e.detail));
+    const answer = client.queue();
+    const [sent] = ws.sentOf('match');
+    assert.equal(sent.msg, 'queue');
+    ws.receive({ type: 'queue', code: '0', msgId: sent.msgId, msg: '2' });
+    assert.equal((await answer).msg, '2');
+    ws.receive({ type: 'queue', code: '0', msgId: 'srv-1', msg: '1' });
+    assert.deepEqual(seen.map((e) => e.msg), ['2', '1']);
+    assert.equal(client.pending.size, 0);
+  });
+
+  test('typing and read are sent without a msgId and leave nothing pending; not sent while offline', () => {
+    const { client, ws } = connected();
+    assert.equal(client.typing('agent-ada'), true);
+    assert.equal(client.read('agent-ada', 'm7'), true);
+    assert.deepEqual(ws.sentOf('typing'), [{ type: 'typing', to: 'agent-ada' }]);
+    assert.deepEqual(ws.sentOf('read'), [{ type: 'read', to: 'agent-ada', msg: 'm7' }]);
+    assert.equal(client.pending.size, 0);
+    ws.drop();
+    assert.equal(client.typing('agent-ada'), false);
+  });
+
+  test('history() collects the history messages written before its receipt, oldest first', async () => {
+    const { client, ws } = connected();
+    const result = client.history(2, 'bob');
+    const [sent] = ws.sentOf('history');
+    assert.equal(sent.msg, '2');
+    assert.equal(sent.to, 'bob');
+    ws.receive({ type: 'history', code: '0', from: 'bob', to: 'alice', msgId: 'h1', msg: 'first' });
+    ws.receive({ type: 'history', code: '0', from: 'alice', to: 'bob', msgId: 'h2', msg: 'second' });
+    ws.receive({ type: 'receipt', code: '0', msgId: sent.msgId, msg: '2' });
+    const { entries, receipt } = await result;
+    assert.equal(receipt.msg, '2');
+    assert.deepEqual(entries.map((e) => e.msg), ['first', 'second']);
+    assert.equal(client.histories.length, 0);
+  });
+});

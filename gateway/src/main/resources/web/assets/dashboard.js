@@ -67,6 +67,9 @@ function show(s) {
     p50: lat.count ? micros(lat.p50) : '–',
     max: lat.count ? micros(lat.max) : '–',
     p99total: s.latency.total.count ? micros(s.latency.total.p99) : '–',
+    longestWait: s.queue.longestWaitMillis === null ? '–' : millis(s.queue.longestWaitMillis),
+    waitP50: s.queue.wait.count ? millis(s.queue.wait.p50) : '–',
+    waitP99: s.queue.wait.count ? millis(s.queue.wait.p99) : '–',
   };
   for (const el of document.querySelectorAll('[data-k]')) {
     const k = el.dataset.k;
@@ -78,6 +81,7 @@ function show(s) {
   if (rate !== null) plot('rate', rate, `${formatRate(rate)} messages per second`);
   plot('p99', lat.count ? lat.p99 : 0, `p99 ${values.p99}`, micros);
   plot('offlineHeld', s.offlineHeld, `${s.offlineHeld} held`);
+  plot('queue', s.queue.length, `${s.queue.length} waiting`);
   showLoads(s.agents);
   showReasons(s.receipts);
 }
@@ -140,6 +144,14 @@ function micros(us) {
   if (us >= 1000000) return `${(us / 1000000).toFixed(2)} s`;
   if (us >= 1000) return `${(us / 1000).toFixed(us >= 10000 ? 0 : 1)} ms`;
   return `${us} µs`;
+}
+
+/** A wait in milliseconds: "850 ms", "12.3 s", "4 min 05 s". */
+function millis(ms) {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
 function formatRate(r) {

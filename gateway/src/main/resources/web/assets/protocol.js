@@ -1,6 +1,7 @@
 // Switchboard wire protocol v1 (shared/PROTOCOL.md) for the browser: one WebSocket per user id, reconnect with
 // exponential backoff and full jitter, msgId generation, and correlation of answers (receipt, match, pong, error)
-// to the request that carries the same msgId. With {ack: true}, reliable delivery (PROTOCOL.md §5): seq bookkeeping,
+// to the request that carries the same msgId (and the customer-service requests of PROTOCOL.md §6: queue, status,
+// transfer, typing, read, history). With {ack: true}, reliable delivery (PROTOCOL.md §5): seq bookkeeping,
 // coalesced cumulative acks, resume with since=, redeliveries dropped, unanswered messages resent with their msgId.
 // No dependencies, no build step.
 
@@ -107,7 +108,8 @@ function sessionStore() {
   }
 }
 
-const ANSWER_TYPES = new Set(['receipt', 'match', 'pong', 'error']);
+// The first answer to a `match` with "queue" is a `queue` message carrying its msgId (PROTOCOL.md §6).
+const ANSWER_TYPES = new Set(['receipt', 'match', 'pong', 'error', 'queue', 'status', 'transfer']);
 const REPLACED = 4001;
 const PING_EVERY_MS = 25000;
 
@@ -144,6 +146,7 @@ export class SwitchboardClient extends EventTarget {
     this.pingTimer = null;
     this.ackTimer = null;
     this.wanted = false;
+    this.histories = []; // {msgId, entries} of history requests in the order sent; entries come before the receipt
   }
 
   connect() {
@@ -182,6 +185,61 @@ export class SwitchboardClient extends EventTarget {
   /** {type:'match'}: resolves with the match answer (msg = agent id, or code "1" with reason NO_AGENT). */
   match() {
     return this.request({ type: 'match', from: this.userId, to: 'system' });
+  }
+
+  /**
+   * {type:'match', msg:'queue'} (PROTOCOL.md §6): resolves with the first answer: `queue` (msg = the position, 1 =
+   * next), `match` (msg = the agent) or a `match` failure (QUEUE_FULL, NO_AGENT when the gateway has no queue). Later
+   * positions and the match itself come as 'envelope' events without this msgId.
+   */
+  queue() {
+    return this.request({ type: 'match', from: this.userId, to: 'system', msg: 'queue' });
+  }
+
+  /** {type:'status'} (agents): 'available' or 'away'; resolves with the `status` answer. */
+  setStatus(status) {
+    return this.request({ type: 'status', msg: status });
+  }
+
+  /** {type:'transfer'} (agents): moves `userId` to `agentId`, or to any other available agent for ''. */
+  transfer(userId, agentId = '') {
+    return this.request({ type: 'transfer', to: userId, msg: agentId });
+  }
+
+  /**
+   * Sends a message that has no answer on success (`typing`, `read`): no msgId, nothing pending, dropped when not
+   * connected (both are worth something only now). Returns whether it was sent.
+   */
+  notify(envelope) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(envelope));
+    return true;
+  }
+
+  /** {type:'typing'} to the paired peer. */
+  typing(to) {
+    return this.notify({ type: 'typing', to });
+  }
+
+  /** {type:'read'}: this side has read up to `msgId` of the peer's messages. */
+  read(to, msgId) {
+    return this.notify({ type: 'read', to, msg: msgId });
+  }
+
+  /**
+   * {type:'history'}: resolves with {entries, receipt}: the last n messages of the conversation (agents name the user
+   * in `to`), oldest first, as the gateway's `history` messages (original from, to, msg, msgId, timestamp).
+   */
+  async history(n = 20, to = undefined) {
+    const msgId = newMsgId();
+    const collector = { msgId, entries: [] };
+    this.histories.push(collector);
+    try {
+      const receipt = await this.request({ type: 'history', msgId, msg: String(n), ...(to ? { to } : {}) });
+      return { entries: receipt.code === '0' ? collector.entries : [], receipt };
+    } finally {
+      this.histories = this.histories.filter((h) => h !== collector);
+    }
   }
 
   /** {type:'normal'}: resolves with the receipt. With ack, survives reconnects (resent with the same msgId). */
@@ -227,6 +285,10 @@ export class SwitchboardClient extends EventTarget {
         const { fresh, missed } = this.seqs.check(seq);
         if (!fresh) return; // a redelivery of what this page already showed (PROTOCOL.md §5)
         if (missed > 0) this.dispatchEvent(new CustomEvent('gap', { detail: { missed, seq } }));
+      }
+      if (env && env.type === 'history' && this.histories.length > 0) {
+        // A history request's entries, written just before its receipt: they belong to the oldest one unanswered.
+        this.histories[0].entries.push(env);
       }
       if (env && env.msgId && ANSWER_TYPES.has(env.type) && this.pending.has(env.msgId)) {
         const p = this.pending.get(env.msgId);

@@ -10,6 +10,7 @@ import io.switchboard.loadtest.report.RunResult;
 import io.switchboard.loadtest.report.SloGates;
 import io.switchboard.loadtest.scenario.ChatScenario;
 import io.switchboard.loadtest.scenario.ConnectionsScenario;
+import io.switchboard.loadtest.scenario.QueueScenario;
 import io.switchboard.loadtest.scenario.Scenario;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -28,15 +29,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The load tester's command line: {@code chat} and {@code connections} scenarios against a Switchboard gateway.
+ * The load tester's command line: {@code chat}, {@code connections} and {@code queue} scenarios against a Switchboard
+ * gateway.
  *
  * <p>Exit codes: 0 the run passed its SLO gates, 3 a gate failed, 1 the run itself failed, 2 bad usage.
  */
 @Command(name = "switchboard-loadtest", mixinStandardHelpOptions = true, version = "switchboard-loadtest 0.1",
         description = "Load generator for the Switchboard WebSocket gateway.",
-        subcommands = {LoadTestMain.ChatCommand.class, LoadTestMain.ConnectionsCommand.class},
+        subcommands = {LoadTestMain.ChatCommand.class, LoadTestMain.ConnectionsCommand.class,
+            LoadTestMain.QueueCommand.class},
         footerHeading = "%nEach scenario lists its options: switchboard-loadtest chat --help, "
-                + "switchboard-loadtest connections --help.%n",
+                + "switchboard-loadtest connections --help, switchboard-loadtest queue --help.%n",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:passed", "1:run failed", "2:bad usage", "3:an SLO gate failed"})
 public final class LoadTestMain implements Runnable {
@@ -60,7 +63,8 @@ public final class LoadTestMain implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "choose a scenario: chat or connections");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "choose a scenario: chat, connections or queue");
     }
 
     /** Options every scenario has; each scenario adds its own (see its {@code --help}). */
@@ -207,6 +211,75 @@ public final class LoadTestMain implements Runnable {
         }
     }
 
+    @Command(name = "queue", mixinStandardHelpOptions = true,
+            description = {"More users than the agents can serve at once: every user asks for an agent with match "
+                    + "and \"msg\":\"queue\" (PROTOCOL.md section 6), waits in the gateway's queue, has a short "
+                    + "conversation once matched (--messages, each answered by the agent), leaves, and queues again "
+                    + "after --think-time until the run stops. Reports the wait (match request to match) as "
+                    + "percentiles, with the receipt and reply latencies.",
+                "Give the gateway's agent-capacity as --agent-capacity; with --users above --agents x capacity a "
+                    + "queue forms. The gateway's queue-max and queue-timeout bound it (QUEUE_FULL, QUEUE_TIMEOUT "
+                    + "are counted as queue.refused.*)."})
+    static final class QueueCommand implements Callable<Integer> {
+        @Mixin
+        CommonOptions common = new CommonOptions();
+        @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+                description = "Measured window, after the warmup (default: ${DEFAULT-VALUE}).")
+        Duration duration;
+        @Option(names = "--agent-capacity", defaultValue = "50",
+                description = "Users one agent serves, the gateway's setting (default: ${DEFAULT-VALUE}).")
+        int agentCapacity;
+        @Option(names = "--messages", defaultValue = "3",
+                description = "Messages per conversation; each waits for the agent's reply, then the user leaves "
+                        + "(default: ${DEFAULT-VALUE}).")
+        int messages;
+        @Option(names = "--think-time", defaultValue = "100ms", converter = DurationConverter.class,
+                description = "Pause after each reply, and between leaving and queueing again "
+                        + "(default: ${DEFAULT-VALUE}).")
+        Duration thinkTime;
+        @Option(names = "--payload-bytes", defaultValue = "64",
+                description = "Size of each message's text (default: ${DEFAULT-VALUE}).")
+        int payloadBytes;
+        @Option(names = "--max-p99", converter = DurationConverter.class,
+                description = "SLO: exit 3 if the p99 of the queue wait (match request to match) exceeds this.")
+        Duration maxP99;
+        @Option(names = "--max-lost", description = "SLO: exit 3 if more messages than this go unanswered.")
+        Long maxLost;
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            final LoadTestConfig config = config(spec, () -> common.toConfig(duration, null, payloadBytes,
+                    Duration.ofSeconds(10), agentCapacity, maxP99, maxLost, false));
+            final QueueScenario.Options options;
+            try {
+                options = new QueueScenario.Options(messages, thinkTime);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            final long places = (long) config.agents() * config.agentCapacity();
+            if (config.users() <= places) {
+                System.err.printf("warning: %d users and %d agents x capacity %d = %d places: nobody will wait; "
+                        + "use more --users for a queue%n", config.users(), config.agents(),
+                        config.agentCapacity(), places);
+            }
+            return LoadTestMain.run(spec, common, config,
+                    (c, resources, connector) -> new QueueScenario(c, resources, connector, options));
+        }
+    }
+
+    /** Builds a scenario of one process. */
+    @FunctionalInterface
+    interface ScenarioFactory {
+        Scenario create(LoadTestConfig config, ClientResources resources, ClientConnector connector);
+    }
+
+    /** The factory of the {@code chat} or {@code connections} scenario. */
+    static ScenarioFactory factory(String scenarioName) {
+        return "chat".equals(scenarioName) ? ChatScenario::new : ConnectionsScenario::new;
+    }
+
     private static LoadTestConfig config(CommandLine.Model.CommandSpec spec,
                                          java.util.function.Supplier<LoadTestConfig> build) {
         try {
@@ -218,10 +291,14 @@ public final class LoadTestMain implements Runnable {
 
     private static int run(CommandLine.Model.CommandSpec spec, CommonOptions common, LoadTestConfig config)
             throws Exception {
-        final String scenarioName = spec.name();
+        return run(spec, common, config, factory(spec.name()));
+    }
+
+    private static int run(CommandLine.Model.CommandSpec spec, CommonOptions common, LoadTestConfig config,
+                           ScenarioFactory factory) throws Exception {
         final PrintStream out = spec.commandLine().getOut() == null ? System.out : System.out;
         if (common.isWorker()) {
-            return runWorker(scenarioName, config, out);
+            return runWorker(factory, config, out);
         }
         final RunResult result;
         if (config.workers() > 1) {
@@ -229,8 +306,7 @@ public final class LoadTestMain implements Runnable {
             result = new WorkerCoordinator(config, args, System.err).run();
         } else {
             final ProgressPrinter printer = new ProgressPrinter(System.err);
-            result = runLocal(scenarioName, config, s -> printer.print(List.of(s)),
-                    System::currentTimeMillis);
+            result = runLocal(factory, config, s -> printer.print(List.of(s)), System::currentTimeMillis);
         }
         return finish(result, config, out);
     }
@@ -238,16 +314,20 @@ public final class LoadTestMain implements Runnable {
     /** Runs the whole scenario in this process; returns the raw result. Used by the CLI and by tests. */
     static RunResult runLocal(String scenarioName, LoadTestConfig config, Consumer<ProgressSnapshot> progress,
                               ScenarioRunner.StartGate gate) throws InterruptedException {
+        return runLocal(factory(scenarioName), config, progress, gate);
+    }
+
+    /** Runs the scenario {@code factory} builds in this process; returns the raw result. */
+    static RunResult runLocal(ScenarioFactory factory, LoadTestConfig config, Consumer<ProgressSnapshot> progress,
+                              ScenarioRunner.StartGate gate) throws InterruptedException {
         try (ClientResources resources = ClientResources.create(config.ioThreads())) {
             final ClientConnector connector = ClientConnector.of(resources, ClientOptions.defaults());
-            final Scenario scenario = "chat".equals(scenarioName)
-                    ? new ChatScenario(config, resources, connector)
-                    : new ConnectionsScenario(config, resources, connector);
+            final Scenario scenario = factory.create(config, resources, connector);
             return new ScenarioRunner(config, scenario, progress, gate).run();
         }
     }
 
-    private static int runWorker(String scenarioName, LoadTestConfig config, PrintStream out) throws Exception {
+    private static int runWorker(ScenarioFactory factory, LoadTestConfig config, PrintStream out) throws Exception {
         final Object lock = new Object();
         final Consumer<ProgressSnapshot> progress = s -> {
             final String line;
@@ -278,7 +358,7 @@ public final class LoadTestMain implements Runnable {
                 throw new IllegalStateException("coordinator went away", e);
             }
         };
-        final RunResult result = runLocal(scenarioName, config, progress, gate);
+        final RunResult result = runLocal(factory, config, progress, gate);
         synchronized (lock) {
             out.println(WorkerCoordinator.RESULT + ResultJson.toLine(result));
             out.flush();

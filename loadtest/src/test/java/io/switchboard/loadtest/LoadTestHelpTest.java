@@ -44,6 +44,20 @@ class LoadTestHelpTest {
     }
 
     @Test
+    void queueHelpListsItsOptions() {
+        final String help = help("queue");
+        COMMON.forEach(o -> assertTrue(help.contains(o + '='), () -> o + " missing from queue --help:\n" + help));
+        for (String o : List.of("--agent-capacity", "--messages", "--think-time", "--payload-bytes", "--max-lost")) {
+            assertTrue(help.contains(o + '='), () -> o + " missing from queue --help:\n" + help);
+        }
+        for (String o : List.of("--rate", "--ping-interval", "--ack", "--worker-slice")) {
+            assertFalse(help.contains(o), () -> o + " in queue --help:\n" + help);
+        }
+        assertTrue(help.contains("queue wait"), help);
+        assertEquals(0, LoadTestMain.execute("queue", "--help"));
+    }
+
+    @Test
     void helpExitsZero() {
         assertEquals(0, LoadTestMain.execute("connections", "--help"));
     }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.SessionLifecycle;
+import io.switchboard.gateway.chat.Stages;
+import io.switchboard.gateway.chat.Waiting;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.metrics.RoutingLatency;
 import io.switchboard.gateway.session.Role;
@@ -77,6 +79,7 @@ public final class DashboardStats implements Supplier<String> {
         root.put("connections", ordered("total", registry.size(), "users", users, "agents", agents));
         root.put("pairings", matches.pairings());
         root.put("agents", agentStats(agents));
+        root.put("queue", queueStats(now));
         root.put("offlineHeld", offline.size());
         root.put("reconnectGraceTimers", lifecycle.graceTimers());
         final long routed = metrics.messagesRouted();
@@ -114,8 +117,39 @@ public final class DashboardStats implements Supplier<String> {
         for (Map.Entry<String, Integer> e : sorted) {
             list.add(ordered("id", e.getKey(), "load", e.getValue()));
         }
+        final Map<String, Integer> byStatus = matches.agentsByStatus();
         return ordered("connected", connectedAgents, "available", matches.availableAgents(),
-                       "capacity", matches.capacity(), "totalLoad", totalLoad, "top", list);
+                       "capacity", matches.capacity(), "totalLoad", totalLoad, "top", list,
+                       "byStatus", ordered("available", byStatus.getOrDefault("available", 0),
+                                           "away", byStatus.getOrDefault("away", 0)));
+    }
+
+    /**
+     * The waiting queue ({@code PROTOCOL.md} §6): its length, the longest current wait, and the wait percentiles of
+     * the users who left it (matched, timed out or left) over the timer's recent window. Counts and durations only,
+     * never user ids. When the queue lives in a shared store and its copy is not at hand without waiting, the length
+     * is this gateway's view and the longest wait is {@code null}.
+     */
+    private Map<String, Object> queueStats(long now) {
+        final List<Waiting> waiting = Stages.valueIfDone(matches.waiting());
+        final Object length;
+        Object longest = null;
+        if (waiting != null) {
+            length = waiting.size();
+            long oldest = Long.MAX_VALUE;
+            for (Waiting w : waiting) {
+                oldest = Math.min(oldest, w.sinceMillis());
+            }
+            longest = waiting.isEmpty() ? 0L : Math.max(0, now - oldest);
+        } else {
+            length = matches.waitingCount();
+        }
+        final Map<String, Double> wait = metrics.queueWaitMillis();
+        return ordered("length", length, "longestWaitMillis", longest,
+                       "wait", ordered("unit", "ms", "count", Math.round(wait.getOrDefault("count", 0.0)),
+                                       "p50", Math.round(wait.getOrDefault("p50", 0.0)),
+                                       "p99", Math.round(wait.getOrDefault("p99", 0.0)),
+                                       "max", Math.round(wait.getOrDefault("max", 0.0))));
     }
 
     private synchronized Map<String, Object> latencyStats() {

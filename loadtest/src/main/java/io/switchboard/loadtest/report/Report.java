@@ -22,6 +22,8 @@ public final class Report {
     /** The scenario's primary latency metric, checked by {@code --max-p99}. */
     public static final String CHAT_PRIMARY = "receipt";
     public static final String CONNECTIONS_PRIMARY = "connect";
+    /** The queue scenario's: from the {@code match} request to the {@code match} that pairs the user. */
+    public static final String QUEUE_PRIMARY = "queue-wait";
 
     private final RunResult result;
     private final Map<String, Object> summary;
@@ -72,7 +74,11 @@ public final class Report {
 
     /** The name of the metric {@code --max-p99} applies to. */
     public String primaryMetric() {
-        return "connections".equals(result.scenario()) ? CONNECTIONS_PRIMARY : CHAT_PRIMARY;
+        return switch (result.scenario()) {
+            case "connections" -> CONNECTIONS_PRIMARY;
+            case "queue" -> QUEUE_PRIMARY;
+            default -> CHAT_PRIMARY;
+        };
     }
 
     /** The report's data: what the JSON report holds and the HTML page embeds. */
@@ -169,6 +175,9 @@ public final class Report {
             s.put("lost", 0L);
             return s;
         }
+        if ("queue".equals(r.scenario())) {
+            return summarizeQueue(r, s, attempted);
+        }
         final long sent = r.counter("chat.sent");
         final long receiptsOk = r.sumPrefix("receipt.0.");
         final long receiptsFailed = r.sumPrefix("receipt.1.");
@@ -212,6 +221,36 @@ public final class Report {
             s.put("reconnects", r.counter("ack.reconnected"));
             s.put("resent", r.counter("ack.resent"));
         }
+        return s;
+    }
+
+    /** The queue scenario: how users fared in the queue, and whether every message of the conversations came back. */
+    private static Map<String, Object> summarizeQueue(RunResult r, Map<String, Object> s, long attempted) {
+        final Histogram wait = r.histogram(QUEUE_PRIMARY);
+        final long sent = r.counter("chat.sent");
+        final long receiptsFailed = r.sumPrefix("receipt.1.");
+        final long replies = r.counter("user.replies");
+        s.put("asked", r.counter("queue.asked"));
+        s.put("queued", r.counter("queue.queued"));
+        s.put("matchedAtOnce", r.counter("queue.matched-at-once"));
+        s.put("matchedFromQueue", r.counter("queue.matched-from-queue"));
+        s.put("positionUpdates", r.counter("queue.position-updates"));
+        s.put("refused", r.sumPrefix("queue.refused."));
+        s.put("leftAtStop", r.counter("queue.left-at-stop"));
+        s.put("conversations", r.counter("queue.conversations-completed"));
+        // The gateway's notices overtaking each other (QueueScenario's class comment): visible, not errors.
+        s.put("outOfOrderNotices", r.counter("queue.position-out-of-order") + r.counter("queue.match-after-leave")
+                + r.counter("agent.over-capacity-seen") + r.counter("agent.leave-before-match"));
+        s.put("waitP50Ms", round1(wait.getValueAtPercentile(50) / 1000.0));
+        s.put("waitP99Ms", round1(wait.getValueAtPercentile(99) / 1000.0));
+        s.put("waitMaxMs", round1(wait.getMaxValue() / 1000.0));
+        s.put("sent", sent);
+        s.put("repliesReceived", replies);
+        final long lost = Math.max(0, sent - receiptsFailed - replies);
+        s.put("lost", lost);
+        final long errors = r.sumPrefix("error.") + receiptsFailed + r.sumPrefix("agent.receipt.1.") + lost;
+        s.put("errors", errors);
+        s.put("errorRate", round6((double) errors / Math.max(1, sent + attempted)));
         return s;
     }
 

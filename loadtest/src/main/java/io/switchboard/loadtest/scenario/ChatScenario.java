@@ -172,7 +172,7 @@ public final class ChatScenario extends ScenarioSupport {
         return List.of(receiptLatency, deliveryLatency, replyLatency, connectLatency);
     }
 
-    private static String normalize(String s) {
+    static String normalize(String s) {
         return s == null || s.isEmpty() ? "none" : s.replace(' ', '-');
     }
 
