@@ -10,6 +10,7 @@ import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +135,15 @@ public final class ChatRules {
             return Stages.completed(fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER));
         }
         final boolean queue = QUEUE.equals(request.msg());
-        return matches.match(me, queue).handle((result, error) -> {
+        return matches.match(me, queue, result -> {
+            // In the notice order: the agent hears of the pairing before anything later about it.
+            if (result.isNew() && result.found()) {
+                metrics.matched();
+                events.matched(me, result.agentId());
+                history.started(me);
+                router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
+            }
+        }).handle((result, error) -> {
             if (error != null) {
                 logger.debug("{} match failed: {}", session.channel(), error.toString());
                 return fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE);
@@ -148,12 +157,6 @@ public final class ChatRules {
             if (!result.found()) {
                 return fail(MessageType.MATCH, msgId, me,
                             result.position() < 0 ? Failure.QUEUE_FULL : Failure.NO_AGENT);
-            }
-            if (result.isNew()) {
-                metrics.matched();
-                events.matched(me, result.agentId());
-                history.started(me);
-                router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
             }
             return envelopes.matched(msgId, me, result.agentId());
         });
@@ -245,37 +248,52 @@ public final class ChatRules {
         }
         return peer.thenCompose(p -> {
             if (p == null || p.isEmpty()) {
-                return user ? leaveQueue(me, request.msgId())
+                return user ? leaveQueue(session, request)
                             : Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
             }
-            final String userId = user ? me : p;
-            final String agent = user ? p : me;
-            return matches.unpair(userId, agent).thenCompose(ended -> {
-                if (!ended) {
-                    return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
-                }
-                metrics.pairingEnded();
-                events.left(userId, agent, me, false);
-                history.ended(userId);
-                final String msgId = envelopes.msgIdOr(request.msgId());
-                return router.deliver(p, envelopes.leave(msgId, p, me))
-                             .handle((d, error) -> {
-                                 // The agent has room now: after its leave notice, before the answer is written.
-                                 serveQueueLater(session);
-                                 return error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d);
-                             });
-            });
+            return endPairing(session, request, user ? me : p, user ? p : me, p);
         }).exceptionally(error -> unavailable(request.msgId(), me, error));
     }
 
-    private CompletionStage<Envelope> leaveQueue(String me, String msgId) {
-        return matches.leaveQueue(me).thenApply(waited -> {
-            if (waited < 0) {
-                return fail(MessageType.RECEIPT, msgId, me, Failure.NOT_PAIRED);
+    /** Ends the pairing of {@code userId} and {@code agent} at {@code session}'s request; tells {@code peer}. */
+    private CompletionStage<Envelope> endPairing(Session session, Envelope request, String userId, String agent,
+                                                 String peer) {
+        final String me = session.userId();
+        final String msgId = envelopes.msgIdOr(request.msgId());
+        final AtomicReference<CompletionStage<Router.Delivery>> told = new AtomicReference<>();
+        return matches.unpair(userId, agent, () -> {
+            // In the notice order: the peer's leave before any match its freed room leads to.
+            metrics.pairingEnded();
+            events.left(userId, agent, me, false);
+            history.ended(userId);
+            told.set(router.deliver(peer, envelopes.leave(msgId, peer, me)));
+        }).thenCompose(ended -> {
+            if (!ended) {
+                return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
             }
-            metrics.dequeued("left", waited);
-            events.dequeued(me, "left", null, waited);
-            return envelopes.receipt(msgId, me, Envelopes.PUSH_SUCCESS);
+            return told.get().handle((d, error) -> {
+                // The agent has room now: served after the answer being written.
+                serveQueueLater(session);
+                return error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d);
+            });
+        });
+    }
+
+    /**
+     * A user's {@code leave} without a peer: it leaves the queue; if it was matched from the queue a moment ago (its
+     * {@code match} is on its way, and comes first), it leaves that conversation.
+     */
+    private CompletionStage<Envelope> leaveQueue(Session session, Envelope request) {
+        final String me = session.userId();
+        return matches.leaveQueue(me).thenCompose(waited -> {
+            if (waited >= 0) {
+                metrics.dequeued("left", waited);
+                events.dequeued(me, "left", null, waited);
+                return Stages.completed(envelopes.receipt(request.msgId(), me, Envelopes.PUSH_SUCCESS));
+            }
+            return matches.agentOf(me).thenCompose(agent -> agent == null
+                    ? Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED))
+                    : endPairing(session, request, me, agent, agent));
         });
     }
 
@@ -336,18 +354,20 @@ public final class ChatRules {
             return Stages.completed(fail(MessageType.TRANSFER, msgId, me, Failure.NOT_PAIRED));
         }
         final String target = request.msg() == null || request.msg().isEmpty() ? null : request.msg();
-        return matches.transfer(user, me, target).handle((t, error) -> {
+        return matches.transfer(user, me, target, t -> {
+            // In the notice order, so nothing later about this user overtakes them.
+            metrics.transferred();
+            events.transferred(user, me, t.agentId());
+            router.deliver(me, envelopes.leave(null, me, user));
+            router.deliver(t.agentId(), envelopes.matched(null, t.agentId(), user));
+            router.deliver(user, envelopes.matched(null, user, t.agentId()));
+        }).handle((t, error) -> {
             if (error != null) {
                 return unavailableAs(MessageType.TRANSFER, msgId, me, error);
             }
             if (!t.done()) {
                 return fail(MessageType.TRANSFER, msgId, me, t.failure());
             }
-            metrics.transferred();
-            events.transferred(user, me, t.agentId());
-            router.deliver(me, envelopes.leave(null, me, user));
-            router.deliver(t.agentId(), envelopes.matched(null, t.agentId(), user));
-            router.deliver(user, envelopes.matched(null, user, t.agentId()));
             serveQueueLater(session);
             return envelopes.answer(MessageType.TRANSFER, msgId, me, t.agentId());
         });

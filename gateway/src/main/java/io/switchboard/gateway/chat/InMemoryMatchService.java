@@ -158,17 +158,45 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<MatchResult> match(String userId, boolean queue) {
-        final MatchResult result = matchNow(userId, queue);
-        tell();
-        if (result.isNew() && store.durable()) {
-            return store.flushed().thenApply(ignored -> result);
+        return match(userId, queue, ignored -> { });
+    }
+
+    @Override
+    public CompletionStage<MatchResult> match(String userId, boolean queue, Consumer<MatchResult> notice) {
+        final CompletableFuture<MatchResult> told = new CompletableFuture<>();
+        final MatchResult result;
+        synchronized (this) {
+            result = matchNow(userId, queue);
+            // In the notice order: a queued user's answer before its position changes, the agent's match before
+            // anything later about this pairing.
+            outbox.add(l -> {
+                notice.accept(result);
+                told.complete(result);
+            });
         }
-        return CompletableFuture.completedFuture(result);
+        tell();
+        return result.isNew() && store.durable() ? told.thenCombine(store.flushed(), (r, ignored) -> r) : told;
+    }
+
+    /**
+     * Completes {@code done} in the notice order after {@code notice}: appended under the lock, so at the place of the
+     * change just made. Under the lock.
+     */
+    private <T> CompletableFuture<T> inOrderLocked(Runnable notice, T value) {
+        final CompletableFuture<T> done = new CompletableFuture<>();
+        outbox.add(l -> {
+            notice.run();
+            done.complete(value);
+        });
+        return done;
     }
 
     /** The synchronous form of {@link #match(String)}. */
     public MatchResult matchNow(String userId) {
-        final MatchResult result = matchNow(userId, false);
+        final MatchResult result;
+        synchronized (this) {
+            result = matchNow(userId, false);
+        }
         tell();
         return result;
     }
@@ -313,19 +341,25 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<Long> leaveQueue(String userId) {
-        long waited = -1;
+        final CompletableFuture<Long> told;
         synchronized (this) {
+            long waited = -1;
             final Wait wait = waits.remove(userId);
             if (wait != null) {
                 queue.remove(wait.ticket);
                 queueing.remove(userId);
                 store.dequeued(userId);
                 waited = Math.max(0, clockMillis.getAsLong() - wait.sinceMillis);
+            }
+            // Answered after every notice already due (its match, if it was matched a moment ago), and before the
+            // positions of those behind it change.
+            told = inOrderLocked(() -> { }, waited);
+            if (wait != null) {
                 serveLocked();
             }
         }
         tell();
-        return CompletableFuture.completedFuture(waited);
+        return told;
     }
 
     @Override
@@ -380,24 +414,45 @@ public final class InMemoryMatchService implements MatchService {
     }
 
     @Override
-    public synchronized CompletionStage<Boolean> setAvailable(String agentId, boolean isAvailable) {
-        final Agent agent = agents.get(agentId);
-        if (agent == null || !agent.online) {
-            return FALSE;
-        }
-        if (agent.away == isAvailable) {
-            available.remove(agent);
-            agent.away = !isAvailable;
-            if (isAvailable && agent.load < capacity) {
-                available.add(agent);
+    public CompletionStage<Boolean> setAvailable(String agentId, boolean isAvailable) {
+        final CompletableFuture<Boolean> told;
+        synchronized (this) {
+            final Agent agent = agents.get(agentId);
+            if (agent == null || !agent.online) {
+                return FALSE;
             }
+            if (agent.away == isAvailable) {
+                available.remove(agent);
+                agent.away = !isAvailable;
+                if (isAvailable && agent.load < capacity) {
+                    available.add(agent);
+                }
+            }
+            told = inOrderLocked(() -> { }, Boolean.TRUE);
         }
-        return TRUE;
+        tell();
+        return told;
     }
 
     @Override
     public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId) {
-        return CompletableFuture.completedFuture(transferNow(userId, fromAgentId, toAgentId));
+        return transfer(userId, fromAgentId, toAgentId, t -> { });
+    }
+
+    @Override
+    public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId,
+                                              Consumer<Transfer> notice) {
+        final CompletableFuture<Transfer> told;
+        synchronized (this) {
+            final Transfer t = transferNow(userId, fromAgentId, toAgentId);
+            told = inOrderLocked(() -> {
+                if (t.done()) {
+                    notice.accept(t);
+                }
+            }, t);
+        }
+        tell();
+        return told;
     }
 
     /** The synchronous form of {@link #transfer}. */
@@ -482,10 +537,20 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<Boolean> unpair(String userId, String agentId) {
-        if (!unpairNow(userId, agentId)) {
-            return FALSE;
+        return unpair(userId, agentId, () -> { });
+    }
+
+    @Override
+    public CompletionStage<Boolean> unpair(String userId, String agentId, Runnable notice) {
+        final CompletableFuture<Boolean> told;
+        synchronized (this) {
+            if (!unpairNow(userId, agentId)) {
+                return FALSE;
+            }
+            told = inOrderLocked(notice, Boolean.TRUE);
         }
-        return store.durable() ? store.flushed().thenApply(ignored -> Boolean.TRUE) : TRUE;
+        tell();
+        return store.durable() ? told.thenCombine(store.flushed(), (t, ignored) -> t) : told;
     }
 
     /** The synchronous form of {@link #unpair}. */
@@ -539,7 +604,19 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<List<String>> releaseAgent(String agentId) {
-        return CompletableFuture.completedFuture(releaseAgentNow(agentId));
+        return releaseAgent(agentId, user -> { });
+    }
+
+    @Override
+    public CompletionStage<List<String>> releaseAgent(String agentId, Consumer<String> notice) {
+        final List<String> users;
+        final CompletableFuture<List<String>> told;
+        synchronized (this) {
+            users = releaseAgentNow(agentId);
+            told = inOrderLocked(() -> users.forEach(notice), users);
+        }
+        tell();
+        return told;
     }
 
     /** The synchronous form of {@link #releaseAgent}. */

@@ -3,6 +3,7 @@ package io.switchboard.gateway.chat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Pairs users with agents and remembers the pairings. One user has at most one agent; an agent serves up to its
@@ -74,6 +75,57 @@ public interface MatchService {
     /** The number of online agents by status ({@code available}, {@code away}) as far as this gateway knows. */
     default Map<String, Integer> agentsByStatus() {
         return Map.of();
+    }
+
+    /**
+     * As {@link #match(String, boolean)}; {@code notice} runs with the result in the order of this service's notices
+     * (see {@link QueueListener}), before any notice of a later change, and the stage completes after it: for a new
+     * pairing the caller tells the agent there, so the agent never hears of it out of order.
+     */
+    default CompletionStage<MatchResult> match(String userId, boolean queue, Consumer<MatchResult> notice) {
+        return match(userId, queue).thenApply(result -> {
+            notice.accept(result);
+            return result;
+        });
+    }
+
+    /**
+     * As {@link #unpair(String, String)}; when the pairing ended, {@code notice} runs in the order of this service's
+     * notices, before any notice of what the freed room leads to (a match from the queue), and the stage completes
+     * after it: the peer's {@code leave} goes there.
+     */
+    default CompletionStage<Boolean> unpair(String userId, String agentId, Runnable notice) {
+        return unpair(userId, agentId).thenApply(ended -> {
+            if (ended) {
+                notice.run();
+            }
+            return ended;
+        });
+    }
+
+    /**
+     * As {@link #releaseAgent(String)}; {@code notice} runs for each released user in the order of this service's
+     * notices, before those who asked to wait are told their new place.
+     */
+    default CompletionStage<List<String>> releaseAgent(String agentId, Consumer<String> notice) {
+        return releaseAgent(agentId).thenApply(users -> {
+            users.forEach(notice);
+            return users;
+        });
+    }
+
+    /**
+     * As {@link #transfer(String, String, String)}; {@code notice} runs with a completed transfer in the order of this
+     * service's notices, and the stage completes after it.
+     */
+    default CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId,
+                                               Consumer<Transfer> notice) {
+        return transfer(userId, fromAgentId, toAgentId).thenApply(t -> {
+            if (t.done()) {
+                notice.accept(t);
+            }
+            return t;
+        });
     }
 
     /** Whether {@code userId} is paired with {@code agentId}: the check in front of every {@code normal}. */

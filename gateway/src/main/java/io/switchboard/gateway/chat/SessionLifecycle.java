@@ -252,13 +252,9 @@ public final class SessionLifecycle {
      */
     public CompletionStage<Void> release(String userId, Role role) {
         if (role == Role.AGENT) {
-            return matches.releaseAgent(userId).thenAccept(users -> {
-                for (String user : users) {
-                    ended(user, userId, userId, user);
-                }
-                // Its users who asked to wait are back at the head: after their leave notices, serve the queue.
-                serveQueue();
-            });
+            // Each user's leave in the notice order, before those who asked to wait hear their place again.
+            return matches.releaseAgent(userId, user -> ended(user, userId, userId, user))
+                          .thenAccept(users -> serveQueue());
         }
         final CompletionStage<Void> left = matches.leaveQueue(userId).thenAccept(waited -> {
             if (waited >= 0) {
@@ -270,9 +266,8 @@ public final class SessionLifecycle {
             if (agent == null) {
                 return Stages.done();
             }
-            return matches.unpair(userId, agent).thenAccept(ended -> {
+            return matches.unpair(userId, agent, () -> ended(userId, agent, userId, agent)).thenAccept(ended -> {
                 if (ended) {
-                    ended(userId, agent, userId, agent);
                     serveQueue();
                 }
             });
