@@ -55,6 +55,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +99,7 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionLifecycle lifecycle;
     private final History history;
     private final LocalDelivery delivery;
+    private final ThreadPoolExecutor notices;
     private final ChannelGroup allChannels;
     private final ConnectionLimitHandler connectionLimit;
     private final GatewayChannelInitializer initializer;
@@ -122,6 +125,13 @@ public final class GatewayServer implements AutoCloseable {
                                      ? FileChatStore.Sync.ALWAYS : FileChatStore.Sync.PERIODIC,
                                      STORE_QUEUE_CAPACITY);
         resources = new GatewayResources(config.server());
+        // The pairing notices' own thread: they reach each connection as tasks of its loop, in the order told.
+        // At most one drain is ever queued (InMemoryMatchService.tell), so a small queue is enough.
+        notices = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(16), r -> {
+            final Thread t = new Thread(r, "switchboard-notices");
+            t.setDaemon(true);
+            return t;
+        });
         final Envelopes envelopes = new Envelopes(clock);
         registry = new ShardedSessionRegistry(config.registry().shards(), config.registry().initialCapacityPerShard());
         prometheus = new PrometheusMetrics(registry::count, resources.bossGroup(), resources.ioGroup());
@@ -160,7 +170,7 @@ public final class GatewayServer implements AutoCloseable {
                                          config.chat().slowConsumerTimeout().toNanos());
             final InMemoryMatchService local = new InMemoryMatchService(
                     config.chat().agentCapacity(), store, config.chat().queueMax(),
-                    config.chat().queueTimeout().toMillis(), clock::millis);
+                    config.chat().queueTimeout().toMillis(), clock::millis, notices);
             offline.restore(stored.held());
             acks.restore(stored);
             resends.restore(stored.receipts());
@@ -427,6 +437,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void releaseExtras() {
+        notices.shutdown();
         if (webhooks != null) {
             webhooks.close();
         }

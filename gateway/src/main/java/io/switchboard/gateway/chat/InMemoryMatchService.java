@@ -19,6 +19,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -63,8 +64,10 @@ public final class InMemoryMatchService implements MatchService {
     private long tailTicket;
     private long headTicket;
     /** What the queue did, in order, for the listener; appended under the lock, told outside it. */
-    private final ArrayDeque<Consumer<QueueListener>> outbox = new ArrayDeque<>();
+    private final ArrayDeque<Notice> outbox = new ArrayDeque<>();
     private final AtomicBoolean telling = new AtomicBoolean();
+    /** Where the notices are told: one thread at a time, in order (see {@link #tell}). */
+    private final Executor teller;
     private volatile QueueListener listener = QueueListener.NONE;
     /** userId to agentId; written under the lock, read without it. */
     private final ConcurrentHashMap<String, String> agentOfUser = new ConcurrentHashMap<>();
@@ -73,6 +76,12 @@ public final class InMemoryMatchService implements MatchService {
     /** Online agents below capacity, least loaded first. Guarded by {@code this}. */
     private final TreeSet<Agent> available = new TreeSet<>(LEAST_LOADED);
     private long nextSeq;
+
+    /**
+     * One entry of the notice order: what to tell, and the stage it waits for (a change that must be in the data file
+     * before anyone hears of it), or {@code null}. Nothing behind an entry is told before it.
+     */
+    private record Notice(Consumer<QueueListener> tell, CompletionStage<?> gate) {}
 
     /** A waiting user; only touched under the lock. */
     private static final class Wait {
@@ -128,6 +137,16 @@ public final class InMemoryMatchService implements MatchService {
      */
     public InMemoryMatchService(int capacity, ChatStore store, int queueMax, long queueTimeoutMillis,
                                 LongSupplier clockMillis) {
+        this(capacity, store, queueMax, queueTimeoutMillis, clockMillis, Runnable::run);
+    }
+
+    /**
+     * @param teller where the notices are told, in order: a thread of their own in a gateway (so that every notice
+     *               reaches its connection as a task of that connection's loop, in the order they were told), or
+     *               {@code Runnable::run} (the calling thread; tests)
+     */
+    public InMemoryMatchService(int capacity, ChatStore store, int queueMax, long queueTimeoutMillis,
+                                LongSupplier clockMillis, Executor teller) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
@@ -136,6 +155,7 @@ public final class InMemoryMatchService implements MatchService {
         this.queueMax = queueMax;
         this.queueTimeoutMillis = queueTimeoutMillis;
         this.clockMillis = clockMillis;
+        this.teller = requireNonNull(teller, "teller");
     }
 
     /**
@@ -169,13 +189,38 @@ public final class InMemoryMatchService implements MatchService {
             result = matchNow(userId, queue);
             // In the notice order: a queued user's answer before its position changes, the agent's match before
             // anything later about this pairing.
-            outbox.add(l -> {
+            // A new pairing is told once it is in the data file, and nothing after it before that.
+            add(l -> {
                 notice.accept(result);
                 told.complete(result);
-            });
+            }, result.isNew() ? durable() : null, told);
         }
         tell();
-        return result.isNew() && store.durable() ? told.thenCombine(store.flushed(), (r, ignored) -> r) : told;
+        return told;
+    }
+
+    /** The stage a change waits for before it is told: the data file's commit, or {@code null} without one. */
+    private CompletionStage<Void> durable() {
+        return store.durable() ? store.flushed() : null;
+    }
+
+    /**
+     * Appends to the notice order; {@code failed} (if any) completes exceptionally instead when the gate fails, and
+     * nothing is told for it. Under the lock.
+     */
+    private void add(Consumer<QueueListener> tell, CompletionStage<?> gate, CompletableFuture<?> failed) {
+        outbox.add(new Notice(l -> {
+            if (gate != null) {
+                final Throwable error = gate.toCompletableFuture().handle((v, e) -> e).join();
+                if (error != null) {
+                    if (failed != null) {
+                        failed.completeExceptionally(error);
+                    }
+                    return;
+                }
+            }
+            tell.accept(l);
+        }, gate));
     }
 
     /**
@@ -183,11 +228,16 @@ public final class InMemoryMatchService implements MatchService {
      * change just made. Under the lock.
      */
     private <T> CompletableFuture<T> inOrderLocked(Runnable notice, T value) {
+        return inOrderLocked(notice, value, null);
+    }
+
+    /** As {@link #inOrderLocked(Runnable, Object)}, told only once {@code gate} completes. Under the lock. */
+    private <T> CompletableFuture<T> inOrderLocked(Runnable notice, T value, CompletionStage<?> gate) {
         final CompletableFuture<T> done = new CompletableFuture<>();
-        outbox.add(l -> {
+        add(l -> {
             notice.run();
             done.complete(value);
-        });
+        }, gate, done);
         return done;
     }
 
@@ -283,14 +333,14 @@ public final class InMemoryMatchService implements MatchService {
             final Agent agent = available.pollFirst();
             pairLocked(head.userId, agent);
             final long waited = clockMillis.getAsLong() - head.sinceMillis;
-            outbox.add(l -> l.matched(head.userId, agent.id, waited));
+            add(l -> l.matched(head.userId, agent.id, waited), null, null);
         }
         int position = 0;
         for (Wait wait : queue.values()) {
             final int now = ++position;
             if (wait.toldPosition != now) {
                 wait.toldPosition = now;
-                outbox.add(l -> l.moved(wait.userId, now));
+                add(l -> l.moved(wait.userId, now), null, null);
             }
         }
     }
@@ -300,33 +350,46 @@ public final class InMemoryMatchService implements MatchService {
      * cannot tell one user's positions out of order.
      */
     private void tell() {
-        while (true) {
-            synchronized (this) {
-                if (outbox.isEmpty()) {
-                    return;
-                }
+        synchronized (this) {
+            if (outbox.isEmpty()) {
+                return;
             }
-            if (!telling.compareAndSet(false, true)) {
-                return; // the thread telling now takes what we added
-            }
-            try {
-                while (true) {
-                    final Consumer<QueueListener> next;
-                    synchronized (this) {
-                        next = outbox.poll();
-                    }
+        }
+        if (telling.compareAndSet(false, true)) {
+            teller.execute(this::drain);
+        } // else the one telling now takes what we added
+    }
+
+    /** Tells what is in the outbox, in order, until it is empty or its head waits for its gate. */
+    private void drain() {
+        CompletionStage<?> waitingFor = null;
+        try {
+            while (true) {
+                final Notice next;
+                synchronized (this) {
+                    next = outbox.peek();
                     if (next == null) {
                         break;
                     }
-                    try {
-                        next.accept(listener);
-                    } catch (RuntimeException e) {
-                        logger.warn("Queue listener failed: {}", e.toString());
+                    if (next.gate() != null && !next.gate().toCompletableFuture().isDone()) {
+                        waitingFor = next.gate();
+                        break;
                     }
+                    outbox.poll();
                 }
-            } finally {
-                telling.set(false);
+                try {
+                    next.tell().accept(listener);
+                } catch (RuntimeException e) {
+                    logger.warn("Queue listener failed: {}", e.toString());
+                }
             }
+        } finally {
+            telling.set(false);
+        }
+        if (waitingFor != null) {
+            waitingFor.whenComplete((v, e) -> tell());
+        } else {
+            tell(); // anything added after our last look
         }
     }
 
@@ -381,7 +444,7 @@ public final class InMemoryMatchService implements MatchService {
                     waits.remove(wait.userId);
                     queueing.remove(wait.userId);
                     store.dequeued(wait.userId);
-                    outbox.add(l -> l.expired(wait.userId, waited));
+                    add(l -> l.expired(wait.userId, waited), null, null);
                     changed = true;
                 }
             }
@@ -547,10 +610,10 @@ public final class InMemoryMatchService implements MatchService {
             if (!unpairNow(userId, agentId)) {
                 return FALSE;
             }
-            told = inOrderLocked(notice, Boolean.TRUE);
+            told = inOrderLocked(notice, Boolean.TRUE, durable());
         }
         tell();
-        return store.durable() ? told.thenCombine(store.flushed(), (t, ignored) -> t) : told;
+        return told;
     }
 
     /** The synchronous form of {@link #unpair}. */

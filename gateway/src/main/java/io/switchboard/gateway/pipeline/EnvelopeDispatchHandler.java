@@ -15,6 +15,9 @@ import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.InboundFrame;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -32,6 +35,10 @@ import org.slf4j.LoggerFactory;
 final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundFrame> {
 
     private static final Logger logger = LoggerFactory.getLogger(EnvelopeDispatchHandler.class);
+
+    /** The requests whose answers are ordered with the notices of pairing changes (see ChatRules). */
+    private static final Set<MessageType> ORDERED =
+            EnumSet.of(MessageType.MATCH, MessageType.LEAVE, MessageType.STATUS, MessageType.TRANSFER);
 
     private final ChatRules rules;
     private final GatewayMetrics metrics;
@@ -95,8 +102,15 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             throttle(ctx, tokens, now);
             return;
         }
-        // Written at once when the answer is known (every single-node answer), else on this loop when it is.
-        Stages.whenDone(rules.answer(session, type, envelope), ctx.executor(), writeAnswer(ctx));
+        final CompletionStage<Envelope> answer = rules.answer(session, type, envelope);
+        if (ORDERED.contains(type)) {
+            // Answers to pairing changes take their place among the notices of such changes, which reach this
+            // connection as tasks of its loop: so this one is written by a task too, never ahead of them.
+            answer.whenCompleteAsync(writeAnswer(ctx), ctx.executor());
+        } else {
+            // Written at once when the answer is known (every single-node answer), else on this loop when it is.
+            Stages.whenDone(answer, ctx.executor(), writeAnswer(ctx));
+        }
     }
 
     /**
