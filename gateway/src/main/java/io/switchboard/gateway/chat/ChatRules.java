@@ -11,6 +11,7 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,14 +110,35 @@ public final class ChatRules {
 
     /** The answer to a client message of {@code type} (as {@link #classify} gave it). */
     public CompletionStage<Envelope> answer(Session session, MessageType type, Envelope request) {
+        return answer(session, type, request, null);
+    }
+
+    /**
+     * Whether the answer to {@code type} changes pairings ({@code match}, {@code leave}, {@code status},
+     * {@code transfer}), and so is handed to a sink in the order of the pairing notices (see {@link #answer(Session,
+     * MessageType, Envelope, Consumer)}).
+     */
+    public static boolean isOrdered(MessageType type) {
+        return type == MessageType.MATCH || type == MessageType.LEAVE || type == MessageType.STATUS
+               || type == MessageType.TRANSFER;
+    }
+
+    /**
+     * As {@link #answer(Session, MessageType, Envelope)}; for a request that {@link #isOrdered}, the answer is also
+     * handed to {@code sink} exactly once, at its place among the notices of pairing changes (on the thread that
+     * tells them): a sink that writes to the connection from there writes the answer after the notices of earlier
+     * changes and before those of later ones. {@code null}: no sink.
+     */
+    public CompletionStage<Envelope> answer(Session session, MessageType type, Envelope request,
+                                            Consumer<Envelope> sink) {
         return switch (type) {
             case NORMAL -> normal(session, request);
-            case MATCH -> match(session, request);
+            case MATCH -> match(session, request, sink);
             case PING -> Stages.completed(ping(session, request));
-            case LEAVE -> leave(session, request);
+            case LEAVE -> leave(session, request, sink);
             case ACK -> Stages.completed(ack(session, request));
-            case STATUS -> status(session, request);
-            case TRANSFER -> transfer(session, request);
+            case STATUS -> status(session, request, sink);
+            case TRANSFER -> transfer(session, request, sink);
             case TYPING -> typing(session, request);
             case READ -> read(session, request);
             case HISTORY -> history(session, request);
@@ -129,37 +151,55 @@ public final class ChatRules {
      * service cannot answer (its store is down) the answer is {@code UNAVAILABLE}.
      */
     public CompletionStage<Envelope> match(Session session, Envelope request) {
+        return match(session, request, null);
+    }
+
+    private CompletionStage<Envelope> match(Session session, Envelope request, Consumer<Envelope> sink) {
         final String msgId = request.msgId();
         final String me = session.userId();
         if (session.role() != Role.USER) {
-            return Stages.completed(fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER));
+            return Stages.completed(to(sink, fail(MessageType.MATCH, msgId, me, Failure.NOT_A_USER)));
         }
         final boolean queue = QUEUE.equals(request.msg());
+        final AtomicReference<Envelope> answered = new AtomicReference<>();
         return matches.match(me, queue, result -> {
-            // In the notice order: the agent hears of the pairing before anything later about it.
+            // In the notice order: the agent hears of the pairing before anything later about it, and the user's
+            // answer (its place in the queue) comes before its position changes.
             if (result.isNew() && result.found()) {
                 metrics.matched();
                 events.matched(me, result.agentId());
                 history.started(me);
                 router.deliver(result.agentId(), envelopes.matched(null, result.agentId(), me));
             }
+            answered.set(to(sink, matchAnswer(me, msgId, result)));
         }).handle((result, error) -> {
             if (error != null) {
                 logger.debug("{} match failed: {}", session.channel(), error.toString());
-                return fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE);
+                return to(sink, fail(MessageType.MATCH, msgId, me, Failure.UNAVAILABLE));
             }
-            if (result.isQueued()) {
-                if (result.isNew()) {
-                    events.queued(me, result.position());
-                }
-                return envelopes.queued(msgId, me, result.position());
-            }
-            if (!result.found()) {
-                return fail(MessageType.MATCH, msgId, me,
-                            result.position() < 0 ? Failure.QUEUE_FULL : Failure.NO_AGENT);
-            }
-            return envelopes.matched(msgId, me, result.agentId());
+            return answered.get();
         });
+    }
+
+    /** Hands {@code answer} to {@code sink}, if any; returns it. */
+    private static Envelope to(Consumer<Envelope> sink, Envelope answer) {
+        if (sink != null) {
+            sink.accept(answer);
+        }
+        return answer;
+    }
+
+    private Envelope matchAnswer(String me, String msgId, MatchResult result) {
+        if (result.isQueued()) {
+            if (result.isNew()) {
+                events.queued(me, result.position());
+            }
+            return envelopes.queued(msgId, me, result.position());
+        }
+        if (!result.found()) {
+            return fail(MessageType.MATCH, msgId, me, result.position() < 0 ? Failure.QUEUE_FULL : Failure.NO_AGENT);
+        }
+        return envelopes.matched(msgId, me, result.agentId());
     }
 
     /**
@@ -237,6 +277,10 @@ public final class ChatRules {
      * an agent leaves the queue instead ({@code receipt} {@code push success}).
      */
     public CompletionStage<Envelope> leave(Session session, Envelope request) {
+        return leave(session, request, null);
+    }
+
+    private CompletionStage<Envelope> leave(Session session, Envelope request, Consumer<Envelope> sink) {
         final String me = session.userId();
         final String to = request.to();
         final boolean user = session.role() == Role.USER;
@@ -248,52 +292,56 @@ public final class ChatRules {
         }
         return peer.thenCompose(p -> {
             if (p == null || p.isEmpty()) {
-                return user ? leaveQueue(session, request)
-                            : Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
+                return user ? leaveQueue(session, request, sink)
+                            : Stages.completed(to(sink, fail(MessageType.RECEIPT, request.msgId(), me,
+                                                             Failure.NOT_PAIRED)));
             }
-            return endPairing(session, request, user ? me : p, user ? p : me, p);
-        }).exceptionally(error -> unavailable(request.msgId(), me, error));
+            return endPairing(session, request, user ? me : p, user ? p : me, p, sink);
+        }).exceptionally(error -> to(sink, unavailable(request.msgId(), me, error)));
     }
 
     /** Ends the pairing of {@code userId} and {@code agent} at {@code session}'s request; tells {@code peer}. */
     private CompletionStage<Envelope> endPairing(Session session, Envelope request, String userId, String agent,
-                                                 String peer) {
+                                                 String peer, Consumer<Envelope> sink) {
         final String me = session.userId();
         final String msgId = envelopes.msgIdOr(request.msgId());
-        final AtomicReference<CompletionStage<Router.Delivery>> told = new AtomicReference<>();
+        final AtomicReference<CompletionStage<Envelope>> answer = new AtomicReference<>();
         return matches.unpair(userId, agent, () -> {
-            // In the notice order: the peer's leave before any match its freed room leads to.
+            // In the notice order: the peer's leave before any match its freed room leads to, and the leaver's
+            // receipt right after it (once the peer's delivery is decided: at once, unless it acknowledges).
             metrics.pairingEnded();
             events.left(userId, agent, me, false);
             history.ended(userId);
-            told.set(router.deliver(peer, envelopes.leave(msgId, peer, me)));
-        }).thenCompose(ended -> {
-            if (!ended) {
-                return Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED));
-            }
-            return told.get().handle((d, error) -> {
+            answer.set(router.deliver(peer, envelopes.leave(msgId, peer, me)).handle((d, error) -> {
                 // The agent has room now: served after the answer being written.
                 serveQueueLater(session);
-                return error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d);
-            });
-        });
+                return to(sink, error != null ? unavailable(msgId, me, error) : receipt(msgId, me, d));
+            }));
+        }).thenCompose(ended -> ended ? answer.get()
+                : Stages.completed(to(sink, fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED))));
     }
 
     /**
      * A user's {@code leave} without a peer: it leaves the queue; if it was matched from the queue a moment ago (its
      * {@code match} is on its way, and comes first), it leaves that conversation.
      */
-    private CompletionStage<Envelope> leaveQueue(Session session, Envelope request) {
+    private CompletionStage<Envelope> leaveQueue(Session session, Envelope request, Consumer<Envelope> sink) {
         final String me = session.userId();
-        return matches.leaveQueue(me).thenCompose(waited -> {
+        final AtomicReference<Envelope> left = new AtomicReference<>();
+        return matches.leaveQueue(me, waited -> {
             if (waited >= 0) {
+                // In the notice order: after its last position, before those behind it move up.
                 metrics.dequeued("left", waited);
                 events.dequeued(me, "left", null, waited);
-                return Stages.completed(envelopes.receipt(request.msgId(), me, Envelopes.PUSH_SUCCESS));
+                left.set(to(sink, envelopes.receipt(request.msgId(), me, Envelopes.PUSH_SUCCESS)));
+            }
+        }).thenCompose(waited -> {
+            if (waited >= 0) {
+                return Stages.completed(left.get());
             }
             return matches.agentOf(me).thenCompose(agent -> agent == null
-                    ? Stages.completed(fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED))
-                    : endPairing(session, request, me, agent, agent));
+                    ? Stages.completed(to(sink, fail(MessageType.RECEIPT, request.msgId(), me, Failure.NOT_PAIRED)))
+                    : endPairing(session, request, me, agent, agent, sink));
         });
     }
 
@@ -316,26 +364,33 @@ public final class ChatRules {
 
     /** {@code status} (§6): an agent goes {@code away} (no new users) or {@code available}. */
     public CompletionStage<Envelope> status(Session session, Envelope request) {
+        return status(session, request, null);
+    }
+
+    private CompletionStage<Envelope> status(Session session, Envelope request, Consumer<Envelope> sink) {
         final String me = session.userId();
         final String msgId = request.msgId();
         if (session.role() != Role.AGENT) {
-            return Stages.completed(fail(MessageType.STATUS, msgId, me, Failure.NOT_AN_AGENT));
+            return Stages.completed(to(sink, fail(MessageType.STATUS, msgId, me, Failure.NOT_AN_AGENT)));
         }
         final String state = request.msg();
         final boolean available = AVAILABLE.equals(state);
         if (!available && !AWAY.equals(state)) {
-            return Stages.completed(fail(MessageType.STATUS, msgId, me, Failure.UNKNOWN_STATUS));
+            return Stages.completed(to(sink, fail(MessageType.STATUS, msgId, me, Failure.UNKNOWN_STATUS)));
         }
-        return matches.setAvailable(me, available).handle((done, error) -> {
-            if (error != null || !done) {
-                return error != null ? unavailableAs(MessageType.STATUS, msgId, me, error)
-                                     : fail(MessageType.STATUS, msgId, me, Failure.UNAVAILABLE);
-            }
+        final AtomicReference<Envelope> answered = new AtomicReference<>();
+        return matches.setAvailable(me, available, () -> {
             events.statusChanged(me, state);
             if (available) {
                 serveQueueLater(session);
             }
-            return envelopes.answer(MessageType.STATUS, msgId, me, state);
+            answered.set(to(sink, envelopes.answer(MessageType.STATUS, msgId, me, state)));
+        }).handle((done, error) -> {
+            if (error != null || !done) {
+                return to(sink, error != null ? unavailableAs(MessageType.STATUS, msgId, me, error)
+                                              : fail(MessageType.STATUS, msgId, me, Failure.UNAVAILABLE));
+            }
+            return answered.get();
         });
     }
 
@@ -344,32 +399,38 @@ public final class ChatRules {
      * other available one). The old agent gets {@code leave}, the new one and the user {@code match}.
      */
     public CompletionStage<Envelope> transfer(Session session, Envelope request) {
+        return transfer(session, request, null);
+    }
+
+    private CompletionStage<Envelope> transfer(Session session, Envelope request, Consumer<Envelope> sink) {
         final String me = session.userId();
         final String msgId = request.msgId();
         if (session.role() != Role.AGENT) {
-            return Stages.completed(fail(MessageType.TRANSFER, msgId, me, Failure.NOT_AN_AGENT));
+            return Stages.completed(to(sink, fail(MessageType.TRANSFER, msgId, me, Failure.NOT_AN_AGENT)));
         }
         final String user = request.to();
         if (user == null || user.isEmpty()) {
-            return Stages.completed(fail(MessageType.TRANSFER, msgId, me, Failure.NOT_PAIRED));
+            return Stages.completed(to(sink, fail(MessageType.TRANSFER, msgId, me, Failure.NOT_PAIRED)));
         }
         final String target = request.msg() == null || request.msg().isEmpty() ? null : request.msg();
+        final AtomicReference<Envelope> answered = new AtomicReference<>();
         return matches.transfer(user, me, target, t -> {
-            // In the notice order, so nothing later about this user overtakes them.
+            // In the notice order, so nothing later about this user overtakes them; the answer after the notices.
             metrics.transferred();
             events.transferred(user, me, t.agentId());
             router.deliver(me, envelopes.leave(null, me, user));
             router.deliver(t.agentId(), envelopes.matched(null, t.agentId(), user));
             router.deliver(user, envelopes.matched(null, user, t.agentId()));
+            serveQueueLater(session);
+            answered.set(to(sink, envelopes.answer(MessageType.TRANSFER, msgId, me, t.agentId())));
         }).handle((t, error) -> {
             if (error != null) {
-                return unavailableAs(MessageType.TRANSFER, msgId, me, error);
+                return to(sink, unavailableAs(MessageType.TRANSFER, msgId, me, error));
             }
             if (!t.done()) {
-                return fail(MessageType.TRANSFER, msgId, me, t.failure());
+                return to(sink, fail(MessageType.TRANSFER, msgId, me, t.failure()));
             }
-            serveQueueLater(session);
-            return envelopes.answer(MessageType.TRANSFER, msgId, me, t.agentId());
+            return answered.get();
         });
     }
 

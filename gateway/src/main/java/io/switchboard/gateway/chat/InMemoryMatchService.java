@@ -404,6 +404,11 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<Long> leaveQueue(String userId) {
+        return leaveQueue(userId, waited -> { });
+    }
+
+    @Override
+    public CompletionStage<Long> leaveQueue(String userId, java.util.function.LongConsumer notice) {
         final CompletableFuture<Long> told;
         synchronized (this) {
             long waited = -1;
@@ -416,7 +421,8 @@ public final class InMemoryMatchService implements MatchService {
             }
             // Answered after every notice already due (its match, if it was matched a moment ago), and before the
             // positions of those behind it change.
-            told = inOrderLocked(() -> { }, waited);
+            final long result = waited;
+            told = inOrderLocked(() -> notice.accept(result), waited);
             if (wait != null) {
                 serveLocked();
             }
@@ -478,6 +484,11 @@ public final class InMemoryMatchService implements MatchService {
 
     @Override
     public CompletionStage<Boolean> setAvailable(String agentId, boolean isAvailable) {
+        return setAvailable(agentId, isAvailable, () -> { });
+    }
+
+    @Override
+    public CompletionStage<Boolean> setAvailable(String agentId, boolean isAvailable, Runnable notice) {
         final CompletableFuture<Boolean> told;
         synchronized (this) {
             final Agent agent = agents.get(agentId);
@@ -491,7 +502,7 @@ public final class InMemoryMatchService implements MatchService {
                     available.add(agent);
                 }
             }
-            told = inOrderLocked(() -> { }, Boolean.TRUE);
+            told = inOrderLocked(notice, Boolean.TRUE);
         }
         tell();
         return told;

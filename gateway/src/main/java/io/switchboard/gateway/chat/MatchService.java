@@ -128,6 +128,30 @@ public interface MatchService {
         });
     }
 
+    /**
+     * As {@link #leaveQueue(String)}; {@code notice} runs with the result in the order of this service's notices, and
+     * the stage completes after it.
+     */
+    default CompletionStage<Long> leaveQueue(String userId, java.util.function.LongConsumer notice) {
+        return leaveQueue(userId).thenApply(waited -> {
+            notice.accept(waited);
+            return waited;
+        });
+    }
+
+    /**
+     * As {@link #setAvailable(String, boolean)}; {@code notice} runs when the agent was online, in the order of this
+     * service's notices, and the stage completes after it.
+     */
+    default CompletionStage<Boolean> setAvailable(String agentId, boolean available, Runnable notice) {
+        return setAvailable(agentId, available).thenApply(done -> {
+            if (done) {
+                notice.run();
+            }
+            return done;
+        });
+    }
+
     /** Whether {@code userId} is paired with {@code agentId}: the check in front of every {@code normal}. */
     CompletionStage<Boolean> isPaired(String userId, String agentId);
 

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.pipeline;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -15,9 +16,6 @@ import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.InboundFrame;
-import java.util.EnumSet;
-import java.util.Set;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -35,10 +33,6 @@ import org.slf4j.LoggerFactory;
 final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundFrame> {
 
     private static final Logger logger = LoggerFactory.getLogger(EnvelopeDispatchHandler.class);
-
-    /** The requests whose answers are ordered with the notices of pairing changes (see ChatRules). */
-    private static final Set<MessageType> ORDERED =
-            EnumSet.of(MessageType.MATCH, MessageType.LEAVE, MessageType.STATUS, MessageType.TRANSFER);
 
     private final ChatRules rules;
     private final GatewayMetrics metrics;
@@ -102,15 +96,19 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
             throttle(ctx, tokens, now);
             return;
         }
-        final CompletionStage<Envelope> answer = rules.answer(session, type, envelope);
-        if (ORDERED.contains(type)) {
-            // Answers to pairing changes take their place among the notices of such changes, which reach this
-            // connection as tasks of its loop: so this one is written by a task too, never ahead of them.
-            answer.whenCompleteAsync(writeAnswer(ctx), ctx.executor());
-        } else {
-            // Written at once when the answer is known (every single-node answer), else on this loop when it is.
-            Stages.whenDone(answer, ctx.executor(), writeAnswer(ctx));
+        if (ChatRules.isOrdered(type)) {
+            // Answers to pairing changes take their place among the notices of such changes: written through the
+            // channel by whoever tells them, at that place (ChatRules.answer with a sink).
+            final Channel channel = ctx.channel();
+            rules.answer(session, type, envelope, channel::writeAndFlush).whenComplete((answer, error) -> {
+                if (error != null) {
+                    ctx.executor().execute(() -> ctx.fireExceptionCaught(error));
+                }
+            });
+            return;
         }
+        // Written at once when the answer is known (every single-node answer), else on this loop when it is.
+        Stages.whenDone(rules.answer(session, type, envelope), ctx.executor(), writeAnswer(ctx));
     }
 
     /**
