@@ -106,7 +106,7 @@ public final class InMemoryMatchService implements MatchService {
             if (again != null) {
                 return new MatchResult(again, false);
             }
-            final Agent agent = available.pollFirst();
+            final Agent agent = leastLoadedOtherThan(userId);
             if (agent == null) {
                 return MatchResult.NO_AGENT;
             }
@@ -119,6 +119,18 @@ public final class InMemoryMatchService implements MatchService {
             }
             return new MatchResult(agent.id, true);
         }
+    }
+
+    /** Takes the least-loaded available agent out of the pool, never {@code userId} itself. Under the lock. */
+    private Agent leastLoadedOtherThan(String userId) {
+        final Agent first = available.pollFirst();
+        if (first == null || !first.id.equals(userId)) {
+            return first;
+        }
+        // A user is never paired with itself (an id still in the pool from an agent connection).
+        final Agent next = available.pollFirst();
+        available.add(first);
+        return next;
     }
 
     @Override
