@@ -49,6 +49,7 @@ import io.switchboard.protocol.validate.EnvelopeValidator;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -250,7 +251,7 @@ public final class GatewayServer implements AutoCloseable {
             startApi();
         }
         offlineSweeper();
-        final java.util.List<String> relaxed = config.relaxedSettings();
+        final List<String> relaxed = config.relaxedSettings();
         if (!relaxed.isEmpty()) {
             // One line, so that an operator sees every relaxed default together (docs/SECURITY.md).
             logger.warn("Relaxed security settings: {} (see docs/SECURITY.md)", String.join("; ", relaxed));

@@ -21,6 +21,8 @@ import io.switchboard.gateway.http.HttpResponses;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves the web pages from memory ({@link WebResources}: {@code /}, {@code /agent}, {@code /dashboard},
@@ -35,6 +37,8 @@ import java.util.function.Supplier;
  */
 @Sharable
 final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(StaticPagesHandler.class);
 
     static final String STATS_PATH = "/dashboard/stats";
     /** The pages connect only to their own origin: no CDN, no third party, and no inline script or style. */
@@ -83,6 +87,7 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
         }
         try {
             if (!HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
+                logger.debug("{} 405 only GET and HEAD are allowed here", ctx.channel());
                 final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                                                                  "only GET and HEAD are allowed here");
                 res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
@@ -114,6 +119,7 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
 
     private void serveStats(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!authorized.test(req)) {
+            logger.debug("{} 401 the dashboard needs the API key", ctx.channel());
             final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.UNAUTHORIZED,
                                                              "the dashboard needs the API key");
             res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"switchboard\"");
