@@ -67,7 +67,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?')), env file: ${ENV_FILE:-none (registry images)}, nginx on $SWITCHBOARD_PUBLISH, nofile ${SWITCHBOARD_NOFILE:-1048576}"
-# Both compose files must parse as written (with the same variables).
+# Both compose files must parse as written (with the same variables). The single-node file reads its secrets from
+# docker/secrets/ (created once, never overwritten; git ignores them).
+docker/secrets/init.sh >/dev/null
 "${COMPOSE[@]}" "${ENV_ARGS[@]}" -f docker/compose.yaml config -q
 "${C[@]}" config -q
 log "up --build (waits for Redis and the nodes' health checks)"

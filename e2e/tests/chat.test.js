@@ -4,13 +4,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ARTIFACTS, eventually, launchBrowser, startGateway, stats } from './gateway.js';
 
+// The dashboard lists agents by id only for whoever has the API key (docs/SECURITY.md); the pages get it the way an
+// operator's tab keeps it once typed in (sessionStorage 'sb.apiKey').
+const API_KEY = 'e2e-dashboard-key';
 let gw;
 let browser;
 const external = [];
 const problems = [];
 
 before(async () => {
-  gw = await startGateway();
+  gw = await startGateway(['--api-key', API_KEY]);
   browser = await launchBrowser();
 });
 
@@ -21,6 +24,7 @@ after(async () => {
 
 async function openPage(urlPath, { width = 1100, height = 760 } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
+  await context.addInitScript((key) => sessionStorage.setItem('sb.apiKey', key), API_KEY);
   const page = await context.newPage();
   const origin = new URL(gw.base);
   page.on('request', (r) => {
@@ -44,7 +48,7 @@ const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${nam
 test('customer and agent chat through the gateway; receipts, offline hold, reconnect, leave, dashboard', async (t) => {
   const { page: dash } = await openPage('/dashboard');
   await dash.locator('#live', { hasText: 'Live' }).waitFor();
-  const before = await stats(gw.base);
+  const before = await stats(gw.base, API_KEY);
   assert.equal(before.connections.total, 0);
 
   const { page: agent } = await openPage('/agent');
@@ -98,7 +102,7 @@ test('customer and agent chat through the gateway; receipts, offline hold, recon
     await customer.evaluate(() => window.sbClient.ws.close());
     await customer.locator('#conn', { hasText: 'Reconnecting' }).waitFor();
     await customer.locator('.notice.warn', { hasText: 'Connection lost' }).first().waitFor();
-    await eventually(async () => (await stats(gw.base)).connections.users === 0, 10000, 'the gateway to see the drop');
+    await eventually(async () => (await stats(gw.base, API_KEY)).connections.users === 0, 10000, 'the gateway to see the drop');
 
     await agent.fill('#text', 'Found it: it ships tomorrow.');
     await agent.press('#text', 'Enter');
@@ -159,7 +163,7 @@ test('customer and agent chat through the gateway; receipts, offline hold, recon
   });
 
   await t.test('the dashboard moved with the traffic', async () => {
-    const now = await stats(gw.base);
+    const now = await stats(gw.base, API_KEY);
     assert.equal(now.connections.users, 2);
     assert.equal(now.connections.agents, 1);
     assert.ok(now.messages.routed >= 4, `routed ${now.messages.routed}`);

@@ -96,8 +96,9 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
 }
 
-export async function stats(base) {
-  const res = await fetch(`${base}/dashboard/stats`);
+/** GET /dashboard/stats; with the gateway's API key it names the agents, without one it shows counts only. */
+export async function stats(base, apiKey) {
+  const res = await fetch(`${base}/dashboard/stats`, apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {});
   return res.json();
 }
 

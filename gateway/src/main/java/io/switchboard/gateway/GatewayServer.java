@@ -102,6 +102,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ThreadPoolExecutor notices;
     private final ChannelGroup allChannels;
     private final ConnectionLimitHandler connectionLimit;
+    private final int maxConnections;
     private final GatewayChannelInitializer initializer;
     private volatile Channel serverChannel;
     private volatile boolean draining;
@@ -204,18 +205,31 @@ public final class GatewayServer implements AutoCloseable {
                                               events, clustered ? cluster.acknowledgements() : acks,
                                               clustered ? cluster.resends() : resends, history);
         allChannels = new DefaultChannelGroup("switchboard", resources.bossGroup().next());
-        connectionLimit = new ConnectionLimitHandler(config.server().maxConnections(), metrics);
+        final long fileLimit = OpenFiles.limit();
+        maxConnections = config.server().effectiveMaxConnections(fileLimit);
+        connectionLimit = new ConnectionLimitHandler(maxConnections, metrics);
+        if (config.server().maxConnections() == GatewayConfig.Server.MAX_CONNECTIONS_AUTO) {
+            logger.info("max-connections {} (open-files limit {})", maxConnections, fileLimit);
+        } else if (fileLimit > 0 && maxConnections > fileLimit - GatewayConfig.Server.MIN_FD_HEADROOM) {
+            logger.warn("max-connections {} is above what the open-files limit {} allows: at that limit accepts "
+                        + "fail and /healthz stops answering; raise the limit or lower max-connections",
+                        maxConnections, fileLimit);
+        }
         final GatewayStatus status = new GatewayStatus(registry, matches, offline, lifecycle, metrics,
                                                        () -> webhooks == null ? 0 : webhooks.queued(),
                                                        this::listening, () -> draining);
         final OpsEndpoints ops = new OpsEndpoints(status::isReady, status::healthJson, prometheus::scrape);
-        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, lifecycle, metrics, clock);
+        // Without a key the dashboard's figures are public on the main port: counts only, no agent ids.
+        final DashboardStats dashboardStats = new DashboardStats(registry, matches, offline, lifecycle, metrics, clock,
+                                                                 !config.api().apiKey().isEmpty());
         // The dashboard's figures are protected like the server-side API (docs/DASHBOARD.md).
         final ApiKey apiKey = new ApiKey(config.api().apiKey());
         initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, metrics, allChannels,
                                                     clock, ops, dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
-                                                                        Set.copyOf(config.auth().allowedOrigins())));
+                                                                        Set.copyOf(config.auth().allowedOrigins()),
+                                                                        Set.copyOf(
+                                                                                config.webSocket().reservedUserIds())));
         apiInitializer = config.api().enabled()
                          ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes,
                                                      json, metrics, allChannels, ops, status::stats)
@@ -262,6 +276,11 @@ public final class GatewayServer implements AutoCloseable {
             startApi();
         }
         offlineSweeper();
+        final List<String> relaxed = config.relaxedSettings();
+        if (!relaxed.isEmpty()) {
+            // One line, so that an operator sees every relaxed default together (docs/SECURITY.md).
+            logger.warn("Relaxed security settings: {} (see docs/SECURITY.md)", String.join("; ", relaxed));
+        }
         logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}",
                     localAddress(), resources.transportName(), resources.ioThreads(),
                     config.webSocket().path());

@@ -2,6 +2,8 @@ package io.switchboard.gateway.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.netty.channel.Channel;
@@ -16,19 +18,22 @@ import io.switchboard.gateway.chat.MemoryHold;
 import io.switchboard.gateway.chat.Presence;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.http.HttpConnectionHandler;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The pipeline of a connection to the server-side API listener:
  * <pre>
- * api-http-codec → api-http-aggregator (bounded by api-max-body: else 413) → api-read-timeout → api
+ * api-http-codec → api-http-connection → api-http-aggregator (bounded by api-max-body: else 413)
+ *   → api-read-timeout → api
  * </pre>
  * An idle keep-alive connection is closed after {@value #IDLE_SECONDS} s. The handlers are built once, here.
  */
@@ -54,16 +59,25 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         this.allChannels = allChannels;
         final PushService push = new PushService(registry, matches, offline, router, presence, envelopes, json,
                                                    metrics);
-        this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), ops, stats);
+        this.api = new ApiHandler(push, mapper(maxBodyBytes), config.api().apiKey(), ops, stats,
+                                  Set.copyOf(config.api().allowedOrigins()),
+                                  Set.copyOf(config.webSocket().reservedUserIds()));
     }
 
-    private static ObjectMapper mapper(int maxBodyBytes) {
+    /**
+     * As strict as the protocol's envelope reader: a key given twice and anything after the object are errors
+     * (Jackson's defaults accept both, the last duplicate winning).
+     */
+    static ObjectMapper mapper(int maxBodyBytes) {
         return JsonMapper.builder(JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(16)
                         .maxDocumentLength(maxBodyBytes)
                         .build())
-                .build()).build();
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build())
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
     }
 
     @Override
@@ -71,6 +85,7 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         allChannels.add(ch);
         final ChannelPipeline p = ch.pipeline();
         p.addLast("api-http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
+        p.addLast("api-http-connection", new HttpConnectionHandler());
         p.addLast("api-http-aggregator", new HttpObjectAggregator(maxBodyBytes));
         p.addLast("api-read-timeout", new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS));
         p.addLast("api", api);

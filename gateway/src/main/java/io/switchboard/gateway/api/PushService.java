@@ -206,7 +206,7 @@ final class PushService {
                 }
             }
         }
-        metrics.pushed(n[0], n[1], n[2]);
+        metrics.pushed(n[0], n[1], n[2], n[3]);
         return new PushResult(msgId, n[0], n[1], n[2], n[3]);
     }
 

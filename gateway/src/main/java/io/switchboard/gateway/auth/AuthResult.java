@@ -17,6 +17,12 @@ public sealed interface AuthResult {
         EXPIRED(401, "expired token"),
         /** {@code nbf} is in the future, beyond the clock skew. */
         NOT_YET_VALID(401, "token not yet valid"),
+        /** {@code aud} does not name this gateway's {@code auth-audience}. */
+        WRONG_AUDIENCE(401, "token audience not accepted"),
+        /** {@code iss} is not this gateway's {@code auth-issuer}. */
+        WRONG_ISSUER(401, "token issuer not accepted"),
+        /** {@code exp} lies further than {@code auth-max-lifetime} after {@code iat} (or now, without {@code iat}). */
+        TOO_LONG_LIVED(401, "token lifetime too long"),
         /** A valid token for another user: its {@code sub} is not the {@code {userId}} of the path. */
         SUBJECT_MISMATCH(403, "token subject does not match the userId");
 

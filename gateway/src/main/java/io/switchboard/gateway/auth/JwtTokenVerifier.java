@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * classic "HS256 signed with the RSA public key" confusion.
  *
  * <p>Claims: {@code sub} (required) is the userId; {@code exp} is required; {@code nbf} is honoured; both with
- * {@code clockSkew} of tolerance; {@code role} is {@code user} (the default) or {@code agent}.
+ * {@code clockSkew} of tolerance; {@code role} is {@code user} (the default) or {@code agent}. Optionally
+ * ({@link Claims}): {@code aud} must name the configured audience, {@code iss} must be the configured issuer, and
+ * {@code exp} may lie at most the maximum lifetime after {@code iat} (after now without {@code iat}).
  *
  * <p>Thread-safe. {@link #verify} is pure CPU on cached keys; key files are re-read by a {@link KeyFileWatcher}
  * thread. Non-blocking; safe to call from an event loop.
@@ -54,9 +56,26 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
     private final long skewMillis;
     private final Clock clock;
     private final KeyFileWatcher watcher;
+    private final Claims required;
+
+    /**
+     * The optional claim checks of {@code docs/AUTH.md}.
+     *
+     * @param audience    the {@code aud} a token must name; empty: not checked
+     * @param issuer      the {@code iss} a token must carry; empty: not checked
+     * @param maxLifetime the longest {@code exp - iat} accepted; {@code null}: not checked
+     */
+    record Claims(String audience, String issuer, Duration maxLifetime) {
+        static final Claims NONE = new Claims("", "", null);
+
+        static Claims of(GatewayConfig.Auth auth) {
+            return new Claims(auth.audience(), auth.issuer(), auth.maxLifetime());
+        }
+    }
 
     private JwtTokenVerifier(JWSKeySelector<SecurityContext> selector, Duration clockSkew, Clock clock,
-                             KeyFileWatcher watcher) {
+                             KeyFileWatcher watcher, Claims required) {
+        this.required = required;
         processor.setJWSKeySelector(selector);
         // Time claims are checked below, against our clock and skew, so that the failures are typed.
         processor.setJWTClaimsSetVerifier((claims, context) -> {});
@@ -73,7 +92,8 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
     public static JwtTokenVerifier create(GatewayConfig.Auth auth, Clock clock, Runnable onKeyReload) {
         switch (auth.mode()) {
             case HS256:
-                return hs256(auth.secret().getBytes(StandardCharsets.UTF_8), auth.clockSkew(), clock);
+                return hs256(auth.secret().getBytes(StandardCharsets.UTF_8), auth.clockSkew(), clock,
+                             Claims.of(auth));
             case RS256:
                 return publicKeyFile(auth, JWSAlgorithm.RS256, clock, onKeyReload);
             case ES256:
@@ -86,10 +106,14 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
     }
 
     static JwtTokenVerifier hs256(byte[] secret, Duration clockSkew, Clock clock) {
+        return hs256(secret, clockSkew, clock, Claims.NONE);
+    }
+
+    static JwtTokenVerifier hs256(byte[] secret, Duration clockSkew, Clock clock, Claims required) {
         final List<Key> keys = List.of(new SecretKeySpec(secret, "HmacSHA256"));
         return new JwtTokenVerifier((header, ctx) -> JWSAlgorithm.HS256.equals(header.getAlgorithm()) ? keys
                                                                                                      : List.of(),
-                                    clockSkew, clock, null);
+                                    clockSkew, clock, null, required);
     }
 
     private static JwtTokenVerifier publicKeyFile(GatewayConfig.Auth auth, JWSAlgorithm alg, Clock clock,
@@ -107,7 +131,7 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
         // One key and one algorithm: the token's kid, if any, is not consulted.
         return new JwtTokenVerifier((header, ctx) -> alg.equals(header.getAlgorithm())
                                                      ? publicKeys(watcher.current().getKeys()) : List.of(),
-                                    auth.clockSkew(), clock, watcher);
+                                    auth.clockSkew(), clock, watcher, Claims.of(auth));
     }
 
     private static JwtTokenVerifier jwksFile(GatewayConfig.Auth auth, Clock clock, Runnable onKeyReload) {
@@ -122,7 +146,7 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
             final JWKMatcher matcher = JWKMatcher.forJWSHeader(header);
             return matcher == null ? List.of()
                                    : publicKeys(new JWKSelector(matcher).select(watcher.current()));
-        }, auth.clockSkew(), clock, watcher);
+        }, auth.clockSkew(), clock, watcher, Claims.of(auth));
     }
 
     private static List<Key> publicKeys(List<JWK> jwks) {
@@ -168,6 +192,10 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
         if (nbf != null && now < nbf.getTime() - skewMillis) {
             return reject(AuthResult.Failure.NOT_YET_VALID);
         }
+        final AuthResult.Failure claimFailure = checkRequired(claims, exp.getTime(), now);
+        if (claimFailure != null) {
+            return reject(claimFailure);
+        }
         final Object roleClaim = claims.getClaim(ROLE_CLAIM);
         final Role role = roleClaim == null ? Role.USER
                                             : roleClaim instanceof String s ? Role.fromWire(s) : null;
@@ -175,6 +203,26 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
             return reject(AuthResult.Failure.INVALID);
         }
         return new AuthResult.Verified(subject, role);
+    }
+
+    /** The optional checks: {@code aud}, {@code iss} and the lifetime; {@code null} when they pass. */
+    private AuthResult.Failure checkRequired(JWTClaimsSet claims, long expMillis, long nowMillis) {
+        if (!required.audience().isEmpty()
+            && (claims.getAudience() == null || !claims.getAudience().contains(required.audience()))) {
+            return AuthResult.Failure.WRONG_AUDIENCE;
+        }
+        if (!required.issuer().isEmpty() && !required.issuer().equals(claims.getIssuer())) {
+            return AuthResult.Failure.WRONG_ISSUER;
+        }
+        if (required.maxLifetime() != null) {
+            // From iat, or from now without one; an iat in the future counts from now, so it cannot stretch exp.
+            final Date iat = claims.getIssueTime();
+            final long from = iat == null ? nowMillis : Math.min(iat.getTime(), nowMillis);
+            if (expMillis - from > required.maxLifetime().toMillis()) {
+                return AuthResult.Failure.TOO_LONG_LIVED;
+            }
+        }
+        return null;
     }
 
     private static AuthResult reject(AuthResult.Failure failure) {

@@ -266,7 +266,7 @@ public final class InMemoryMatchService implements MatchService {
                 return MatchResult.queued(waiting.toldPosition);
             }
             serveLocked(); // those waiting go first
-            final Agent agent = available.pollFirst();
+            final Agent agent = leastLoadedOtherThan(userId);
             if (agent == null) {
                 if (!queue) {
                     return MatchResult.NO_AGENT;
@@ -327,10 +327,14 @@ public final class InMemoryMatchService implements MatchService {
     /** Matches the head of the queue while agents have capacity, then tells every changed position. Under the lock. */
     private void serveLocked() {
         while (!queue.isEmpty() && !available.isEmpty()) {
-            final Wait head = queue.pollFirstEntry().getValue();
+            final Wait head = queue.firstEntry().getValue();
+            final Agent agent = leastLoadedOtherThan(head.userId);
+            if (agent == null) {
+                break; // the only agent with room is the head's own id (an agent connection of it): it waits
+            }
+            queue.pollFirstEntry();
             waits.remove(head.userId);
             store.dequeued(head.userId);
-            final Agent agent = available.pollFirst();
             pairLocked(head.userId, agent);
             final long waited = clockMillis.getAsLong() - head.sinceMillis;
             add(l -> l.matched(head.userId, agent.id, waited), null, null);
@@ -586,6 +590,18 @@ public final class InMemoryMatchService implements MatchService {
             }
         }
         return Map.of("available", availableCount, "away", away);
+    }
+
+    /** Takes the least-loaded available agent out of the pool, never {@code userId} itself. Under the lock. */
+    private Agent leastLoadedOtherThan(String userId) {
+        final Agent first = available.pollFirst();
+        if (first == null || !first.id.equals(userId)) {
+            return first;
+        }
+        // A user is never paired with itself (an id still in the pool from an agent connection).
+        final Agent next = available.pollFirst();
+        available.add(first);
+        return next;
     }
 
     @Override

@@ -133,6 +133,7 @@ public final class SessionLifecycle {
         if (grace != null) {
             grace.cancel(false);
         }
+        endOtherRole(session);
         // Before the agent joins the pool: a cluster presence publishes what the pool relies on.
         presence.attached(session);
         if (session.role() == Role.AGENT) {
@@ -146,6 +147,24 @@ public final class SessionLifecycle {
             // An agent (back) online has room: serve who waits, after this task wrote what was held for it.
             session.channel().eventLoop().execute(this::serveQueue);
         }
+    }
+
+    /**
+     * One userId has one role at a time ({@code docs/PROTOCOL.md} §1): a connection in one role ends what the id
+     * still held in the other, as if that side had left for good. An agent's id that connects as a user leaves the
+     * pool and its users get {@code leave}; a user's id that connects as an agent is unpaired and its agent gets
+     * {@code leave}. Without this an agent replaced by a user connection of the same id stayed in the pool (a ghost
+     * matched to new users) and its user-role session could match itself. A no-op when the id held nothing in the
+     * other role (on a cluster node: one Redis script or look-up per connect).
+     */
+    private void endOtherRole(Session session) {
+        final Role other = session.role() == Role.AGENT ? Role.USER : Role.AGENT;
+        release(session.userId(), other).whenComplete((ignored, error) -> {
+            if (error != null) {
+                logger.warn("Could not end the {} pairings of userId={}, which connected as {}: {}",
+                            other.wireName(), session.userId(), session.role().wireName(), error.toString());
+            }
+        });
     }
 
     /**

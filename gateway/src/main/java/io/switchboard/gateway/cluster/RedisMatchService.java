@@ -38,13 +38,17 @@ public final class RedisMatchService implements MatchService {
     private static final Logger logger = LoggerFactory.getLogger(RedisMatchService.class);
     private static final CompletionStage<Boolean> TRUE = CompletableFuture.completedFuture(Boolean.TRUE);
 
-    /** KEYS pairs, pool; ARGV user, capacity, prefix. Returns {agent or '', 1 if new}. */
+    /**
+     * KEYS pairs, pool; ARGV user, capacity, prefix. Returns {agent or '', 1 if new}. Never the user itself (an id
+     * still in the pool from an agent connection).
+     */
     private static final LuaScript MATCH = new LuaScript("""
             local cur = redis.call('HGET', KEYS[1], ARGV[1])
             if cur then return {cur, 0} end
-            local c = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 1)
-            if #c == 0 then return {'', 0} end
+            local c = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 2)
             local a = c[1]
+            if a == ARGV[1] then a = c[2] end
+            if not a then return {'', 0} end
             redis.call('ZINCRBY', KEYS[2], 1, a)
             redis.call('HSET', KEYS[1], ARGV[1], a)
             redis.call('SADD', ARGV[3] .. 'agent:' .. a .. ':users', ARGV[1])

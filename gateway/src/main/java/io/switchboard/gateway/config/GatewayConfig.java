@@ -38,6 +38,26 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
+    /**
+     * The settings that leave this gateway open to more than its defaults should allow, each named as an operator
+     * would change it: authentication off on a non-loopback listener, no browser origin allow-list, an API without a
+     * key. Empty when none is relaxed; {@code GatewayServer} logs them in one warning at start.
+     */
+    public List<String> relaxedSettings() {
+        final List<String> relaxed = new java.util.ArrayList<>();
+        if (!auth.enabled() && !isLoopback(server.host)) {
+            relaxed.add("auth-mode=off on " + server.host + " (anyone can connect as any userId)");
+        }
+        if (auth.allowedOrigins().isEmpty()) {
+            relaxed.add("allowed-origins=any (any web page can open connections)");
+        }
+        if (api.enabled() && api.apiKey().isEmpty()) {
+            relaxed.add("api-key=none on " + api.host() + (api.insecure() ? " with api-insecure" : "")
+                        + " (whoever reaches the API can push and disconnect)");
+        }
+        return relaxed;
+    }
+
     /** The port the API listener binds: {@code api.port}, or next to the main port ({@code 0} if that is 0). */
     public int apiPort() {
         if (api.port() != Api.PORT_NEXT_TO_MAIN) {
@@ -48,12 +68,17 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
 
     /** The listener and its resources. */
     public record Server(String host, int port, int ioThreads, int maxConnections, int backlog,
-                         int writeBufferLowBytes, int writeBufferHighBytes, Duration shutdownTimeout) {
+                         int writeBufferLowBytes, int writeBufferHighBytes, Duration shutdownTimeout,
+                         String frameAncestors) {
         public static final String DEFAULT_HOST = "0.0.0.0";
         public static final int DEFAULT_PORT = 8080;
         /** 0: one event loop per available processor. */
         public static final int DEFAULT_IO_THREADS = 0;
-        public static final int DEFAULT_MAX_CONNECTIONS = 200_000;
+        /** 0: what the process can really open, its file limit minus headroom ({@link #effectiveMaxConnections}). */
+        public static final int MAX_CONNECTIONS_AUTO = 0;
+        public static final int DEFAULT_MAX_CONNECTIONS = MAX_CONNECTIONS_AUTO;
+        /** The CSP {@code frame-ancestors} of the pages: same origin only, unless the customer's sites are named. */
+        public static final String DEFAULT_FRAME_ANCESTORS = "'self'";
         public static final int DEFAULT_BACKLOG = 4096;
         public static final int DEFAULT_WRITE_BUFFER_LOW_BYTES = 32 * 1024;
         public static final int DEFAULT_WRITE_BUFFER_HIGH_BYTES = 64 * 1024;
@@ -63,13 +88,42 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             requireNonNull(host, "host");
             check("port", port, port >= 0 && port <= 65535, "0..65535");
             check("ioThreads", ioThreads, ioThreads >= 0, ">= 0");
-            check("maxConnections", maxConnections, maxConnections > 0, "> 0");
+            check("maxConnections", maxConnections, maxConnections >= 0, ">= 0, 0 for auto");
             check("backlog", backlog, backlog > 0, "> 0");
             check("writeBufferLowBytes", writeBufferLowBytes, writeBufferLowBytes > 0, "> 0");
             check("writeBufferHighBytes", writeBufferHighBytes, writeBufferHighBytes >= writeBufferLowBytes,
                   ">= writeBufferLowBytes " + writeBufferLowBytes);
             checkPositive("shutdownTimeout", shutdownTimeout);
+            requireNonNull(frameAncestors, "frameAncestors");
+            if (frameAncestors.isBlank() || frameAncestors.chars().anyMatch(c -> c < 0x20 || c == ';' || c == ',')) {
+                // It goes into a header: no CR/LF, and no ';' or ',' that would start another CSP directive.
+                throw new IllegalArgumentException("frameAncestors: " + frameAncestors
+                                                   + " (expected: CSP sources separated by spaces, e.g. 'self' "
+                                                   + "https://shop.example.com)");
+            }
         }
+
+        /**
+         * The connection cap in force: {@link #maxConnections} if set, else {@code fileLimit} minus headroom (5%, at
+         * least 256 descriptors) for the API, the data file, logs and the JVM; at least 1.
+         *
+         * @param fileLimit the process's open-files limit, or a negative number when it cannot be read
+         */
+        public int effectiveMaxConnections(long fileLimit) {
+            if (maxConnections != MAX_CONNECTIONS_AUTO) {
+                return maxConnections;
+            }
+            if (fileLimit <= 0) {
+                return FALLBACK_MAX_CONNECTIONS;
+            }
+            final long headroom = Math.max(MIN_FD_HEADROOM, fileLimit / 20);
+            return (int) Math.max(1, Math.min(Integer.MAX_VALUE, fileLimit - headroom));
+        }
+
+        /** File descriptors kept free of connections by the automatic cap, at least. */
+        public static final int MIN_FD_HEADROOM = 256;
+        /** The automatic cap when the file limit cannot be read (not Unix). */
+        public static final int FALLBACK_MAX_CONNECTIONS = 10_000;
 
         /** A builder with every default from the {@code DEFAULT_*} constants. */
         public static Builder builder() {
@@ -80,7 +134,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder toBuilder() {
             return builder().host(host).port(port).ioThreads(ioThreads).maxConnections(maxConnections)
                     .backlog(backlog).writeBufferLowBytes(writeBufferLowBytes)
-                    .writeBufferHighBytes(writeBufferHighBytes).shutdownTimeout(shutdownTimeout);
+                    .writeBufferHighBytes(writeBufferHighBytes).shutdownTimeout(shutdownTimeout)
+                    .frameAncestors(frameAncestors);
         }
 
         /** Collects the listener settings; {@link #build()} validates them. */
@@ -93,10 +148,12 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private int writeBufferLowBytes = DEFAULT_WRITE_BUFFER_LOW_BYTES;
             private int writeBufferHighBytes = DEFAULT_WRITE_BUFFER_HIGH_BYTES;
             private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+            private String frameAncestors = DEFAULT_FRAME_ANCESTORS;
 
             private Builder() {}
 
             public Builder host(String v) { host = v; return this; }
+            public Builder frameAncestors(String v) { frameAncestors = v; return this; }
             public Builder port(int v) { port = v; return this; }
             public Builder ioThreads(int v) { ioThreads = v; return this; }
             public Builder maxConnections(int v) { maxConnections = v; return this; }
@@ -108,14 +165,15 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Server build() {
                 return new Server(host, port, ioThreads, maxConnections, backlog, writeBufferLowBytes,
-                                  writeBufferHighBytes, shutdownTimeout);
+                                  writeBufferHighBytes, shutdownTimeout, frameAncestors);
             }
         }
     }
 
     /** The WebSocket endpoint and its limits ({@code PROTOCOL.md} §1). */
     public record WebSocket(String path, int maxFrameBytes, int maxMessageChars, Duration handshakeTimeout,
-                            Duration idleTimeout, Duration pingInterval, int maxBadMessages) {
+                            Duration idleTimeout, Duration pingInterval, int maxBadMessages,
+                            List<String> reservedUserIds) {
         public static final String DEFAULT_PATH = "/pinter/imserver";
         /** PROTOCOL.md §1: 64 KiB, counted after reassembling fragments. */
         public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -143,6 +201,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                         + " (expected: < idleTimeout " + idleTimeout + ", or pings cannot keep clients alive)");
             }
             check("maxBadMessages", maxBadMessages, maxBadMessages > 0, "> 0");
+            reservedUserIds = List.copyOf(requireNonNull(reservedUserIds, "reservedUserIds"));
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants. */
@@ -154,7 +213,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder toBuilder() {
             return builder().path(path).maxFrameBytes(maxFrameBytes).maxMessageChars(maxMessageChars)
                     .handshakeTimeout(handshakeTimeout).idleTimeout(idleTimeout).pingInterval(pingInterval)
-                    .maxBadMessages(maxBadMessages);
+                    .maxBadMessages(maxBadMessages).reservedUserIds(reservedUserIds);
         }
 
         /** Collects the endpoint settings; {@link #build()} validates them. */
@@ -166,9 +225,11 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
             private Duration pingInterval = DEFAULT_PING_INTERVAL;
             private int maxBadMessages = DEFAULT_MAX_BAD_MESSAGES;
+            private List<String> reservedUserIds = List.of();
 
             private Builder() {}
 
+            public Builder reservedUserIds(List<String> v) { reservedUserIds = v; return this; }
             public Builder path(String v) { path = v; return this; }
             public Builder maxFrameBytes(int v) { maxFrameBytes = v; return this; }
             public Builder maxMessageChars(int v) { maxMessageChars = v; return this; }
@@ -180,7 +241,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public WebSocket build() {
                 return new WebSocket(path, maxFrameBytes, maxMessageChars, handshakeTimeout, idleTimeout,
-                                     pingInterval, maxBadMessages);
+                                     pingInterval, maxBadMessages, reservedUserIds);
             }
         }
     }
@@ -440,9 +501,14 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
      * @param clockSkew      tolerance on {@code exp} and {@code nbf}
      * @param keyReloadCheck how often the key file's modification time is checked (off the event loops)
      * @param allowedOrigins browser origins allowed to connect; empty allows any (non-browser clients send none)
+     * @param audience       the {@code aud} a token must name; empty: not checked
+     * @param issuer         the {@code iss} a token must carry; empty: not checked
+     * @param maxLifetime    the longest {@code exp - iat} (or {@code exp - now} without {@code iat}) accepted;
+     *                       {@code null}: not checked
      */
     public record Auth(Mode mode, String secret, Path publicKeyFile, Path jwksFile, Duration clockSkew,
-                       Duration keyReloadCheck, List<String> allowedOrigins) {
+                       Duration keyReloadCheck, List<String> allowedOrigins, String audience, String issuer,
+                       Duration maxLifetime) {
         public static final Mode DEFAULT_MODE = Mode.OFF;
         public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
         public static final Duration DEFAULT_KEY_RELOAD_CHECK = Duration.ofSeconds(5);
@@ -469,6 +535,11 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             checkNonNegative("authClockSkew", clockSkew);
             checkPositive("authKeyReloadCheck", keyReloadCheck);
             allowedOrigins = List.copyOf(requireNonNull(allowedOrigins, "allowedOrigins"));
+            audience = audience == null ? "" : audience.strip();
+            issuer = issuer == null ? "" : issuer.strip();
+            if (maxLifetime != null) {
+                checkPositive("authMaxLifetime", maxLifetime);
+            }
             switch (mode) {
                 case HS256:
                     final int n = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -504,7 +575,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public String toString() {
             return "Auth[mode=" + mode + ", secret=" + (secret.isEmpty() ? "none" : "(set)") + ", publicKeyFile="
                    + publicKeyFile + ", jwksFile=" + jwksFile + ", clockSkew=" + clockSkew + ", keyReloadCheck="
-                   + keyReloadCheck + ", allowedOrigins=" + allowedOrigins + ']';
+                   + keyReloadCheck + ", allowedOrigins=" + allowedOrigins + ", audience=" + audience + ", issuer="
+                   + issuer + ", maxLifetime=" + maxLifetime + ']';
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants: no secret, key file or origin list. */
@@ -515,7 +587,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
             return builder().mode(mode).secret(secret).publicKeyFile(publicKeyFile).jwksFile(jwksFile)
-                    .clockSkew(clockSkew).keyReloadCheck(keyReloadCheck).allowedOrigins(allowedOrigins);
+                    .clockSkew(clockSkew).keyReloadCheck(keyReloadCheck).allowedOrigins(allowedOrigins)
+                    .audience(audience).issuer(issuer).maxLifetime(maxLifetime);
         }
 
         /** Collects the authentication settings; {@link #build()} validates them together. */
@@ -527,9 +600,15 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private Duration clockSkew = DEFAULT_CLOCK_SKEW;
             private Duration keyReloadCheck = DEFAULT_KEY_RELOAD_CHECK;
             private List<String> allowedOrigins = List.of();
+            private String audience = "";
+            private String issuer = "";
+            private Duration maxLifetime;
 
             private Builder() {}
 
+            public Builder audience(String v) { audience = v; return this; }
+            public Builder issuer(String v) { issuer = v; return this; }
+            public Builder maxLifetime(Duration v) { maxLifetime = v; return this; }
             public Builder mode(Mode v) { mode = v; return this; }
             public Builder secret(String v) { secret = v; return this; }
             public Builder publicKeyFile(Path v) { publicKeyFile = v; return this; }
@@ -540,7 +619,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
 
             /** @throws IllegalArgumentException naming the first invalid field, never a secret's value */
             public Auth build() {
-                return new Auth(mode, secret, publicKeyFile, jwksFile, clockSkew, keyReloadCheck, allowedOrigins);
+                return new Auth(mode, secret, publicKeyFile, jwksFile, clockSkew, keyReloadCheck, allowedOrigins,
+                                audience, issuer, maxLifetime);
             }
         }
     }
@@ -552,8 +632,12 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
      * @param port         the API port; {@link #PORT_NEXT_TO_MAIN} by default, see {@link GatewayConfig#apiPort()}
      * @param apiKey       the key backends send as {@code Authorization: Bearer}; empty: no key required
      * @param maxBodyBytes the largest request body accepted (else 413)
+     * @param allowedOrigins browser origins whose requests the API serves; a request with another {@code Origin}
+     *                       gets 403, and with none listed every browser request does (backends send no Origin)
+     * @param insecure     allows the API on a non-loopback address without a key (otherwise the start fails)
      */
-    public record Api(boolean enabled, String host, int port, String apiKey, int maxBodyBytes) {
+    public record Api(boolean enabled, String host, int port, String apiKey, int maxBodyBytes,
+                      List<String> allowedOrigins, boolean insecure) {
         public static final boolean DEFAULT_ENABLED = true;
         /** Loopback by default: the API can push to anyone, so exposing it is a deliberate choice. */
         public static final String DEFAULT_HOST = "127.0.0.1";
@@ -570,12 +654,19 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             apiKey = apiKey == null ? "" : apiKey;
             check("apiPort", port, port >= -1 && port <= 65535, "0..65535, or -1 for the main port + 1");
             check("apiMaxBodyBytes", maxBodyBytes, maxBodyBytes >= 1024, ">= 1024");
+            allowedOrigins = List.copyOf(requireNonNull(allowedOrigins, "apiAllowedOrigins"));
+            if (enabled && apiKey.isEmpty() && !insecure && !isLoopback(host)) {
+                throw new IllegalArgumentException("apiHost: " + host + " without an api-key (expected: a loopback "
+                                                   + "address, an api-key, or api-insecure=true to accept that "
+                                                   + "anyone who reaches it can push)");
+            }
         }
 
         @Override
         public String toString() {
             return "Api[enabled=" + enabled + ", host=" + host + ", port=" + port + ", apiKey="
-                   + (apiKey.isEmpty() ? "none" : "(set)") + ", maxBodyBytes=" + maxBodyBytes + ']';
+                   + (apiKey.isEmpty() ? "none" : "(set)") + ", maxBodyBytes=" + maxBodyBytes + ", allowedOrigins="
+                   + allowedOrigins + ", insecure=" + insecure + ']';
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants and no key. */
@@ -585,7 +676,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
 
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
-            return builder().enabled(enabled).host(host).port(port).apiKey(apiKey).maxBodyBytes(maxBodyBytes);
+            return builder().enabled(enabled).host(host).port(port).apiKey(apiKey).maxBodyBytes(maxBodyBytes)
+                    .allowedOrigins(allowedOrigins).insecure(insecure);
         }
 
         /** Collects the API listener's settings; {@link #build()} validates them. */
@@ -595,9 +687,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private int port = DEFAULT_PORT;
             private String apiKey = "";
             private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+            private List<String> allowedOrigins = List.of();
+            private boolean insecure;
 
             private Builder() {}
 
+            public Builder allowedOrigins(List<String> v) { allowedOrigins = v; return this; }
+            public Builder insecure(boolean v) { insecure = v; return this; }
             public Builder enabled(boolean v) { enabled = v; return this; }
             public Builder host(String v) { host = v; return this; }
             public Builder port(int v) { port = v; return this; }
@@ -606,7 +702,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
 
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Api build() {
-                return new Api(enabled, host, port, apiKey, maxBodyBytes);
+                return new Api(enabled, host, port, apiKey, maxBodyBytes, allowedOrigins, insecure);
             }
         }
     }
@@ -843,6 +939,13 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder writeBufferLowBytes(int v) { server.writeBufferLowBytes(v); return this; }
         public Builder writeBufferHighBytes(int v) { server.writeBufferHighBytes(v); return this; }
         public Builder shutdownTimeout(Duration v) { server.shutdownTimeout(v); return this; }
+        public Builder frameAncestors(String v) { server.frameAncestors(v); return this; }
+        public Builder reservedUserIds(List<String> v) { webSocket.reservedUserIds(v); return this; }
+        public Builder authAudience(String v) { auth.audience(v); return this; }
+        public Builder authIssuer(String v) { auth.issuer(v); return this; }
+        public Builder authMaxLifetime(Duration v) { auth.maxLifetime(v); return this; }
+        public Builder apiAllowedOrigins(List<String> v) { api.allowedOrigins(v); return this; }
+        public Builder apiInsecure(boolean v) { api.insecure(v); return this; }
         public Builder path(String v) { webSocket.path(v); return this; }
         public Builder maxFrameBytes(int v) { webSocket.maxFrameBytes(v); return this; }
         public Builder maxMessageChars(int v) { webSocket.maxMessageChars(v); return this; }
@@ -903,6 +1006,18 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
                                      rateLimit.build(), registry.build(), auth.build(), api.build(), webhooks.build(),
                                      cluster.build());
         }
+    }
+
+    /**
+     * Whether {@code host} is a loopback address: {@code localhost}, {@code 127.x.x.x} or {@code ::1}. Decided on the
+     * text alone (no DNS look-up): any other name counts as reachable from elsewhere.
+     */
+    public static boolean isLoopback(String host) {
+        final String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.equals("localhost") || h.equals("::1") || h.equals("[::1]") || h.equals("0:0:0:0:0:0:0:1")) {
+            return true;
+        }
+        return h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private static void check(String name, long value, boolean ok, String expected) {

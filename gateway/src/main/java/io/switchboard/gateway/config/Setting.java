@@ -7,7 +7,10 @@ import static io.switchboard.gateway.config.Setting.Type.CLUSTER_MODE;
 import static io.switchboard.gateway.config.Setting.Type.DATA_SYNC;
 import static io.switchboard.gateway.config.Setting.Type.DURATION;
 import static io.switchboard.gateway.config.Setting.Type.INT;
+import static io.switchboard.gateway.config.Setting.Type.LIST;
+import static io.switchboard.gateway.config.Setting.Type.MAX_CONNECTIONS;
 import static io.switchboard.gateway.config.Setting.Type.OPTIONAL;
+import static io.switchboard.gateway.config.Setting.Type.OPTIONAL_DURATION;
 import static io.switchboard.gateway.config.Setting.Type.ORIGINS;
 import static io.switchboard.gateway.config.Setting.Type.PATH;
 import static io.switchboard.gateway.config.Setting.Type.SECRET;
@@ -107,6 +110,17 @@ record Setting(String key, String description, Section<?, ?> section, String com
         static final Type<Integer> INT = new Type<>(ConfigLoader::parseInt, i -> Integer.toString(i), false);
         static final Type<Integer> BYTES = new Type<>(ConfigLoader::parseBytes, Type::bytes, false);
         static final Type<Duration> DURATION = new Type<>(ConfigLoader::parseDuration, Type::duration, false);
+        /** {@code none} (shown and read back) is {@code null}: not checked. */
+        static final Type<Duration> OPTIONAL_DURATION = new Type<>(
+                v -> "none".equalsIgnoreCase(v.trim()) ? null : ConfigLoader.parseDuration(v),
+                d -> d == null ? "none" : duration(d), false);
+        /** {@code auto} (shown and read back) is 0: the process's file limit minus headroom. */
+        static final Type<Integer> MAX_CONNECTIONS = new Type<>(
+                v -> "auto".equalsIgnoreCase(v.trim()) ? 0 : ConfigLoader.parseInt(v),
+                i -> i == 0 ? "auto" : Integer.toString(i), false);
+        /** A comma-separated list whose empty value shows as {@code none}. */
+        static final Type<List<String>> LIST = new Type<>(ConfigLoader::parseList,
+                                                          l -> l.isEmpty() ? "none" : String.join(",", l), false);
         static final Type<Boolean> BOOLEAN = new Type<>(ConfigLoader::parseBoolean, b -> Boolean.toString(b), false);
         static final Type<Path> PATH = new Type<>(ConfigLoader::parsePath, p -> p == null ? "none" : p.toString(),
                                                   false);
@@ -177,8 +191,9 @@ record Setting(String key, String description, Section<?, ?> section, String com
                            "WebSocket and HTTP port (0 picks a free one)."),
             SERVER.setting("io-threads", "ioThreads", INT, Server.Builder::ioThreads, Server::ioThreads,
                            "Event-loop threads (0: one per available core)."),
-            SERVER.setting("max-connections", "maxConnections", INT, Server.Builder::maxConnections,
-                           Server::maxConnections, "Connections accepted at once; more are closed at accept."),
+            SERVER.setting("max-connections", "maxConnections", MAX_CONNECTIONS, Server.Builder::maxConnections,
+                           Server::maxConnections, "Connections accepted at once; more are closed at accept. auto: "
+                           + "the open-files limit minus 5% (at least 256) for the API, health checks and files."),
             SERVER.setting("backlog", "backlog", INT, Server.Builder::backlog, Server::backlog,
                            "Listen backlog (also bounded by net.core.somaxconn)."),
             SERVER.setting("write-buffer-low", "writeBufferLowBytes", BYTES, Server.Builder::writeBufferLowBytes,
@@ -188,6 +203,9 @@ record Setting(String key, String description, Section<?, ?> section, String com
                            "Per-connection write buffer high water mark: above it a peer is slow."),
             SERVER.setting("shutdown-timeout", "shutdownTimeout", DURATION, Server.Builder::shutdownTimeout,
                            Server::shutdownTimeout, "How long a graceful shutdown waits for connections to close."),
+            SERVER.setting("frame-ancestors", "frameAncestors", STRING, Server.Builder::frameAncestors,
+                           Server::frameAncestors, "CSP frame-ancestors of the pages: who may embed the widget "
+                           + "(space-separated sources, e.g. 'self' https://shop.example.com)."),
             WEB_SOCKET.setting("path", "path", STRING, WebSocket.Builder::path, WebSocket::path,
                                "WebSocket path prefix; clients connect to PATH/{userId}."),
             WEB_SOCKET.setting("max-frame-bytes", "maxFrameBytes", BYTES, WebSocket.Builder::maxFrameBytes,
@@ -203,6 +221,9 @@ record Setting(String key, String description, Section<?, ?> section, String com
                                WebSocket::pingInterval, "Send a WebSocket ping after this long without writing."),
             WEB_SOCKET.setting("max-bad-messages", "maxBadMessages", INT, WebSocket.Builder::maxBadMessages,
                                WebSocket::maxBadMessages, "Consecutive malformed messages before close 1008."),
+            WEB_SOCKET.setting("reserved-user-ids", "reservedUserIds", LIST, WebSocket.Builder::reservedUserIds,
+                               WebSocket::reservedUserIds, "Comma-separated userIds refused at the handshake and on "
+                               + "the API, besides system and * (always reserved)."),
             CHAT.setting("agent-capacity", "agentCapacity", INT, Chat.Builder::agentCapacity, Chat::agentCapacity,
                          "Users one agent serves at once."),
             CHAT.setting("reconnect-grace", "reconnectGrace", DURATION, Chat.Builder::reconnectGrace,
@@ -259,6 +280,13 @@ record Setting(String key, String description, Section<?, ?> section, String com
             AUTH.setting("allowed-origins", "allowedOrigins", ORIGINS, Auth.Builder::allowedOrigins,
                          Auth::allowedOrigins,
                          "Comma-separated browser origins allowed to connect (else 403); empty: any."),
+            AUTH.setting("auth-audience", "audience", OPTIONAL, Auth.Builder::audience, Auth::audience,
+                         "The aud a token must name (else 401); none: not checked."),
+            AUTH.setting("auth-issuer", "issuer", OPTIONAL, Auth.Builder::issuer, Auth::issuer,
+                         "The iss a token must carry (else 401); none: not checked."),
+            AUTH.setting("auth-max-lifetime", "maxLifetime", OPTIONAL_DURATION, Auth.Builder::maxLifetime,
+                         Auth::maxLifetime, "Longest token lifetime accepted, exp - iat (exp - now without iat); "
+                         + "none: not checked."),
             API.setting("api-enabled", "enabled", BOOLEAN, Api.Builder::enabled, Api::enabled,
                         "Whether the server-side API listener runs."),
             API.setting("api-host", "host", STRING, Api.Builder::host, Api::host,
@@ -270,6 +298,11 @@ record Setting(String key, String description, Section<?, ?> section, String com
                         + "SWITCHBOARD_API_KEY_FILE."),
             API.setting("api-max-body", "maxBodyBytes", BYTES, Api.Builder::maxBodyBytes, Api::maxBodyBytes,
                         "Largest API request body (else 413)."),
+            API.setting("api-allowed-origins", "allowedOrigins", LIST, Api.Builder::allowedOrigins,
+                        Api::allowedOrigins, "Comma-separated browser origins whose API requests are served; any "
+                        + "other Origin gets 403 (none: every request with an Origin)."),
+            API.setting("api-insecure", "insecure", BOOLEAN, Api.Builder::insecure, Api::insecure,
+                        "Allow the API on a non-loopback api-host without an api-key (else the start fails)."),
             WEBHOOKS.setting("webhook-urls", "urls", URLS, Webhooks.Builder::urls, Webhooks::urls,
                              "Comma-separated http(s) URLs that receive events; none: webhooks off."),
             WEBHOOKS.setting("webhook-secret", "secret", SECRET, Webhooks.Builder::secret, Webhooks::secret,

@@ -54,6 +54,7 @@ public final class GatewayMetrics {
     private final Counter pushDelivered;
     private final Counter pushHeld;
     private final Counter pushUnknown;
+    private final Counter pushDropped;
     private final Counter redelivered;
     private final Counter resent;
     private final Counter webhooksSent;
@@ -119,6 +120,7 @@ public final class GatewayMetrics {
         pushDelivered = counter("switchboard.push.recipients", "outcome", "delivered");
         pushHeld = counter("switchboard.push.recipients", "outcome", "held");
         pushUnknown = counter("switchboard.push.recipients", "outcome", "unknown");
+        pushDropped = counter("switchboard.push.recipients", "outcome", "dropped");
         redelivered = counter("switchboard.ack.redelivered");
         resent = counter("switchboard.ack.resends");
         webhooksSent = counter("switchboard.webhooks.sent");
@@ -321,10 +323,11 @@ public final class GatewayMetrics {
     }
 
     /** A server-side push ({@code POST /api/v1/push}) reached these recipients live, held or not at all. */
-    public void pushed(int delivered, int heldCount, int unknown) {
+    public void pushed(int delivered, int heldCount, int unknown, int dropped) {
         pushDelivered.increment(delivered);
         pushHeld.increment(heldCount);
         pushUnknown.increment(unknown);
+        pushDropped.increment(dropped);
     }
 
     /** A webhook was accepted by its backend (2xx) after {@code nanos} for that attempt. */
@@ -426,6 +429,7 @@ public final class GatewayMetrics {
         m.put("push.delivered", count(pushDelivered));
         m.put("push.held", count(pushHeld));
         m.put("push.unknown", count(pushUnknown));
+        m.put("push.dropped", count(pushDropped));
         m.put("webhooks.sent", count(webhooksSent));
         m.put("webhooks.failed", count(webhooksFailed));
         m.put("webhooks.dropped", webhooksDropped());

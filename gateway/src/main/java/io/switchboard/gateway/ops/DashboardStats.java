@@ -47,6 +47,7 @@ public final class DashboardStats implements Supplier<String> {
     private final SessionLifecycle lifecycle;
     private final GatewayMetrics metrics;
     private final Clock clock;
+    private final boolean showAgentIds;
     private final ObjectMapper mapper = new ObjectMapper();
     private final long startedAtMillis;
     /** Guarded by {@code this}. */
@@ -58,6 +59,16 @@ public final class DashboardStats implements Supplier<String> {
 
     public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline,
                           SessionLifecycle lifecycle, GatewayMetrics metrics, Clock clock) {
+        this(registry, matches, offline, lifecycle, metrics, clock, true);
+    }
+
+    /**
+     * @param showAgentIds whether {@code agents.top} names the most loaded agents; without an API key the stats are
+     *                     public on the main port, so they show counts only ({@code top} is empty)
+     */
+    public DashboardStats(SessionRegistry registry, MatchService matches, MemoryHold offline,
+                          SessionLifecycle lifecycle, GatewayMetrics metrics, Clock clock, boolean showAgentIds) {
+        this.showAgentIds = showAgentIds;
         this.registry = registry;
         this.matches = matches;
         this.offline = offline;
@@ -106,6 +117,9 @@ public final class DashboardStats implements Supplier<String> {
         long totalLoad = 0;
         for (Map.Entry<String, Integer> e : loads.entrySet()) {
             totalLoad += e.getValue();
+            if (!showAgentIds) {
+                continue;
+            }
             top.add(e);
             if (top.size() > TOP_AGENTS) {
                 top.poll();

@@ -18,6 +18,7 @@ import io.switchboard.gateway.chat.ChatRules;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.config.GatewayConfig;
+import io.switchboard.gateway.http.HttpConnectionHandler;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -96,7 +97,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
                 .build();
         this.staticPages = new StaticPagesHandler(WebResources.load(GatewayChannelInitializer.class.getClassLoader(),
                                                                     ws.path()),
-                                                  dashboardStats, dashboardAuthorized);
+                                                  dashboardStats, dashboardAuthorized,
+                                                  config.server().frameAncestors());
         this.httpEndpoints = new HttpEndpointsHandler(ws.path(), ops, metrics);
         this.exceptions = new ExceptionHandler(metrics);
     }
@@ -119,6 +121,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
         // Consolidate the flushes of one read batch, and cross-thread flushes too (deliveries from other loops).
         p.addLast(HandlerNames.FLUSH_CONSOLIDATION, new FlushConsolidationHandler(256, true));
         p.addLast(HandlerNames.HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
+        p.addLast(HandlerNames.HTTP_CONNECTION, new HttpConnectionHandler());
         p.addLast(HandlerNames.HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_CONTENT_BYTES));
         p.addLast(HandlerNames.STATIC_PAGES, staticPages);
         p.addLast(HandlerNames.HTTP_ENDPOINTS, httpEndpoints);

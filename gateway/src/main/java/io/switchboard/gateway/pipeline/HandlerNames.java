@@ -4,7 +4,7 @@ package io.switchboard.gateway.pipeline;
  * Names of the handlers in a gateway connection's pipeline, in order.
  * <pre>
  * before the upgrade:
- *   flush-consolidation → http-codec → http-aggregator → static-pages → http-endpoints
+ *   flush-consolidation → http-codec → http-connection → http-aggregator → static-pages → http-endpoints
  *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch
  *     → exceptions
  * after it (Netty's handshaker swaps http-codec for its frame encoder and decoder):
@@ -16,6 +16,7 @@ package io.switchboard.gateway.pipeline;
 final class HandlerNames {
     static final String FLUSH_CONSOLIDATION = "flush-consolidation";
     static final String HTTP_CODEC = "http-codec";
+    static final String HTTP_CONNECTION = "http-connection";
     static final String HTTP_AGGREGATOR = "http-aggregator";
     static final String STATIC_PAGES = "static-pages";
     static final String HTTP_ENDPOINTS = "http-endpoints";

@@ -97,6 +97,10 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
 
     /** Accepts the request (stores its identity, returns null) or answers it (returns what was wrong). */
     private String check(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (Boolean.TRUE.equals(ctx.channel().attr(SessionAttributes.OVER_CAPACITY).get())) {
+            metrics.connectionRefused();
+            return reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "at max-connections, try again later");
+        }
         if (!HttpMethod.GET.equals(req.method())) {
             final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                                                              "a WebSocket upgrade must be a GET");
@@ -120,6 +124,9 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
         final String userIdProblem = UserIds.problem(userId);
         if (userIdProblem != null) {
             return reject(ctx, HttpResponseStatus.BAD_REQUEST, userIdProblem);
+        }
+        if (policy.reserved(userId)) {
+            return reject(ctx, HttpResponseStatus.BAD_REQUEST, "userId is reserved");
         }
         final HttpHeaders headers = req.headers();
         if (!HttpVersion.HTTP_1_1.equals(req.protocolVersion()) || !headers.contains(HttpHeaderNames.HOST)) {

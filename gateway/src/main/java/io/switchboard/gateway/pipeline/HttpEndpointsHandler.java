@@ -18,6 +18,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.switchboard.gateway.http.HttpResponses;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers every HTTP request that is not a WebSocket upgrade: {@code GET /healthz} (live), {@code GET /readyz}
@@ -30,6 +32,8 @@ import io.switchboard.gateway.metrics.GatewayMetrics;
  */
 @Sharable
 final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(HttpEndpointsHandler.class);
 
     private final String wsPath;
     private final OpsEndpoints ops;
@@ -87,6 +91,7 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
             res.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
             res.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
             metrics.handshakeRejected(426);
+            logger.debug("{} 426 WebSocket path without an upgrade", ctx.channel());
             HttpResponses.send(ctx, res, false);
             return;
         }
@@ -100,13 +105,16 @@ final class HttpEndpointsHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static void methodNotAllowed(ChannelHandlerContext ctx, boolean keepAlive) {
+        logger.debug("{} 405 only GET is allowed here", ctx.channel());
         final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                                                          "only GET is allowed here");
         res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
         HttpResponses.send(ctx, res, keepAlive);
     }
 
+    /** A client error: one DEBUG line with the status and what was wrong, never the URI (it may hold a token). */
     private static void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String why, boolean keepAlive) {
+        logger.debug("{} {} {}", ctx.channel(), status.code(), why);
         HttpResponses.send(ctx, HttpResponses.error(ctx, status, why), keepAlive);
     }
 

@@ -11,5 +11,11 @@ final class SessionAttributes {
     /** Set by the session handler once the upgrade completed. */
     static final AttributeKey<Session> SESSION = AttributeKey.valueOf("switchboard.session");
 
+    /**
+     * Set by {@link ConnectionLimitHandler} on a connection accepted into the reserve above {@code max-connections}:
+     * it may ask for {@code /healthz} and the like, but its upgrade is refused (503).
+     */
+    static final AttributeKey<Boolean> OVER_CAPACITY = AttributeKey.valueOf("switchboard.over-capacity");
+
     private SessionAttributes() {}
 }

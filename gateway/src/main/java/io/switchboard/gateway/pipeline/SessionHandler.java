@@ -59,6 +59,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             throw new IllegalStateException("WebSocket upgrade without an identity from the handshake guard");
         }
         final ChannelPipeline p = ctx.pipeline();
+        removeIfPresent(p, HandlerNames.HTTP_CONNECTION);
         removeIfPresent(p, HandlerNames.STATIC_PAGES);
         removeIfPresent(p, HandlerNames.HTTP_ENDPOINTS);
         removeIfPresent(p, HandlerNames.HANDSHAKE_GUARD);

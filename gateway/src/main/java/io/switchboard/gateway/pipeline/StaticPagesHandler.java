@@ -21,6 +21,8 @@ import io.switchboard.gateway.http.HttpResponses;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves the web pages from memory ({@link WebResources}: {@code /}, {@code /agent}, {@code /dashboard},
@@ -36,14 +38,17 @@ import java.util.function.Supplier;
 @Sharable
 final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
 
+    private static final Logger logger = LoggerFactory.getLogger(StaticPagesHandler.class);
+
     static final String STATS_PATH = "/dashboard/stats";
     /** The pages connect only to their own origin: no CDN, no third party, and no inline script or style. */
     private static final String CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                                      + "object-src 'none'; base-uri 'none'; form-action 'self'";
+                                      + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors ";
 
     private final WebResources resources;
     private final Supplier<String> statsJson;
     private final Predicate<HttpRequest> authorized;
+    private final String csp;
 
     /**
      * @param statsJson  the body of {@code /dashboard/stats}, called on the event loop, so it must not block
@@ -51,6 +56,16 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
      *                   gateway has none
      */
     StaticPagesHandler(WebResources resources, Supplier<String> statsJson, Predicate<HttpRequest> authorized) {
+        this(resources, statsJson, authorized, "'self'");
+    }
+
+    /**
+     * @param frameAncestors the CSP {@code frame-ancestors} sources: who may embed the pages (the widget is meant to
+     *                       be framed by the customer's own sites)
+     */
+    StaticPagesHandler(WebResources resources, Supplier<String> statsJson, Predicate<HttpRequest> authorized,
+                       String frameAncestors) {
+        this.csp = CSP + frameAncestors;
         this.resources = resources;
         this.statsJson = statsJson;
         this.authorized = authorized;
@@ -72,6 +87,7 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
         }
         try {
             if (!HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
+                logger.debug("{} 405 only GET and HEAD are allowed here", ctx.channel());
                 final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                                                                  "only GET and HEAD are allowed here");
                 res.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
@@ -86,7 +102,7 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void servePage(ChannelHandlerContext ctx, FullHttpRequest req, WebResources.Resource resource) {
+    private void servePage(ChannelHandlerContext ctx, FullHttpRequest req, WebResources.Resource resource) {
         final boolean fresh = matches(req.headers().get(HttpHeaderNames.IF_NONE_MATCH), resource.etag());
         final FullHttpResponse res = response(req, fresh ? HttpResponseStatus.NOT_MODIFIED : HttpResponseStatus.OK,
                                               resource.contentType(), fresh ? null : resource.body());
@@ -96,13 +112,14 @@ final class StaticPagesHandler extends ChannelInboundHandlerAdapter {
         h.set("X-Content-Type-Options", "nosniff");
         h.set("Referrer-Policy", "no-referrer");
         if (resource.contentType().startsWith("text/html")) {
-            h.set(HttpHeaderNames.CONTENT_SECURITY_POLICY, CSP);
+            h.set(HttpHeaderNames.CONTENT_SECURITY_POLICY, csp);
         }
         HttpResponses.send(ctx, res, HttpUtil.isKeepAlive(req));
     }
 
     private void serveStats(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!authorized.test(req)) {
+            logger.debug("{} 401 the dashboard needs the API key", ctx.channel());
             final FullHttpResponse res = HttpResponses.error(ctx, HttpResponseStatus.UNAUTHORIZED,
                                                              "the dashboard needs the API key");
             res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"switchboard\"");

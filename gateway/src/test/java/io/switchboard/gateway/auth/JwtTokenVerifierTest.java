@@ -158,7 +158,7 @@ class JwtTokenVerifierTest {
     }
 
     private static GatewayConfig.Auth auth(GatewayConfig.Auth.Mode mode, Path pem, Path jwks) {
-        return new GatewayConfig.Auth(mode, "", pem, jwks, SKEW, Duration.ofHours(1), List.of());
+        return new GatewayConfig.Auth(mode, "", pem, jwks, SKEW, Duration.ofHours(1), List.of(), "", "", null);
     }
 
     @Test

@@ -24,6 +24,18 @@ class InMemoryMatchServiceTest {
     }
 
     @Test
+    void aUserIsNeverPairedWithItself() {
+        // An id still in the pool from an agent connection asks to be matched as a user (#16).
+        matches.agentOnline("x");
+        assertEquals(MatchResult.NO_AGENT, matches.matchNow("x"));
+        matches.agentOnline("y");
+        assertEquals("y", matches.matchNow("x").agentId());
+        assertEquals(0, matches.loads().get("x"));
+        assertEquals(1, matches.loads().get("y"));
+        assertEquals("x", matches.matchNow("u").agentId());
+    }
+
+    @Test
     void noAgentOnline() throws Exception {
         assertSame(MatchResult.NO_AGENT, matches.matchNow("u1"));
         final MatchResult async = matches.match("u1").toCompletableFuture().get(1, TimeUnit.SECONDS);

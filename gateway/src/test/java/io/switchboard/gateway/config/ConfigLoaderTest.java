@@ -256,6 +256,50 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void maxConnectionsIsAutoByDefaultTheFileLimitMinusHeadroom() {
+        assertEquals(0, ok(Map.of()).server().maxConnections());
+        assertEquals(0, ok(Map.of(), "--max-connections", "auto").server().maxConnections());
+        final GatewayConfig.Server auto = GatewayConfig.builder().build().server();
+        assertEquals(20_000 - 1_000, auto.effectiveMaxConnections(20_000));      // 5%
+        assertEquals(1_048_576 - 52_428, auto.effectiveMaxConnections(1_048_576));
+        assertEquals(1024 - 256, auto.effectiveMaxConnections(1024));           // at least 256
+        assertEquals(1, auto.effectiveMaxConnections(100));
+        assertEquals(GatewayConfig.Server.FALLBACK_MAX_CONNECTIONS, auto.effectiveMaxConnections(-1));
+        assertEquals(5, ok(Map.of(), "--max-connections", "5").server().effectiveMaxConnections(20_000));
+    }
+
+    @Test
+    void theApiOnANonLoopbackAddressNeedsAKeyOrAnExplicitInsecureFlag() {
+        invalid(Map.of(), List.of("--api-host", "0.0.0.0", "api-key", "api-insecure"), "--api-host", "0.0.0.0");
+        invalid(Map.of(), List.of("--api-host", "api-insecure"), "--api-host", "gateway.internal");
+        ok(Map.of(), "--api-host", "0.0.0.0", "--api-key", "k");
+        ok(Map.of(), "--api-host", "0.0.0.0", "--api-insecure", "true");
+        ok(Map.of(), "--api-host", "0.0.0.0", "--api-enabled", "false");
+        for (String loopback : new String[] {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) {
+            ok(Map.of(), "--api-host", loopback);
+        }
+    }
+
+    @Test
+    void relaxedSettingsAreNamed() {
+        assertEquals(List.of("auth-mode=off on 0.0.0.0 (anyone can connect as any userId)",
+                             "allowed-origins=any (any web page can open connections)",
+                             "api-key=none on 127.0.0.1 (whoever reaches the API can push and disconnect)"),
+                     ok(Map.of()).relaxedSettings());
+        assertEquals(List.of(), ok(Map.of(), "--host", "127.0.0.1", "--allowed-origins", "https://a.example",
+                                   "--api-key", "k").relaxedSettings());
+        assertEquals(List.of("allowed-origins=any (any web page can open connections)"),
+                     ok(Map.of(), "--host", "127.0.0.1", "--api-enabled", "false").relaxedSettings());
+    }
+
+    @Test
+    void frameAncestorsCannotStartAnotherDirective() {
+        invalid(Map.of(), List.of("--frame-ancestors"), "--frame-ancestors", "'self'; script-src *");
+        assertEquals("'self' https://a.example",
+                     ok(Map.of(), "--frame-ancestors", "'self' https://a.example").server().frameAncestors());
+    }
+
+    @Test
     void wholeNumbersMayUseUnderscores() {
         assertEquals(100_000, ok(Map.of(), "--max-connections", "100_000").server().maxConnections());
     }

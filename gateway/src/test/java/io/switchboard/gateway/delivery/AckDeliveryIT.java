@@ -292,6 +292,13 @@ class AckDeliveryIT {
         // With a data directory: each delivery is written once the writer thread has committed it.
         gateway.start(b -> b.offlineMaxPerUser(5000).agentCapacity(users).dataDir(dataDir.toString()));
         final WsTestClient agent = gateway.connect(ackAgent("t1"));
+        // An acknowledging session is registered (and the agent pooled) once its sequence is read from the data
+        // file, after the upgrade: the first match must not race it.
+        final long deadline = System.nanoTime() + WsTestClient.TIMEOUT.toNanos();
+        while (gateway.internals().agentLoad("t1") == null) {
+            assertTrue(System.nanoTime() < deadline, "t1 never joined the agent pool");
+            Thread.sleep(10); // polling: registration raises no event a test can wait on
+        }
         final java.util.List<WsTestClient> clients = new java.util.ArrayList<>();
         for (int u = 0; u < users; u++) {
             final WsTestClient user = gateway.connect(ackUser("u" + u, ""));

@@ -77,7 +77,7 @@ class GatewayMetricsTest {
         m.handshakeRejected(400);
         m.handshakeRejected(503);
         m.slowConsumer(true);
-        m.pushed(1, 2, 3);
+        m.pushed(1, 2, 3, 0);
         m.webhookSent(1_000_000);
         m.webhookFailed();
         m.webhookDropped("queue_full");
@@ -104,6 +104,7 @@ class GatewayMetricsTest {
         assertEquals(1, s.get("push.delivered"));
         assertEquals(2, s.get("push.held"));
         assertEquals(3, s.get("push.unknown"));
+        assertEquals(0, s.get("push.dropped"));
         assertEquals(1, s.get("webhooks.sent"));
         assertEquals(1, s.get("webhooks.failed"));
         assertEquals(2, s.get("webhooks.dropped"));
@@ -115,10 +116,10 @@ class GatewayMetricsTest {
                              "connections.replaced", "handshakes.rejected", "messages.routed", "messages.held",
                              "pairings.matched", "pairings.ended", "slow_consumers.held", "slow_consumers.closed",
                              "offline.expired", "offline.dropped", "offline.delivered", "connections.policy_closed",
-                             "errors.unexpected", "push.delivered", "push.held", "push.unknown", "webhooks.sent",
-                             "webhooks.failed", "webhooks.dropped", "connections.throttled"),
-                     List.copyOf(s.keySet()).subList(0, 23), "the keys and their order are part of the stats JSON");
-        assertEquals(23 + Failure.values().length, s.size());
+                             "errors.unexpected", "push.delivered", "push.held", "push.unknown", "push.dropped",
+                             "webhooks.sent", "webhooks.failed", "webhooks.dropped", "connections.throttled"),
+                     List.copyOf(s.keySet()).subList(0, 24), "the keys and their order are part of the stats JSON");
+        assertEquals(24 + Failure.values().length, s.size());
     }
 
     @Test
