@@ -202,12 +202,12 @@ class RegistryAndMatchConcurrencyTest {
                     } else if (action < 70) {
                         final String mine = done(matches.agentOf(user));
                         if (mine != null) {
-                            done(matches.unpair(user, mine));
+                            settled(matches.unpair(user, mine));
                         }
                     } else if (action < 75) {
                         // Unpairing from another agent races too. Whether it succeeds depends on whether another
                         // thread re-paired the user with that agent meanwhile, so only the end state is checked.
-                        done(matches.unpair(user, agent));
+                        settled(matches.unpair(user, agent));
                     } else if (action < 88) {
                         matches.agentOnline(agent);
                     } else if (action < 95) {
@@ -215,7 +215,7 @@ class RegistryAndMatchConcurrencyTest {
                     } else {
                         // What the released users point at right after is not checked here: another thread may
                         // already have brought the same agent id back online and matched them to it again.
-                        done(matches.releaseAgent(agent));
+                        settled(matches.releaseAgent(agent));
                     }
                     if (op % 500 == 0) {
                         matches.loads().forEach((a, load) -> assertTrue(load <= capacity, a + " load " + load));
@@ -266,5 +266,17 @@ class RegistryAndMatchConcurrencyTest {
         }
         assertEquals(agents * capacity, matches.pairings());
         assertEquals(0, matches.availableAgents());
+    }
+
+    /**
+     * The outcome of a pairing change: complete at once unless another thread is telling the match service's notices
+     * (they and the answers that follow them come in their order).
+     */
+    private static <T> T settled(java.util.concurrent.CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 }
