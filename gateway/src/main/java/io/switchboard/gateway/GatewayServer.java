@@ -304,9 +304,14 @@ public final class GatewayServer implements AutoCloseable {
     /**
      * Drains and stops: stops accepting, closes every session with 1001 and every other connection, waits up to
      * {@code shutdown-timeout} for them, then stops the event loops. Idempotent; blocks the calling thread.
+     *
+     * <p>Every wait is bounded by {@code shutdown-timeout}, and none is cut short by an interrupt: a drain that
+     * stopped half-way would leave the data file unflushed and the held messages of the last writes out of it. An
+     * interrupt that arrives meanwhile is kept (the thread's flag is set again on return), which is why this method
+     * declares no {@link InterruptedException}.
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         synchronized (this) {
             if (draining) {
                 return;
@@ -314,19 +319,18 @@ public final class GatewayServer implements AutoCloseable {
             draining = true;
         }
         final long start = System.nanoTime();
+        final long timeoutMillis = config.server().shutdownTimeout().toMillis();
         final Channel ch = serverChannel;
         if (ch != null) {
-            ch.close().await(config.server().shutdownTimeout().toMillis());
+            ch.close().awaitUninterruptibly(timeoutMillis);
         }
         // A connection accepted just before the listener closed may still be registering on its I/O loop, and joins
         // allChannels only then. Let those registrations run first, or such a connection would be missed below and
         // held open until the shutdown timeout.
-        for (EventExecutor loop : resources.ioGroup()) {
-            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
-        }
+        runPendingTasks(timeoutMillis);
         final Channel api = apiChannel;
         if (api != null) {
-            api.close().await(config.server().shutdownTimeout().toMillis());
+            api.close().awaitUninterruptibly(timeoutMillis);
         }
         final int open = allChannels.size();
         for (Channel c : allChannels) {
@@ -337,16 +341,14 @@ public final class GatewayServer implements AutoCloseable {
                 c.close();
             }
         }
-        final boolean closed = allChannels.newCloseFuture().await(config.server().shutdownTimeout().toMillis());
+        final boolean closed = allChannels.newCloseFuture().awaitUninterruptibly(timeoutMillis);
         if (!closed) {
             logger.warn("Shutdown timeout: {} connections still open, closing them", allChannels.size());
-            allChannels.close().await(1000);
+            allChannels.close().awaitUninterruptibly(1000);
         }
         // Writes that failed as their connections closed put their messages back in the hold from listeners on the
         // I/O loops: let those run before the store is closed, so that they reach the data file.
-        for (EventExecutor loop : resources.ioGroup()) {
-            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
-        }
+        runPendingTasks(timeoutMillis);
         // The webhooks stop before the store (or the cluster's Redis) closes: their last removals (delivered events)
         // must reach the outbox, and what is still queued stays there for the next start.
         awaitWebhooks(start);
@@ -363,17 +365,28 @@ public final class GatewayServer implements AutoCloseable {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
+    /** Waits (bounded) until every I/O loop has run the tasks queued on it before this call. */
+    private void runPendingTasks(long timeoutMillis) {
+        for (EventExecutor loop : resources.ioGroup()) {
+            loop.submit(() -> { }).awaitUninterruptibly(timeoutMillis);
+        }
+    }
+
     /**
      * Gives the disconnect webhooks of the drained sessions what is left of the shutdown timeout; with a data
      * directory, what is still queued after it stays in the outbox for the next start.
      */
-    private void awaitWebhooks(long startNanos) throws InterruptedException {
+    private void awaitWebhooks(long startNanos) {
         if (webhooks == null) {
             return;
         }
         final long left = config.server().shutdownTimeout().toNanos() - (System.nanoTime() - startNanos);
         try {
             webhooks.whenIdle().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            // Bounded like every other wait of the drain: keep the interrupt for the caller and go on closing.
+            Thread.currentThread().interrupt();
+            logger.warn("Interrupted while waiting for webhooks: {} events still queued", webhooks.queued());
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             logger.warn("Shutdown timeout: {} webhook events still queued", webhooks.queued());
         }
