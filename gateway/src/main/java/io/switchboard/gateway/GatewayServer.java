@@ -40,6 +40,7 @@ import io.switchboard.gateway.pipeline.GatewayChannelInitializer;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.gateway.store.FileChatStore;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelopes;
@@ -81,6 +82,7 @@ public final class GatewayServer implements AutoCloseable {
     private final JwtTokenVerifier verifier;
     private final WebhookDispatcher webhooks;
     private final ApiChannelInitializer apiInitializer;
+    private final ServerTls tls;
     private volatile Channel apiChannel;
     private final ShardedSessionRegistry registry;
     private final MatchService matches;
@@ -105,6 +107,8 @@ public final class GatewayServer implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         // Before any thread is started: a bad key file fails here without leaking event loops.
         verifier = config.auth().enabled() ? JwtTokenVerifier.create(config.auth(), clock, () -> {}) : null;
+        tls = config.tls().enabled() ? new ServerTls(config.tls(), config.webSocket().handshakeTimeout().toMillis())
+                                     : null;
         final EnvelopeJson json = EnvelopeJson.create();
         final boolean clustered = config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS;
         // Cluster nodes keep what must survive in Redis; one gateway keeps it in its data directory.
@@ -189,10 +193,12 @@ public final class GatewayServer implements AutoCloseable {
         initializer = new GatewayChannelInitializer(config, lifecycle, rules, delivery, json, metrics, allChannels,
                                                     clock, ops, dashboardStats, apiKey,
                                                     new HandshakePolicy(verifier,
-                                                                        Set.copyOf(config.auth().allowedOrigins())));
+                                                                        Set.copyOf(config.auth().allowedOrigins())),
+                                                    tls);
         apiInitializer = config.api().enabled()
                          ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes,
-                                                     json, metrics, allChannels, ops, status::stats)
+                                                     json, metrics, allChannels, ops, status::stats,
+                                                     config.apiUsesTls() ? tls : null)
                          : null;
     }
 
@@ -236,9 +242,9 @@ public final class GatewayServer implements AutoCloseable {
             startApi();
         }
         offlineSweeper();
-        logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}",
+        logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}{}",
                     localAddress(), resources.transportName(), resources.ioThreads(),
-                    config.webSocket().path());
+                    config.webSocket().path(), tls == null ? "" : ", TLS (" + tls.providerName() + "): wss://");
         return this;
     }
 
@@ -263,7 +269,7 @@ public final class GatewayServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for the API on " + api.host() + ':' + config.apiPort()
                                             + ": " + e, e);
         }
-        logger.info("Switchboard API listening on {}{}", apiAddress(),
+        logger.info("Switchboard API listening on {}{}{}", apiAddress(), config.apiUsesTls() ? " over TLS" : "",
                     api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
@@ -393,6 +399,9 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void releaseExtras() {
+        if (tls != null) {
+            tls.close();
+        }
         if (webhooks != null) {
             webhooks.close();
         }
@@ -415,6 +424,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The pairings: in memory on one gateway, in Redis in cluster mode. */
     MatchService matches() {
         return matches;
+    }
+
+    /** TLS of the listeners, or {@code null} without {@code tls-cert}. */
+    ServerTls tls() {
+        return tls;
     }
 
     /** The cluster side of this gateway, or {@code null} unless {@code cluster-mode=redis}. */

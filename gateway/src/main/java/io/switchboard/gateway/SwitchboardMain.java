@@ -28,7 +28,8 @@ public final class SwitchboardMain {
         final GatewayServer server;
         try {
             server = new GatewayServer(result.config()).start();
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // What the configuration names but cannot be used: a port in use, a key or certificate file.
             System.err.println(e.getMessage());
             System.exit(1);
             return;

@@ -18,6 +18,7 @@ import io.switchboard.gateway.http.HttpResponses;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.http.UriParts;
 import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.validate.UserIds;
 import java.io.IOException;
@@ -267,7 +268,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException || cause instanceof ReadTimeoutException) {
+        if (cause instanceof IOException || cause instanceof ReadTimeoutException || ServerTls.isTlsFailure(cause)) {
             logger.debug("{} API connection closed: {}", ctx.channel(), cause.toString());
         } else {
             logger.warn("{} unexpected API error, closing the connection", ctx.channel(), cause);

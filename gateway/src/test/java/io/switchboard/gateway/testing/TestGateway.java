@@ -82,7 +82,8 @@ public final class TestGateway implements AutoCloseable {
 
     /** A WebSocket URI with a raw (already encoded) path and query. */
     public URI uri(String rawPathAndQuery) {
-        return URI.create("ws://127.0.0.1:" + address().getPort() + rawPathAndQuery);
+        return URI.create((server.config().tls().enabled() ? "wss" : "ws") + "://127.0.0.1:" + address().getPort()
+                          + rawPathAndQuery);
     }
 
     /** Percent-encodes everything but RFC 3986 unreserved characters, as UTF-8. */
