@@ -5,7 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The command line: {@code java -jar switchboard-gateway.jar [--help] [--config FILE] [--port N] ...}.
+ * The command line: {@code bin/switchboard [--help] [--config FILE] [--port N] ...} (the launcher runs
+ * {@code java <config/jvm.options> $JAVA_OPTS -jar switchboard-gateway.jar}).
  * SIGTERM and SIGINT start a graceful drain; the process then exits 0.
  */
 public final class SwitchboardMain {
