@@ -11,7 +11,7 @@ import java.util.Locale;
 /**
  * Everything a gateway needs to start, validated at construction. Build it with {@link #builder()} or load it with
  * {@link ConfigLoader}; every setting, its default and its {@code SWITCHBOARD_*} variable are listed by
- * {@code java -jar switchboard-gateway.jar --help}.
+ * {@code bin/switchboard --help}.
  *
  * <p>Each section is a record with its own {@code DEFAULT_*} constants and small builder; {@link Builder} composes
  * the section builders (the way Lettuce's {@code ClientOptions} composes {@code SocketOptions}). A section validates

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import java.io.IOException;
@@ -49,6 +50,16 @@ public final class ServerTls implements AutoCloseable {
     public static final String FAILURES = "tls-failures";
     /** TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996). */
     static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /**
+     * TLS 1.3's suites, and for TLS 1.2 only forward-secret AEAD ones (ECDHE with AES-GCM or ChaCha20-Poly1305):
+     * Netty's default list also keeps CBC and static-RSA suites for old clients, which a WebSocket gateway does not
+     * need. Suites a provider lacks are filtered out.
+     */
+    static final List<String> CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private static final Logger logger = LoggerFactory.getLogger(ServerTls.class);
 
@@ -150,7 +161,10 @@ public final class ServerTls implements AutoCloseable {
         try {
             now = stamp();
         } catch (IOException e) {
-            logger.warn("TLS files cannot be read, keeping the certificate in force: {}", e.toString());
+            if (stamp != null) { // once, until the files are back
+                logger.warn("TLS files cannot be read, keeping the certificate in force: {}", e.toString());
+                stamp = null;
+            }
             return false;
         }
         if (now.equals(stamp)) {
@@ -158,7 +172,8 @@ public final class ServerTls implements AutoCloseable {
         }
         try {
             load();
-        } catch (IOException | GeneralSecurityException e) {
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            // RuntimeException too: an exception escaping this periodic task would end the checks for good.
             stamp = now; // warn once per change, not at every check
             logger.warn("TLS files {} and {} changed but cannot be loaded, keeping the certificate in force: {}",
                         cert, key, e.getMessage());
@@ -182,6 +197,7 @@ public final class ServerTls implements AutoCloseable {
             built = SslContextBuilder.forServer(pair.key(), pair.chain())
                     .sslProvider(provider)
                     .protocols(PROTOCOLS)
+                    .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                     .build();
         } catch (SSLException e) {
             throw new GeneralSecurityException(e.getMessage(), e);

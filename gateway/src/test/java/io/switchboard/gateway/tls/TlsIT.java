@@ -13,6 +13,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.testing.GatewayExtension;
 import io.switchboard.gateway.testing.HttpTestClient;
@@ -225,6 +226,20 @@ class TlsIT {
         assertTrue(tls.checkNow());
         final WsTestClient after = gateway.connect(g.user("u2"), trusting(second));
         assertEquals(second.certificate(), after.peerCertificates()[0]);
+    }
+
+    @Test
+    void tls12IsServedWithForwardSecretAeadSuitesOnly() throws Exception {
+        final TestGateway g = startTls(UnaryOperator.identity());
+        final WsTestClient tls12 = gateway.connect(g.user("u1"), WsTestClient.Options.defaults().tls(
+                SslContextBuilder.forClient().trustManager(first.certificate()).protocols("TLSv1.2").build()));
+        assertEquals(first.certificate(), tls12.peerCertificates()[0]);
+        // A client that offers only a CBC suite finds nothing in common: the handshake fails.
+        final WsTestClient.Options cbcOnly = WsTestClient.Options.defaults().tls(
+                SslContextBuilder.forClient().trustManager(first.certificate()).protocols("TLSv1.2")
+                        .ciphers(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).build());
+        assertThrows(ExecutionException.class, () -> WsTestClient.connectAsync(gateway.clients(), g.user("u2"), cbcOnly)
+                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     @Test
