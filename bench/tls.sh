@@ -5,17 +5,20 @@
 #      application pings every 10 s) and the gateway's RSS and live heap measured while they are held; also the
 #      gateway's CPU (utime+stime) over the connect-and-hold run, per connection (that is where the handshakes are);
 #   2. chat: the load tester's chat scenario on the same gateway (every message answered by its agent), and the
-#      gateway's CPU over the whole chat run (its connects included) per routed message.
-# The tls mode serves a self-signed EC P-256 certificate made here with openssl (tls-provider auto: OpenSSL where
-# netty-tcnative loads), and the load tester trusts exactly it (--tls-ca). Traffic goes to 127.0.0.1 only, from
-# 127.0.0.2-127.0.0.40. Only processes this script started are stopped.
+#      gateway's CPU per routed message over the measured window only (from the load tester's first "run" progress
+#      line to its first "drain" line; routed = 2 x the achieved user message rate x the window: each message is
+#      delivered to its agent and answered), so that connects, matching and warm-up are not charged to messages.
+# The tls modes serve a self-signed EC P-256 certificate made here with openssl: "tls" with tls-provider auto
+# (OpenSSL where netty-tcnative loads), "tls-jdk" with the JDK's TLS; the load tester trusts exactly that certificate
+# (--tls-ca). Traffic goes to 127.0.0.1 only, from 127.0.0.2-127.0.0.40. Only processes this script started are
+# stopped.
 #
 #   bench/tls.sh [--connections 5000] [--users 2000] [--agents 40] [--rate 5000] [--duration 30s] [--warmup 10s]
-#                [--hold 20s] [--rounds 1] [--port 18080] [--out DIR]
+#                [--hold 20s] [--rounds 1] [--modes "plain tls"] [--port 18080] [--out DIR]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-N=5000; USERS=2000; AGENTS=40; RATE=5000; DURATION=30s; WARMUP=10s; HOLD=20s; ROUNDS=1; PORT=18080
+N=5000; USERS=2000; AGENTS=40; RATE=5000; DURATION=30s; WARMUP=10s; HOLD=20s; ROUNDS=1; PORT=18080; MODES="plain tls"
 OUT="$ROOT/bench/results/tls-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --hold) HOLD="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
+    --modes) MODES="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     *) die "unknown option $1" ;;
@@ -43,20 +47,21 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 
 echo "gateway: JAVA_OPTS=\"$GATEWAY_JAVA_OPTS\" bin/switchboard (config/jvm.options); connections $N, chat" \
      "$USERS users + $AGENTS agents at $RATE msg/s for $DURATION after $WARMUP" | tee "$OUT/summary.txt"
-printf '%-5s %10s %10s %10s %9s %10s %9s %9s %9s %9s %10s %12s %10s\n' mode rss0_KiB rss_KiB rss/conn heap/conn \
+printf '%-7s %10s %10s %10s %9s %10s %9s %9s %9s %9s %10s %12s %10s\n' mode rss0_KiB rss_KiB rss/conn heap/conn \
   cpu_us/conn failed achieved p50_us p99_us routed cpu_us/msg load | tee -a "$OUT/summary.txt"
 
 lt() { java -Xmx1g -jar "$LOADTEST_JAR" "$@"; }
 
 for round in $(seq 1 "$ROUNDS"); do
-for MODE in plain tls; do
-  if [ "$MODE" = tls ]; then
+for MODE in $MODES; do
+  if [ "$MODE" != plain ]; then
     URL="wss://127.0.0.1:$PORT/pinter/imserver"; TRUST=(--tls-ca "$OUT/cert.pem")
     TLS_ARGS=(--tls-cert "$OUT/cert.pem" --tls-key "$OUT/key.pem")
+    [ "$MODE" = tls-jdk ] && TLS_ARGS+=(--tls-provider jdk)
   else
     URL="ws://127.0.0.1:$PORT/pinter/imserver"; TRUST=(); TLS_ARGS=()
   fi
-  RUN="${MODE}_$round"
+  RUN="${MODE//-/}_$round"
   GATEWAY_DATA_DIR=none start_gateway "$PORT" none --max-connections 20000 --idle-timeout 10m --api-enabled false \
     --rate-limit 1000000 --rate-burst 1000000 --agent-rate-limit 1000000 --agent-rate-burst 1000000 "${TLS_ARGS[@]}"
   grep -h "TLS on" "$OUT/gateway-$PORT.log" >> "$OUT/summary-providers.txt" || true
@@ -87,19 +92,33 @@ for MODE in plain tls; do
   FAILED=$(json_number "$OUT/connections-$RUN.json" connectFailed)
   CPU_CONN=$(echo "($T1 - $T0) * 1000000 / $CLK_TCK / $N" | bc -l)
   sleep 5   # the held connections close
-  T0=$(cpu_ticks "$GATEWAY_PID")
-  set +e
+  P="$OUT/chat-$RUN.progress"
   lt chat --url "$URL" "${TRUST[@]}" --agents "$AGENTS" --users "$USERS" --rate "$RATE" --duration "$DURATION" \
     --warmup "$WARMUP" --connect-rate 2000 --source 127.0.0.2-127.0.0.40 --id-prefix "tlschat$RUN" \
-    --report-json "$OUT/chat-$RUN.json" > "$OUT/chat-$RUN.txt" 2> "$OUT/chat-$RUN.progress"
+    --report-json "$OUT/chat-$RUN.json" > "$OUT/chat-$RUN.txt" 2> "$P" &
+  LT_PID=$!
+  # The gateway's CPU over the measured window: from the first "run" progress line to the first "drain" line.
+  T0=""; T1=""; W0=""; W1=""
+  while kill -0 "$LT_PID" 2>/dev/null; do
+    if [ -z "$T0" ] && grep -q '\] run ' "$P" 2>/dev/null; then T0=$(cpu_ticks "$GATEWAY_PID"); W0=$(date +%s.%N); fi
+    if [ -n "$T0" ] && [ -z "$T1" ] && grep -q '\] drain ' "$P" 2>/dev/null; then
+      T1=$(cpu_ticks "$GATEWAY_PID"); W1=$(date +%s.%N)
+    fi
+    sleep 0.2
+  done
+  set +e
+  wait "$LT_PID"
   RC=$?
   set -e
-  T1=$(cpu_ticks "$GATEWAY_PID")
   [ "$RC" -le 3 ] || echo "chat: load tester exited with $RC ($RUN)" >&2
   J="$OUT/chat-$RUN.json"
   ROUTED=$(( $(json_number "$J" delivered) + $(json_number "$J" repliesReceived) ))
-  CPU_MSG=$(echo "($T1 - $T0) * 1000000 / $CLK_TCK / ($ROUTED + ($ROUTED == 0))" | bc -l)
-  printf '%-5s %10s %10s %10.2f %9.2f %10.1f %9s %9s %9s %9s %10s %12.1f %10s\n' "$MODE" "$RSS0" "$RSS" \
+  CPU_MSG=0
+  if [ -n "$T1" ]; then
+    WIN_ROUTED=$(echo "2 * $(json_number "$J" achievedRate) * ($W1 - $W0)" | bc -l)
+    CPU_MSG=$(echo "($T1 - $T0) * 1000000 / $CLK_TCK / $WIN_ROUTED" | bc -l)
+  fi
+  printf '%-7s %10s %10s %10.2f %9.2f %10.1f %9s %9s %9s %9s %10s %12.1f %10s\n' "$MODE" "$RSS0" "$RSS" \
     "$(echo "($RSS - $RSS0) / $N" | bc -l)" "$(echo "($HEAPU - $HEAP0) / $N" | bc -l)" "$CPU_CONN" "$FAILED" \
     "$(json_number "$J" achievedRate)" "$(json_number "$J" primaryP50)" "$(json_number "$J" primaryP99)" "$ROUTED" \
     "$CPU_MSG" "$LOAD" | tee -a "$OUT/summary.txt"
