@@ -31,7 +31,7 @@ mkdir -p "$OUT"
 trap stop_gateway EXIT
 
 echo "ulimit -n: soft $(ulimit -Sn), hard $(ulimit -Hn); somaxconn $(cat /proc/sys/net/core/somaxconn)" | tee "$OUT/summary.txt"
-echo "gateway: java $( [ "$HEAP" = none ] || echo "-Xms$HEAP -Xmx$HEAP" ) ${GATEWAY_JAVA_OPTS:-} -jar $GATEWAY_JAR ${GATEWAY_ARGS:-}" | tee -a "$OUT/summary.txt"
+echo "gateway: JAVA_OPTS=\"$( [ "$HEAP" = none ] || echo "-Xms$HEAP -Xmx$HEAP" ) ${GATEWAY_JAVA_OPTS:-}\" SWITCHBOARD_JAR=$GATEWAY_JAR bin/switchboard ${GATEWAY_ARGS:-}" | tee -a "$OUT/summary.txt"
 printf '%-8s %-6s %10s %10s %12s %10s %10s %12s %10s %8s %10s\n' connections heap rss0_KiB rss_KiB rss_KiB/conn \
   heap0_KiB heap_KiB heap_KiB/conn conn/s failed load | tee -a "$OUT/summary.txt"
 

@@ -41,7 +41,7 @@ trap stop_gateway EXIT
 
 start_gateway "$PORT" "$HEAP" --rate-limit 1000000 --rate-burst 1000000 \
   --agent-rate-limit 1000000 --agent-rate-burst 1000000
-echo "gateway: java $( [ "$HEAP" = none ] || echo "-Xms$HEAP -Xmx$HEAP" ) ${GATEWAY_JAVA_OPTS:-} -jar $GATEWAY_JAR ${GATEWAY_ARGS:-}" | tee "$OUT/summary.txt"
+echo "gateway: JAVA_OPTS=\"$( [ "$HEAP" = none ] || echo "-Xms$HEAP -Xmx$HEAP" ) ${GATEWAY_JAVA_OPTS:-}\" SWITCHBOARD_JAR=$GATEWAY_JAR bin/switchboard ${GATEWAY_ARGS:-}" | tee "$OUT/summary.txt"
 # Warm-up pass (not reported): JIT-compiles the gateway's paths so that the first measured rate is not charged for it.
 java -Xmx1g -jar "$LOADTEST_JAR" chat --url "ws://127.0.0.1:$PORT/pinter/imserver" --agents "$AGENTS" \
   --users "$USERS" --rate 5000 --duration 15s --warmup 0s --connect-rate 2000 --source 127.0.0.2-127.0.0.40 \

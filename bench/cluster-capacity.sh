@@ -56,7 +56,7 @@ echo "nodes=$NODES per-node=$PER_NODE rate=$RATE/s hold=$HOLD heap=$HEAP redis=$
 REDIS_BEFORE=$(redis_used)
 for i in $(seq 1 "$NODES"); do
   port=$((BASE_PORT + i))
-  java -Xms32m -Xmx"$HEAP" -XX:+UseSerialGC -Dio.netty.leakDetection.level=disabled -jar "$GATEWAY_JAR" \
+  JAVA_OPTS="-Xmx$HEAP" SWITCHBOARD_JAR="$GATEWAY_JAR" "$LAUNCHER" \
     --host 127.0.0.1 --port "$port" --api-enabled false --cluster-mode redis --redis-url "$REDIS" \
     --redis-key-prefix "$PREFIX" --node-id "node$i" > "$OUT/gateway-$port.log" 2>&1 &
   GW_PIDS+=($!)

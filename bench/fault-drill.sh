@@ -79,7 +79,8 @@ start_node() { # start_node INDEX
     state=(--data-dir "$OUT/data-$port")
   fi
   # shellcheck disable=SC2086
-  java -Xms64m -Xmx256m -XX:+UseSerialGC ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
+  JAVA_OPTS="-Xms64m -Xmx256m ${GATEWAY_JAVA_OPTS:-}" SWITCHBOARD_JAR="$GATEWAY_JAR" "$LAUNCHER" \
+    --host 127.0.0.1 --port "$port" \
     --api-host 127.0.0.1 "${state[@]}" >> "$OUT/gateway-$port.log" 2>&1 &
   NODE_PID[$i]=$!
   for _ in $(seq 1 300); do

@@ -3,6 +3,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GATEWAY_JAR="${GATEWAY_JAR:-$ROOT/gateway/target/switchboard-gateway.jar}"
+# The gateway starts as users start it: through the launcher, with config/jvm.options' defaults (Serial GC, -Xms32m,
+# leak detector off); the scripts' heap and GATEWAY_JAVA_OPTS go to its JAVA_OPTS and win.
+LAUNCHER="$ROOT/bin/switchboard"
 LOADTEST_JAR="${LOADTEST_JAR:-$ROOT/loadtest/target/switchboard-loadtest.jar}"
 CLK_TCK="$(getconf CLK_TCK)"
 GATEWAY_PID=""
@@ -14,9 +17,9 @@ require_jars() {
   [ -f "$LOADTEST_JAR" ] || die "$LOADTEST_JAR missing: run './mvnw -q -DskipTests package' first"
 }
 
-# start_gateway PORT HEAP [gateway flags...]: starts the gateway jar on 127.0.0.1:PORT, waits until it accepts.
-# HEAP sets -Xms and -Xmx ("none": neither, e.g. when GATEWAY_JAVA_OPTS sizes the heap); GATEWAY_JAVA_OPTS adds JVM
-# flags and GATEWAY_ARGS gateway flags.
+# start_gateway PORT HEAP [gateway flags...]: starts the gateway (bin/switchboard) on 127.0.0.1:PORT, waits until it
+# accepts. HEAP sets -Xms and -Xmx ("none": the launcher's defaults); GATEWAY_JAVA_OPTS adds JVM flags (a GC named
+# there replaces the default Serial GC) and GATEWAY_ARGS gateway flags.
 start_gateway() {
   local port="$1" heap="$2"; shift 2
   # shellcheck disable=SC2086
@@ -27,7 +30,7 @@ start_gateway() {
   # only; GATEWAY_DATA_DIR=omit: no flag at all, for jars that predate it).
   local data=(--data-dir "${GATEWAY_DATA_DIR:-$OUT/data-$port}")
   [ "${GATEWAY_DATA_DIR:-}" = omit ] && data=()
-  java $heapflags ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --host 127.0.0.1 --port "$port" \
+  JAVA_OPTS="$heapflags ${GATEWAY_JAVA_OPTS:-}" SWITCHBOARD_JAR="$GATEWAY_JAR" "$LAUNCHER" --host 127.0.0.1 --port "$port" \
     "${data[@]}" "$@" ${GATEWAY_ARGS:-} \
     > "$OUT/gateway-$port.log" 2>&1 &
   GATEWAY_PID=$!

@@ -11,6 +11,7 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.resolve(here, '..', 'artifacts');
 const JAR = process.env.SWITCHBOARD_JAR || path.resolve(here, '..', '..', 'gateway', 'target', 'switchboard-gateway.jar');
+const LAUNCHER = path.resolve(here, '..', '..', 'bin', 'switchboard');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -27,7 +28,8 @@ async function freePort() {
 
 /** Spawns the jar; resolves with the process once /readyz answers 200. */
 async function spawnGateway(args, base, log) {
-  const proc = spawn('java', ['-jar', JAR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The launcher, as a user starts it (README): its JVM defaults, with the jar under test.
+  const proc = spawn(LAUNCHER, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_JAR: JAR } });
   proc.stdout.on('data', log);
   proc.stderr.on('data', log);
   const deadline = Date.now() + 30000;

@@ -78,16 +78,21 @@ final class GatewayResources implements AutoCloseable {
         return epoll ? "epoll" : "nio";
     }
 
-    /** Shuts the groups down, waiting at most {@code timeout} for them. */
-    void shutdown(Duration timeout) throws InterruptedException {
+    /**
+     * Shuts the groups down, waiting at most {@code timeout} for each. The wait is bounded, so it is not cut short by
+     * an interrupt; an interrupt that arrives meanwhile stays set on the calling thread (Netty's
+     * {@code awaitUninterruptibly} restores it), for the caller to act on.
+     */
+    void shutdown(Duration timeout) {
         bossGroup.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS);
         ioGroup.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        bossGroup.terminationFuture().await(timeout.toMillis());
-        ioGroup.terminationFuture().await(timeout.toMillis());
+        bossGroup.terminationFuture().awaitUninterruptibly(timeout.toMillis());
+        ioGroup.terminationFuture().awaitUninterruptibly(timeout.toMillis());
     }
 
+    /** {@link #shutdown(Duration)} with 5 s. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         shutdown(Duration.ofSeconds(5));
     }
 }

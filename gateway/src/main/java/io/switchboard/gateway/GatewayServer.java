@@ -44,6 +44,7 @@ import io.switchboard.gateway.pipeline.IdleSweeper;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.session.ShardedSessionRegistry;
 import io.switchboard.gateway.store.FileChatStore;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.gateway.webhook.WebhookDispatcher;
 import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelopes;
@@ -88,6 +89,7 @@ public final class GatewayServer implements AutoCloseable {
     private final JwtTokenVerifier verifier;
     private final WebhookDispatcher webhooks;
     private final ApiChannelInitializer apiInitializer;
+    private final ServerTls tls;
     private volatile Channel apiChannel;
     private final ShardedSessionRegistry registry;
     private final MatchService matches;
@@ -116,6 +118,8 @@ public final class GatewayServer implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         // Before any thread is started: a bad key file fails here without leaking event loops.
         verifier = config.auth().enabled() ? JwtTokenVerifier.create(config.auth(), clock, () -> {}) : null;
+        tls = config.tls().enabled() ? new ServerTls(config.tls(), config.webSocket().handshakeTimeout().toMillis())
+                                     : null;
         final EnvelopeJson json = EnvelopeJson.create();
         final boolean clustered = config.cluster().mode() == GatewayConfig.Cluster.Mode.REDIS;
         // Cluster nodes keep what must survive in Redis; one gateway keeps it in its data directory.
@@ -229,10 +233,12 @@ public final class GatewayServer implements AutoCloseable {
                                                     new HandshakePolicy(verifier,
                                                                         Set.copyOf(config.auth().allowedOrigins()),
                                                                         Set.copyOf(
-                                                                                config.webSocket().reservedUserIds())));
+                                                                                config.webSocket().reservedUserIds())),
+                                                    tls);
         apiInitializer = config.api().enabled()
                          ? new ApiChannelInitializer(config, registry, matches, offline, router, presence, envelopes,
-                                                     json, metrics, allChannels, ops, status::stats)
+                                                     json, metrics, allChannels, ops, status::stats,
+                                                     config.apiUsesTls() ? tls : null)
                          : null;
     }
 
@@ -281,9 +287,9 @@ public final class GatewayServer implements AutoCloseable {
             // One line, so that an operator sees every relaxed default together (docs/SECURITY.md).
             logger.warn("Relaxed security settings: {} (see docs/SECURITY.md)", String.join("; ", relaxed));
         }
-        logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}",
+        logger.info("Switchboard listening on {} ({}, {} io threads), WebSocket path {}/{userId}{}",
                     localAddress(), resources.transportName(), resources.ioThreads(),
-                    config.webSocket().path());
+                    config.webSocket().path(), tls == null ? "" : ", TLS (" + tls.providerName() + "): wss://");
         return this;
     }
 
@@ -308,7 +314,7 @@ public final class GatewayServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for the API on " + api.host() + ':' + config.apiPort()
                                             + ": " + e, e);
         }
-        logger.info("Switchboard API listening on {}{}", apiAddress(),
+        logger.info("Switchboard API listening on {}{}{}", apiAddress(), config.apiUsesTls() ? " over TLS" : "",
                     api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
@@ -377,9 +383,14 @@ public final class GatewayServer implements AutoCloseable {
     /**
      * Drains and stops: stops accepting, closes every session with 1001 and every other connection, waits up to
      * {@code shutdown-timeout} for them, then stops the event loops. Idempotent; blocks the calling thread.
+     *
+     * <p>Every wait is bounded by {@code shutdown-timeout}, and none is cut short by an interrupt: a drain that
+     * stopped half-way would leave the data file unflushed and the held messages of the last writes out of it. An
+     * interrupt that arrives meanwhile is kept (the thread's flag is set again on return), which is why this method
+     * declares no {@link InterruptedException}.
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         synchronized (this) {
             if (draining) {
                 return;
@@ -387,19 +398,18 @@ public final class GatewayServer implements AutoCloseable {
             draining = true;
         }
         final long start = System.nanoTime();
+        final long timeoutMillis = config.server().shutdownTimeout().toMillis();
         final Channel ch = serverChannel;
         if (ch != null) {
-            ch.close().await(config.server().shutdownTimeout().toMillis());
+            ch.close().awaitUninterruptibly(timeoutMillis);
         }
         // A connection accepted just before the listener closed may still be registering on its I/O loop, and joins
         // allChannels only then. Let those registrations run first, or such a connection would be missed below and
         // held open until the shutdown timeout.
-        for (EventExecutor loop : resources.ioGroup()) {
-            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
-        }
+        runPendingTasks(timeoutMillis);
         final Channel api = apiChannel;
         if (api != null) {
-            api.close().await(config.server().shutdownTimeout().toMillis());
+            api.close().awaitUninterruptibly(timeoutMillis);
         }
         final int open = allChannels.size();
         for (Channel c : allChannels) {
@@ -410,16 +420,14 @@ public final class GatewayServer implements AutoCloseable {
                 c.close();
             }
         }
-        final boolean closed = allChannels.newCloseFuture().await(config.server().shutdownTimeout().toMillis());
+        final boolean closed = allChannels.newCloseFuture().awaitUninterruptibly(timeoutMillis);
         if (!closed) {
             logger.warn("Shutdown timeout: {} connections still open, closing them", allChannels.size());
-            allChannels.close().await(1000);
+            allChannels.close().awaitUninterruptibly(1000);
         }
         // Writes that failed as their connections closed put their messages back in the hold from listeners on the
         // I/O loops: let those run before the store is closed, so that they reach the data file.
-        for (EventExecutor loop : resources.ioGroup()) {
-            loop.submit(() -> { }).await(config.server().shutdownTimeout().toMillis());
-        }
+        runPendingTasks(timeoutMillis);
         // The webhooks stop before the store (or the cluster's Redis) closes: their last removals (delivered events)
         // must reach the outbox, and what is still queued stays there for the next start.
         awaitWebhooks(start);
@@ -439,17 +447,28 @@ public final class GatewayServer implements AutoCloseable {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 
+    /** Waits (bounded) until every I/O loop has run the tasks queued on it before this call. */
+    private void runPendingTasks(long timeoutMillis) {
+        for (EventExecutor loop : resources.ioGroup()) {
+            loop.submit(() -> { }).awaitUninterruptibly(timeoutMillis);
+        }
+    }
+
     /**
      * Gives the disconnect webhooks of the drained sessions what is left of the shutdown timeout; with a data
      * directory, what is still queued after it stays in the outbox for the next start.
      */
-    private void awaitWebhooks(long startNanos) throws InterruptedException {
+    private void awaitWebhooks(long startNanos) {
         if (webhooks == null) {
             return;
         }
         final long left = config.server().shutdownTimeout().toNanos() - (System.nanoTime() - startNanos);
         try {
             webhooks.whenIdle().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            // Bounded like every other wait of the drain: keep the interrupt for the caller and go on closing.
+            Thread.currentThread().interrupt();
+            logger.warn("Interrupted while waiting for webhooks: {} events still queued", webhooks.queued());
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             logger.warn("Shutdown timeout: {} webhook events still queued", webhooks.queued());
         }
@@ -457,6 +476,9 @@ public final class GatewayServer implements AutoCloseable {
 
     private void releaseExtras() {
         notices.shutdown();
+        if (tls != null) {
+            tls.close();
+        }
         if (webhooks != null) {
             webhooks.close();
         }
@@ -479,6 +501,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The pairings: in memory on one gateway, in Redis in cluster mode. */
     MatchService matches() {
         return matches;
+    }
+
+    /** TLS of the listeners, or {@code null} without {@code tls-cert}. */
+    ServerTls tls() {
+        return tls;
     }
 
     /** The cluster side of this gateway, or {@code null} unless {@code cluster-mode=redis}. */

@@ -5,7 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The command line: {@code java -jar switchboard-gateway.jar [--help] [--config FILE] [--port N] ...}.
+ * The command line: {@code bin/switchboard [--help] [--config FILE] [--port N] ...} (the launcher runs
+ * {@code java <config/jvm.options> $JAVA_OPTS -jar switchboard-gateway.jar}).
  * SIGTERM and SIGINT start a graceful drain; the process then exits 0.
  */
 public final class SwitchboardMain {
@@ -28,7 +29,8 @@ public final class SwitchboardMain {
         final GatewayServer server;
         try {
             server = new GatewayServer(result.config()).start();
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // What the configuration names but cannot be used: a port in use, a key or certificate file.
             System.err.println(e.getMessage());
             System.exit(1);
             return;
@@ -53,9 +55,10 @@ public final class SwitchboardMain {
         int status = 0;
         try {
             server.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            status = 1;
+            // The drain's waits are bounded and not cut short; an interrupt during them still fails the exit.
+            if (Thread.currentThread().isInterrupted()) {
+                status = 1;
+            }
         } catch (RuntimeException e) {
             logger.error("Drain failed", e);
             status = 1;

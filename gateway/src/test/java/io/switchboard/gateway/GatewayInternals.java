@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.switchboard.gateway.cluster.ClusterCrash;
 import io.switchboard.gateway.session.Session;
+import io.switchboard.gateway.tls.ServerTls;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 
@@ -50,6 +51,20 @@ public final class GatewayInternals {
      */
     public Integer agentLoad(String agentId) {
         return server.matches().loads().get(agentId);
+    }
+
+    /**
+     * Completes when the gateway has loaded changed TLS files. The public surface shows it only to a new connection,
+     * which a test would have to retry until the new certificate appears; this is the exact event. Uses
+     * {@code tls()}.
+     */
+    public CompletableFuture<?> nextTlsReload() {
+        return server.tls().nextReload();
+    }
+
+    /** TLS of the listeners, to check the files now rather than at the next period. Uses {@code tls()}. */
+    public ServerTls tls() {
+        return server.tls();
     }
 
     /** Whether the gateway built its cluster component. Not visible on any endpoint. Uses {@code cluster()}. */

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README against the gateway's own {@code --help} text: its settings table (every key, every default, the
- * {@code SWITCHBOARD_<KEY>} rule) and "The two commands" (the jar they run is the one the build makes, the test
- * command is the one {@code .ci/run} runs). Works on the help text only, as a user sees it, not on the classes
- * behind it.
+ * {@code SWITCHBOARD_<KEY>} rule) and "The two commands" (the run command is the launcher {@code bin/switchboard},
+ * which runs the jar the build makes with {@code config/jvm.options}, as the Docker image does; the test command is
+ * the one {@code .ci/run} runs). Works on the help text and the files, as a user sees them, not on the classes behind
+ * them. {@code LauncherIT} runs the launcher itself, once the jar is built.
  */
 class GatewayReadmeTest {
 
@@ -32,6 +33,8 @@ class GatewayReadmeTest {
             Pattern.compile("^\\s+(?:-h, )?--([a-z][a-z0-9-]*)(?:=\\S+)?(?:\\s.*)?$");
     private static final Pattern DEFAULT_AND_ENV = Pattern.compile("Default: (.*?)\\. Env: (\\S+?)\\.(?:\\s|$)");
     private static final Pattern BACKTICKED = Pattern.compile("`([^`]+)`");
+    private static final String LAUNCHER = "bin/switchboard";
+    private static final String JVM_OPTIONS = "config/jvm.options";
 
     private static Path root;
     private static String readme;
@@ -168,16 +171,22 @@ class GatewayReadmeTest {
         }
         assertEquals(2, commands.size(), () -> "expected two indented commands, found " + commands);
 
-        // 1. build, then run the jar the build makes (the shade plugin's finalName in gateway/pom.xml).
+        // 1. build, then the launcher, which runs the jar the build makes (the shade plugin's finalName).
         final String pom = Files.readString(root.resolve("gateway/pom.xml"), StandardCharsets.UTF_8);
         final Matcher finalName = Pattern.compile("<finalName>([^<]+)</finalName>").matcher(pom);
         assertTrue(finalName.find(), "no <finalName> in gateway/pom.xml");
         final String jar = "gateway/target/" + finalName.group(1) + ".jar";
-        assertEquals("./mvnw -q -DskipTests package && java -jar " + jar, commands.get(0));
-        assertTrue(section("## Configuration").contains("`java -jar " + jar + " --help` lists every setting"),
-                "README's --help command names another jar");
-        // The jar's usage line names the program as the README does, and serves on the port README promises.
-        assertTrue(help.startsWith("Usage: " + finalName.group(1) + ' '), () -> "usage line: " + help.lines()
+        assertEquals("./mvnw -q -DskipTests package && " + LAUNCHER, commands.get(0));
+        assertTrue(section("## Configuration").contains("`" + LAUNCHER + " --help` lists every setting"),
+                "README's --help command is not the launcher's");
+        final Path launcher = root.resolve(LAUNCHER);
+        assertTrue(Files.isRegularFile(launcher) && Files.isExecutable(launcher), LAUNCHER + " is not executable");
+        final String script = Files.readString(launcher, StandardCharsets.UTF_8);
+        assertTrue(script.contains("/" + jar + '"'), () -> LAUNCHER + " does not look for " + jar);
+        assertTrue(script.contains("config/jvm.options") && Files.isRegularFile(root.resolve(JVM_OPTIONS)),
+                LAUNCHER + " does not read " + JVM_OPTIONS);
+        // The usage line names the program as the README does, and it serves on the port README promises.
+        assertTrue(help.startsWith("Usage: switchboard "), () -> "usage line: " + help.lines()
                 .findFirst().orElse(""));
         assertEquals("8080", helpSettings().get("port")[0], "README: 'Run the gateway on port 8080'");
         assertTrue(section("## The two commands").contains("Run the gateway on port 8080"), "README wording changed");
@@ -187,5 +196,29 @@ class GatewayReadmeTest {
         final String ci = Files.readString(root.resolve(".ci/run"), StandardCharsets.UTF_8);
         assertTrue(ci.lines().map(String::strip).anyMatch(l -> l.matches("\\./mvnw( -B| -ntp)* verify")),
                 ".ci/run no longer runs ./mvnw verify (with only -B/-ntp added)");
+    }
+
+    @Test
+    void theDockerImageAndComposeFilesRunTheSameLauncherAndJvmOptions() throws IOException {
+        // One source of truth for the measured JVM settings: the image copies the launcher and its options file and
+        // starts through it; neither the Dockerfile nor a compose file sets JAVA_OPTS of its own.
+        final String dockerfile = Files.readString(root.resolve("docker/Dockerfile"), StandardCharsets.UTF_8);
+        assertTrue(dockerfile.contains("COPY bin/switchboard ") && dockerfile.contains("COPY config/jvm.options "),
+                "docker/Dockerfile does not copy the launcher and config/jvm.options");
+        assertTrue(dockerfile.contains("ENTRYPOINT [\"/opt/switchboard/bin/switchboard\"]"),
+                "docker/Dockerfile's entrypoint is not the launcher");
+        final String ignore = Files.readString(root.resolve(".dockerignore"), StandardCharsets.UTF_8);
+        assertTrue(ignore.contains("!" + LAUNCHER) && ignore.contains("!" + JVM_OPTIONS),
+                ".dockerignore leaves the launcher or its options out of the build context");
+        for (String file : List.of("docker/Dockerfile", "docker/compose.yaml", "docker/compose.cluster.yaml")) {
+            final List<String> sets = Files.readAllLines(root.resolve(file), StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.strip().startsWith("#") && l.contains("JAVA_OPTS")).toList();
+            assertTrue(sets.isEmpty(), () -> file + " sets JAVA_OPTS, overriding config/jvm.options: " + sets);
+        }
+        // The measured defaults themselves (docs/BENCHMARKS.md): Serial GC and a small initial heap.
+        final List<String> options = Files.readAllLines(root.resolve(JVM_OPTIONS), StandardCharsets.UTF_8).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertTrue(options.containsAll(List.of("-XX:+UseSerialGC", "-Xms32m", "-XX:+ExitOnOutOfMemoryError")),
+                () -> JVM_OPTIONS + ": " + options);
     }
 }

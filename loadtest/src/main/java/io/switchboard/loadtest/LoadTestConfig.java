@@ -35,12 +35,14 @@ import java.util.Map;
  * @param sliceCount        number of slices (1 unless this is a worker)
  * @param ack               chat: connect with {@code ?ack=1} ({@code PROTOCOL.md} §5), acknowledge what is received,
  *                          reconnect with {@code since} after a drop
+ * @param tlsCa             {@code wss://}: PEM certificates to trust instead of the JDK's defaults, or {@code null}
+ * @param tlsInsecure       {@code wss://}: trust any certificate and skip the host name check (a local test only)
  */
 public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
                              Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
                              int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
                              Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount,
-                             boolean ack) {
+                             boolean ack, Path tlsCa, boolean tlsInsecure) {
 
     public LoadTestConfig {
         requireNonNull(url, "url");
@@ -50,9 +52,11 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         requireNonNull(drain, "drain");
         requireNonNull(pingInterval, "pingInterval");
         requireNonNull(gates, "gates");
-        if (!"ws".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
-            throw new IllegalArgumentException("--url: " + url + " (expected ws://host:port/path)");
+        if (!("ws".equalsIgnoreCase(url.getScheme()) || "wss".equalsIgnoreCase(url.getScheme()))
+            || url.getHost() == null) {
+            throw new IllegalArgumentException("--url: " + url + " (expected ws://host:port/path or wss://...)");
         }
+        check(!(tlsCa != null && tlsInsecure), "--tls-ca with --tls-insecure", tlsCa, "one or the other");
         if (!idPrefix.matches("[A-Za-z0-9_.]{1,32}")) {
             throw new IllegalArgumentException("--id-prefix: '" + idPrefix + "' (expected 1..32 of [A-Za-z0-9_.])");
         }
@@ -81,7 +85,12 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
                           Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount) {
         this(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate, maxInFlight, source, workers,
                 payloadBytes, pingInterval, agentCapacity, ioThreads, reportJson, reportHtml, gates, sliceIndex,
-                sliceCount, false);
+                sliceCount, false, null, false);
+    }
+
+    /** Whether the run connects over TLS ({@code wss://}). */
+    public boolean tls() {
+        return "wss".equalsIgnoreCase(url.getScheme());
     }
 
     private static void check(boolean ok, String option, Object value, String expected) {
@@ -155,7 +164,7 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
     public LoadTestConfig slice(int index, int count) {
         return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                 maxInFlight, source, 1, payloadBytes, pingInterval, agentCapacity, ioThreads, null, null, gates,
-                index, count, ack);
+                index, count, ack, tlsCa, tlsInsecure);
     }
 
     /** The settings shown in reports. */
@@ -175,6 +184,9 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         m.put("workers", Integer.toString(Math.max(workers, sliceCount)));
         m.put("payloadBytes", Integer.toString(payloadBytes));
         m.put("pingInterval", pingInterval.toString());
+        if (tls()) {
+            m.put("tlsTrust", tlsInsecure ? "insecure" : tlsCa == null ? "jdk default" : tlsCa.toString());
+        }
         if (ack) {
             // Only when on: the settings of a run without --ack stay exactly as they were.
             m.put("ack", "true");

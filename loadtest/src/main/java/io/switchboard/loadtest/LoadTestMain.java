@@ -3,6 +3,7 @@ package io.switchboard.loadtest;
 import io.switchboard.loadtest.client.ClientConnector;
 import io.switchboard.loadtest.client.ClientOptions;
 import io.switchboard.loadtest.client.ClientResources;
+import io.switchboard.loadtest.client.TlsClient;
 import io.switchboard.loadtest.report.Report;
 import io.switchboard.loadtest.report.ReportWriters;
 import io.switchboard.loadtest.report.ResultJson;
@@ -105,6 +106,12 @@ public final class LoadTestMain implements Runnable {
         Path reportHtml;
         @Option(names = "--max-error-rate", description = "SLO: exit 3 if errors / (sent + connects) exceeds this.")
         Double maxErrorRate;
+        @Option(names = "--tls-ca", description = "wss:// only: PEM certificate(s) to trust, e.g. the gateway's own "
+                + "self-signed one (default: the JDK's trusted authorities).")
+        Path tlsCa;
+        @Option(names = "--tls-insecure", description = "wss:// only: trust any certificate, skip the host name check "
+                + "(local tests only).")
+        boolean tlsInsecure;
         @Option(names = "--worker-slice", hidden = true, description = "Internal: run as worker i of n (i/n).")
         String workerSlice;
 
@@ -121,7 +128,7 @@ public final class LoadTestMain implements Runnable {
             return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                     maxInFlight, source, workerSlice != null ? 1 : workers, payloadBytes, pingInterval,
                     agentCapacity, ioThreads, reportJson, reportHtml, new SloGates(maxP99, maxErrorRate, maxLost),
-                    index, count, ack);
+                    index, count, ack, tlsCa, tlsInsecure);
         }
 
         boolean isWorker() {
@@ -321,7 +328,8 @@ public final class LoadTestMain implements Runnable {
     static RunResult runLocal(ScenarioFactory factory, LoadTestConfig config, Consumer<ProgressSnapshot> progress,
                               ScenarioRunner.StartGate gate) throws InterruptedException {
         try (ClientResources resources = ClientResources.create(config.ioThreads())) {
-            final ClientConnector connector = ClientConnector.of(resources, ClientOptions.defaults());
+            final ClientConnector connector = ClientConnector.of(resources, ClientOptions.defaults(
+                    config.tls() ? TlsClient.context(config.tlsCa(), config.tlsInsecure()) : null));
             final Scenario scenario = factory.create(config, resources, connector);
             return new ScenarioRunner(config, scenario, progress, gate).run();
         }

@@ -55,7 +55,7 @@ class LoadTestAckIT {
     private LoadTestConfig config(String prefix) {
         return new LoadTestConfig(URI.create("ws://127.0.0.1:" + port + "/pinter/imserver"), prefix, 4, 40, 400.0,
                 Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofSeconds(20), 1000, 100, null, 1, 64,
-                Duration.ofSeconds(10), 50, 2, null, null, new SloGates(null, null, 0L), 0, 1, true);
+                Duration.ofSeconds(10), 50, 2, null, null, new SloGates(null, null, 0L), 0, 1, true, null, false);
     }
 
     private static void assertReconciled(RunResult result, Report report) {

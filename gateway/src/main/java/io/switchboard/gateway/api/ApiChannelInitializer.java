@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -22,6 +23,7 @@ import io.switchboard.gateway.http.HttpConnectionHandler;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.SessionRegistry;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.util.Map;
@@ -32,9 +34,10 @@ import java.util.function.Supplier;
 /**
  * The pipeline of a connection to the server-side API listener:
  * <pre>
- * api-http-codec → api-http-connection → api-http-aggregator (bounded by api-max-body: else 413)
- *   → api-read-timeout → api
+ * [tls → tls-failures →] api-http-codec → api-http-connection → api-http-aggregator (bounded by api-max-body: else
+ *     413) → api-read-timeout → api
  * </pre>
+ * ({@code tls} and {@code tls-failures} with {@code tls-cert} set and {@code api-tls} on.)
  * An idle keep-alive connection is closed after {@value #IDLE_SECONDS} s. The handlers are built once, here.
  */
 public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
@@ -46,15 +49,20 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     private final int maxBodyBytes;
     private final ChannelGroup allChannels;
     private final ApiHandler api;
+    private final ServerTls tls;
+    private final ChannelHandler tlsFailures;
 
     /**
      * @param stats the body of {@code GET /api/v1/stats}
+     * @param tls   TLS for every connection, or {@code null} for plain HTTP
      */
     public ApiChannelInitializer(GatewayConfig config, SessionRegistry registry, MatchService matches,
                                  MemoryHold offline, Router router, Presence presence, Envelopes envelopes,
                                  EnvelopeJson json,
                                  GatewayMetrics metrics, ChannelGroup allChannels, OpsEndpoints ops,
-                                 Supplier<Map<String, Object>> stats) {
+                                 Supplier<Map<String, Object>> stats, ServerTls tls) {
+        this.tls = tls;
+        this.tlsFailures = tls == null ? null : ServerTls.failureHandler(metrics);
         this.maxBodyBytes = config.api().maxBodyBytes();
         this.allChannels = allChannels;
         final PushService push = new PushService(registry, matches, offline, router, presence, envelopes, json,
@@ -83,6 +91,9 @@ public final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         allChannels.add(ch);
+        if (tls != null) {
+            tls.addTo(ch, tlsFailures);
+        }
         final ChannelPipeline p = ch.pipeline();
         p.addLast("api-http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast("api-http-connection", new HttpConnectionHandler());

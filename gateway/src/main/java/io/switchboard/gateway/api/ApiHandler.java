@@ -23,6 +23,7 @@ import io.switchboard.gateway.http.HttpResponses;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.http.UriParts;
 import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.validate.UserIds;
 import java.io.IOException;
@@ -344,7 +345,8 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException || cause instanceof ReadTimeoutException
-            || cause instanceof DecoderException || cause instanceof PrematureChannelClosureException) {
+            || cause instanceof DecoderException || cause instanceof PrematureChannelClosureException
+            || ServerTls.isTlsFailure(cause)) {
             // The client's doing (a reset, a body cut short, bytes that are not HTTP): one line, no stack trace.
             logger.debug("{} API connection closed: {}", ctx.channel(), cause.getClass().getSimpleName());
         } else {

@@ -177,9 +177,10 @@ public final class ConfigLoader {
 
     private static CommandSpec commandSpec() {
         final CommandSpec spec = CommandSpec.create();
-        spec.name("switchboard-gateway");
+        spec.name("switchboard"); // bin/switchboard, the launcher
         spec.usageMessage().description(
-                "Switchboard: a WebSocket chat gateway. Clients connect to ws://HOST:PORT/pinter/imserver/{userId}.",
+                "Switchboard: a WebSocket chat gateway. Clients connect to ws://HOST:PORT/pinter/imserver/{userId}"
+                + " (wss:// with --tls-cert).",
                 "Settings, in increasing priority: defaults, --config FILE (properties, keys as below),",
                 "SWITCHBOARD_* environment variables (e.g. SWITCHBOARD_IDLE_TIMEOUT), flags.");
         spec.mixinStandardHelpOptions(false);

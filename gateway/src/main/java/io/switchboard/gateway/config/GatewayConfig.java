@@ -11,16 +11,16 @@ import java.util.Locale;
 /**
  * Everything a gateway needs to start, validated at construction. Build it with {@link #builder()} or load it with
  * {@link ConfigLoader}; every setting, its default and its {@code SWITCHBOARD_*} variable are listed by
- * {@code java -jar switchboard-gateway.jar --help}.
+ * {@code bin/switchboard --help}.
  *
  * <p>Each section is a record with its own {@code DEFAULT_*} constants and small builder; {@link Builder} composes
  * the section builders (the way Lettuce's {@code ClientOptions} composes {@code SocketOptions}). A section validates
  * its own fields and names the offending field in the message ({@code shards: 3 (expected: ...)}), which is how
- * {@link ConfigLoader} finds the setting to blame. This file is long because it declares ten sections; each setting
+ * {@link ConfigLoader} finds the setting to blame. This file is long because it declares eleven sections; each setting
  * appears here as a component, a default, a builder field and setter, and a flat delegate on {@link Builder}.
  */
 public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offline offline, RateLimit rateLimit,
-                            Registry registry, Auth auth, Api api, Webhooks webhooks, Cluster cluster) {
+                            Registry registry, Auth auth, Api api, Webhooks webhooks, Cluster cluster, Tls tls) {
 
     public GatewayConfig {
         requireNonNull(server, "server");
@@ -33,9 +33,20 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         requireNonNull(auth, "auth");
         requireNonNull(api, "api");
         requireNonNull(webhooks, "webhooks");
+        requireNonNull(tls, "tls");
         if (api.port() == Api.PORT_NEXT_TO_MAIN && server.port() == 65535) {
             throw new IllegalArgumentException("apiPort: next to port 65535 (expected: an explicit apiPort)");
         }
+        if (api.enabled() && tls.enabled() && !api.tls() && !isLoopback(api.host())) {
+            // The API key and every pushed message would cross the network in clear next to a TLS listener.
+            throw new IllegalArgumentException("apiTls: false on api-host " + api.host()
+                                               + " (expected: true, or a loopback api-host such as 127.0.0.1)");
+        }
+    }
+
+    /** Whether the API listener uses TLS: TLS is configured and {@code api-tls} is not turned off. */
+    public boolean apiUsesTls() {
+        return tls.enabled() && api.tls();
     }
 
     /**
@@ -637,8 +648,10 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
      * @param insecure     allows the API on a non-loopback address without a key (otherwise the start fails)
      */
     public record Api(boolean enabled, String host, int port, String apiKey, int maxBodyBytes,
-                      List<String> allowedOrigins, boolean insecure) {
+                      List<String> allowedOrigins, boolean insecure, boolean tls) {
         public static final boolean DEFAULT_ENABLED = true;
+        /** With a certificate configured ({@link Tls}), the API listener serves TLS too unless this is turned off. */
+        public static final boolean DEFAULT_TLS = true;
         /** Loopback by default: the API can push to anyone, so exposing it is a deliberate choice. */
         public static final String DEFAULT_HOST = "127.0.0.1";
         /**
@@ -666,7 +679,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public String toString() {
             return "Api[enabled=" + enabled + ", host=" + host + ", port=" + port + ", apiKey="
                    + (apiKey.isEmpty() ? "none" : "(set)") + ", maxBodyBytes=" + maxBodyBytes + ", allowedOrigins="
-                   + allowedOrigins + ", insecure=" + insecure + ']';
+                   + allowedOrigins + ", insecure=" + insecure + ", tls=" + tls + ']';
         }
 
         /** A builder with every default from the {@code DEFAULT_*} constants and no key. */
@@ -677,7 +690,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
             return builder().enabled(enabled).host(host).port(port).apiKey(apiKey).maxBodyBytes(maxBodyBytes)
-                    .allowedOrigins(allowedOrigins).insecure(insecure);
+                    .allowedOrigins(allowedOrigins).insecure(insecure).tls(tls);
         }
 
         /** Collects the API listener's settings; {@link #build()} validates them. */
@@ -689,6 +702,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
             private List<String> allowedOrigins = List.of();
             private boolean insecure;
+            private boolean tls = DEFAULT_TLS;
 
             private Builder() {}
 
@@ -699,10 +713,11 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             public Builder port(int v) { port = v; return this; }
             public Builder apiKey(String v) { apiKey = v; return this; }
             public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
+            public Builder tls(boolean v) { tls = v; return this; }
 
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Api build() {
-                return new Api(enabled, host, port, apiKey, maxBodyBytes, allowedOrigins, insecure);
+                return new Api(enabled, host, port, apiKey, maxBodyBytes, allowedOrigins, insecure, tls);
             }
         }
     }
@@ -877,6 +892,86 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         }
     }
 
+    /**
+     * Native TLS on both listeners ({@code docs/TLS.md}): a PEM certificate chain and its PKCS#8 private key, re-read
+     * when either file changes. Off unless both files are given. Its messages name fields with a {@code tls} prefix
+     * ({@code tlsCert}).
+     *
+     * @param cert        the certificate chain, leaf first (PEM); {@code null}: TLS off
+     * @param key         the leaf's private key, unencrypted PKCS#8 PEM ({@code BEGIN PRIVATE KEY})
+     * @param provider    which TLS implementation: OpenSSL (BoringSSL from netty-tcnative) where it loads, else the JDK
+     * @param reloadCheck how often the two files are checked for changes
+     */
+    public record Tls(Path cert, Path key, Provider provider, Duration reloadCheck) {
+        public static final Provider DEFAULT_PROVIDER = Provider.AUTO;
+        public static final Duration DEFAULT_RELOAD_CHECK = Duration.ofSeconds(10);
+
+        /** The TLS implementation. */
+        public enum Provider {
+            /** OpenSSL when netty-tcnative loads on this platform, else the JDK's. */
+            AUTO,
+            /** OpenSSL (BoringSSL) only: the start fails if it does not load. */
+            OPENSSL,
+            /** The JDK's own implementation. */
+            JDK;
+
+            /** Parses {@code auto|openssl|jdk}. */
+            public static Provider parse(String s) {
+                try {
+                    return valueOf(s.trim().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("is not one of auto, openssl, jdk");
+                }
+            }
+        }
+
+        public Tls {
+            requireNonNull(provider, "tlsProvider");
+            checkPositive("tlsReloadCheck", reloadCheck);
+            if (cert != null && key == null) {
+                throw new IllegalArgumentException("tlsKey: none (expected: the private key of tls-cert " + cert + ')');
+            }
+            if (key != null && cert == null) {
+                throw new IllegalArgumentException("tlsCert: none (expected: the certificate of tls-key " + key + ')');
+            }
+        }
+
+        /** Whether the listeners serve TLS. */
+        public boolean enabled() {
+            return cert != null;
+        }
+
+        /** A builder with every default from the {@code DEFAULT_*} constants: TLS off. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder that starts from these settings. */
+        public Builder toBuilder() {
+            return builder().cert(cert).key(key).provider(provider).reloadCheck(reloadCheck);
+        }
+
+        /** Collects the TLS settings; {@link #build()} validates them together. */
+        public static final class Builder {
+            private Path cert;
+            private Path key;
+            private Provider provider = DEFAULT_PROVIDER;
+            private Duration reloadCheck = DEFAULT_RELOAD_CHECK;
+
+            private Builder() {}
+
+            public Builder cert(Path v) { cert = v; return this; }
+            public Builder key(Path v) { key = v; return this; }
+            public Builder provider(Provider v) { provider = v; return this; }
+            public Builder reloadCheck(Duration v) { reloadCheck = v; return this; }
+
+            /** @throws IllegalArgumentException naming the first invalid field and its value */
+            public Tls build() {
+                return new Tls(cert, key, provider, reloadCheck);
+            }
+        }
+    }
+
     /** A builder with every default from the sections' {@code DEFAULT_*} constants. */
     public static Builder builder() {
         return new Builder();
@@ -885,7 +980,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
     /** A builder that starts from this configuration. */
     public Builder toBuilder() {
         return builder().server(server).webSocket(webSocket).chat(chat).offline(offline).rateLimit(rateLimit)
-                .registry(registry).auth(auth).api(api).webhooks(webhooks).cluster(cluster);
+                .registry(registry).auth(auth).api(api).webhooks(webhooks).cluster(cluster).tls(tls);
     }
 
     /**
@@ -904,6 +999,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         private Api.Builder api = Api.builder();
         private Webhooks.Builder webhooks = Webhooks.builder();
         private Cluster.Builder cluster = Cluster.builder();
+        private Tls.Builder tls = Tls.builder();
 
         private Builder() {}
 
@@ -917,6 +1013,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder api(Api v) { api = v.toBuilder(); return this; }
         public Builder webhooks(Webhooks v) { webhooks = v.toBuilder(); return this; }
         public Builder cluster(Cluster v) { cluster = v.toBuilder(); return this; }
+        public Builder tls(Tls v) { tls = v.toBuilder(); return this; }
 
         // The section builders themselves, for ConfigLoader: it fills and builds one section at a time, so that it
         // knows which section a validation message comes from.
@@ -930,6 +1027,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         Api.Builder api() { return api; }
         Webhooks.Builder webhooks() { return webhooks; }
         Cluster.Builder cluster() { return cluster; }
+        Tls.Builder tls() { return tls; }
 
         public Builder host(String v) { server.host(v); return this; }
         public Builder port(int v) { server.port(v); return this; }
@@ -984,6 +1082,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder apiPort(int v) { api.port(v); return this; }
         public Builder apiKey(String v) { api.apiKey(v); return this; }
         public Builder apiMaxBodyBytes(int v) { api.maxBodyBytes(v); return this; }
+        public Builder apiTls(boolean v) { api.tls(v); return this; }
         public Builder webhookUrls(List<URI> v) { webhooks.urls(v); return this; }
         public Builder webhookSecret(String v) { webhooks.secret(v); return this; }
         public Builder webhookQueueSize(int v) { webhooks.queueSize(v); return this; }
@@ -997,6 +1096,10 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder nodeTtl(Duration v) { cluster.nodeTtl(v); return this; }
         public Builder redisKeyPrefix(String v) { cluster.keyPrefix(v); return this; }
         public Builder remoteTimeout(Duration v) { cluster.remoteTimeout(v); return this; }
+        public Builder tlsCert(Path v) { tls.cert(v); return this; }
+        public Builder tlsKey(Path v) { tls.key(v); return this; }
+        public Builder tlsProvider(Tls.Provider v) { tls.provider(v); return this; }
+        public Builder tlsReloadCheck(Duration v) { tls.reloadCheck(v); return this; }
 
         /**
          * @throws IllegalArgumentException naming the first invalid setting and its value
@@ -1004,7 +1107,7 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public GatewayConfig build() {
             return new GatewayConfig(server.build(), webSocket.build(), chat.build(), offline.build(),
                                      rateLimit.build(), registry.build(), auth.build(), api.build(), webhooks.build(),
-                                     cluster.build());
+                                     cluster.build(), tls.build());
         }
     }
 

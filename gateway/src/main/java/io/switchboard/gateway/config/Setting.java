@@ -15,6 +15,7 @@ import static io.switchboard.gateway.config.Setting.Type.ORIGINS;
 import static io.switchboard.gateway.config.Setting.Type.PATH;
 import static io.switchboard.gateway.config.Setting.Type.SECRET;
 import static io.switchboard.gateway.config.Setting.Type.STRING;
+import static io.switchboard.gateway.config.Setting.Type.TLS_PROVIDER;
 import static io.switchboard.gateway.config.Setting.Type.URLS;
 
 import io.switchboard.gateway.config.GatewayConfig.Api;
@@ -25,6 +26,7 @@ import io.switchboard.gateway.config.GatewayConfig.Offline;
 import io.switchboard.gateway.config.GatewayConfig.RateLimit;
 import io.switchboard.gateway.config.GatewayConfig.Registry;
 import io.switchboard.gateway.config.GatewayConfig.Server;
+import io.switchboard.gateway.config.GatewayConfig.Tls;
 import io.switchboard.gateway.config.GatewayConfig.WebSocket;
 import io.switchboard.gateway.config.GatewayConfig.Webhooks;
 import java.net.URI;
@@ -131,6 +133,7 @@ record Setting(String key, String description, Section<?, ?> section, String com
         static final Type<Auth.Mode> AUTH_MODE = new Type<>(Auth.Mode::parse, Type::lowerCase, false);
         static final Type<Offline.DataSync> DATA_SYNC = new Type<>(Offline.DataSync::parse, Type::lowerCase, false);
         static final Type<Cluster.Mode> CLUSTER_MODE = new Type<>(ConfigLoader::parseMode, Type::lowerCase, false);
+        static final Type<Tls.Provider> TLS_PROVIDER = new Type<>(Tls.Provider::parse, Type::lowerCase, false);
 
         private static String emptyAsNone(String s) {
             return s.isEmpty() ? "none" : s;
@@ -179,10 +182,12 @@ record Setting(String key, String description, Section<?, ?> section, String com
             new Section<>("webhook", GatewayConfig.Builder::webhooks, Webhooks.Builder::build, GatewayConfig::webhooks);
     static final Section<Cluster, Cluster.Builder> CLUSTER =
             new Section<>("", GatewayConfig.Builder::cluster, Cluster.Builder::build, GatewayConfig::cluster);
+    static final Section<Tls, Tls.Builder> TLS =
+            new Section<>("tls", GatewayConfig.Builder::tls, Tls.Builder::build, GatewayConfig::tls);
 
     /** Every section, in the order {@link GatewayConfig.Builder#build()} validates them. */
     static final List<Section<?, ?>> SECTIONS =
-            List.of(SERVER, WEB_SOCKET, CHAT, OFFLINE, RATE_LIMIT, REGISTRY, AUTH, API, WEBHOOKS, CLUSTER);
+            List.of(SERVER, WEB_SOCKET, CHAT, OFFLINE, RATE_LIMIT, REGISTRY, AUTH, API, WEBHOOKS, CLUSTER, TLS);
 
     /** Every setting, in {@code --help} order. */
     static final List<Setting> ALL = List.of(
@@ -201,6 +206,15 @@ record Setting(String key, String description, Section<?, ?> section, String com
             SERVER.setting("write-buffer-high", "writeBufferHighBytes", BYTES, Server.Builder::writeBufferHighBytes,
                            Server::writeBufferHighBytes,
                            "Per-connection write buffer high water mark: above it a peer is slow."),
+            TLS.setting("tls-cert", "cert", PATH, Tls.Builder::cert, Tls::cert,
+                        "PEM certificate chain (leaf first): both listeners serve TLS 1.2/1.3 (wss://, https://); "
+                        + "re-read when it changes (docs/TLS.md)."),
+            TLS.setting("tls-key", "key", PATH, Tls.Builder::key, Tls::key,
+                        "Private key of tls-cert, unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY)."),
+            TLS.setting("tls-provider", "provider", TLS_PROVIDER, Tls.Builder::provider, Tls::provider,
+                        "auto: OpenSSL (netty-tcnative BoringSSL) where it loads, else the JDK; openssl; jdk."),
+            TLS.setting("tls-reload-check", "reloadCheck", DURATION, Tls.Builder::reloadCheck, Tls::reloadCheck,
+                        "How often tls-cert and tls-key are checked for changes; new connections get the new ones."),
             SERVER.setting("shutdown-timeout", "shutdownTimeout", DURATION, Server.Builder::shutdownTimeout,
                            Server::shutdownTimeout, "How long a graceful shutdown waits for connections to close."),
             SERVER.setting("frame-ancestors", "frameAncestors", STRING, Server.Builder::frameAncestors,
@@ -303,6 +317,9 @@ record Setting(String key, String description, Section<?, ?> section, String com
                         + "other Origin gets 403 (none: every request with an Origin)."),
             API.setting("api-insecure", "insecure", BOOLEAN, Api.Builder::insecure, Api::insecure,
                         "Allow the API on a non-loopback api-host without an api-key (else the start fails)."),
+            API.setting("api-tls", "tls", BOOLEAN, Api.Builder::tls, Api::tls,
+                        "With tls-cert set, whether the API listener serves TLS too; false keeps it plain, allowed "
+                        + "only on a loopback api-host."),
             WEBHOOKS.setting("webhook-urls", "urls", URLS, Webhooks.Builder::urls, Webhooks::urls,
                              "Comma-separated http(s) URLs that receive events; none: webhooks off."),
             WEBHOOKS.setting("webhook-secret", "secret", SECRET, Webhooks.Builder::secret, Webhooks::secret,

@@ -51,6 +51,7 @@ public final class GatewayMetrics {
     private final Counter offlineDelivered;
     private final Counter policyCloses;
     private final Counter errors;
+    private final Counter tlsHandshakesFailed;
     private final Counter pushDelivered;
     private final Counter pushHeld;
     private final Counter pushUnknown;
@@ -117,6 +118,7 @@ public final class GatewayMetrics {
         offlineDelivered = counter("switchboard.offline.delivered");
         policyCloses = counter("switchboard.connections.policy.closed");
         errors = counter("switchboard.errors.unexpected");
+        tlsHandshakesFailed = counter("switchboard.tls.handshakes.failed");
         pushDelivered = counter("switchboard.push.recipients", "outcome", "delivered");
         pushHeld = counter("switchboard.push.recipients", "outcome", "held");
         pushUnknown = counter("switchboard.push.recipients", "outcome", "unknown");
@@ -314,6 +316,11 @@ public final class GatewayMetrics {
     /** An unexpected exception on a connection. */
     public void unexpectedError() {
         errors.increment();
+    }
+
+    /** A TLS handshake failed (a plaintext client on a TLS port, no common protocol or cipher, a bad record). */
+    public void tlsHandshakeFailed() {
+        tlsHandshakesFailed.increment();
     }
 
     /** A message reached the recipient's socket {@code nanos} after the router took it (the end-to-end hop). */

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.protocol.netty.CloseCodes;
 import java.io.IOException;
 import org.slf4j.Logger;
@@ -59,6 +60,10 @@ final class ExceptionHandler extends ChannelInboundHandlerAdapter {
             // PROTOCOL.md §1: over the size limit after reassembling fragments.
             logger.debug("{} message too big: {}", ctx.channel(), cause.getMessage());
             closeWith(ctx, CloseCodes.MESSAGE_TOO_BIG, "message too big");
+        } else if (ServerTls.isTlsFailure(cause)) {
+            // After the TLS handshake (failed handshakes end in TlsFailureHandler): a bad record or an alert.
+            logger.debug("{} TLS error: {}", ctx.channel(), cause.toString());
+            ctx.close();
         } else if (cause instanceof WebSocketHandshakeException) {
             logger.debug("{} WebSocket handshake failed: {}", ctx.channel(), cause.getMessage());
             ctx.close();

@@ -1,6 +1,7 @@
 package io.switchboard.gateway.pipeline;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -21,6 +22,7 @@ import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.http.HttpConnectionHandler;
 import io.switchboard.gateway.http.OpsEndpoints;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.tls.ServerTls;
 import io.switchboard.protocol.json.EnvelopeJson;
 import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import java.time.Clock;
@@ -58,16 +60,22 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     private final CloseStatusHandler closeStatus = new CloseStatusHandler();
     private final HandshakePolicy handshakePolicy;
     private final ExceptionHandler exceptions;
+    private final ServerTls tls;
+    private final ChannelHandler tlsFailures;
 
     /**
      * @param handshakePolicy the token verifier and Origin allow-list of the handshake guard
      * @param ops             {@code /healthz}, {@code /readyz} and {@code /metrics} on this port
+     * @param tls             TLS for every connection ({@code wss://}), or {@code null} for plain {@code ws://}
      */
     public GatewayChannelInitializer(GatewayConfig config, SessionLifecycle lifecycle, ChatRules rules,
                                      LocalDelivery delivery, EnvelopeJson json,
                                      GatewayMetrics metrics, ChannelGroup allChannels, Clock clock,
                                      OpsEndpoints ops, Supplier<String> dashboardStats,
-                                     Predicate<HttpRequest> dashboardAuthorized, HandshakePolicy handshakePolicy) {
+                                     Predicate<HttpRequest> dashboardAuthorized, HandshakePolicy handshakePolicy,
+                                     ServerTls tls) {
+        this.tls = tls;
+        this.tlsFailures = tls == null ? null : ServerTls.failureHandler(metrics);
         this.handshakePolicy = handshakePolicy;
         this.config = config;
         this.lifecycle = lifecycle;
@@ -111,6 +119,10 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
     @Override
     protected void initChannel(Channel ch) {
         allChannels.add(ch);
+        if (tls != null) {
+            // First in the pipeline, ahead of flush-consolidation: the flushes of a read batch become one TLS write.
+            tls.addTo(ch, tlsFailures);
+        }
         final ChannelPipeline p = ch.pipeline();
         addHttpHandlers(p);
         addWebSocketHandlers(p);

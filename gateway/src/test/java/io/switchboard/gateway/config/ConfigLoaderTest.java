@@ -174,6 +174,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsNeedsBothFilesAndKeepsAPlainApiOnLoopbackOnly() {
+        invalid(Map.of(), List.of("tls-key", "none (default)", "/etc/sb/cert.pem"), "--tls-cert", "/etc/sb/cert.pem");
+        invalid(Map.of(), List.of("tls-cert", "none (default)", "/etc/sb/key.pem"), "--tls-key", "/etc/sb/key.pem");
+        invalid(Map.of(), List.of("tls-provider", "'boring'", "auto, openssl, jdk"), "--tls-provider", "boring");
+        // A plain API next to TLS: only where nobody else can listen in.
+        invalid(Map.of(), List.of("api-tls", "'false'", "0.0.0.0", "loopback"), "--tls-cert", "c.pem", "--tls-key",
+                "k.pem", "--api-tls", "false", "--api-host", "0.0.0.0", "--api-key", "k");
+        final GatewayConfig loopback = ok(Map.of(), "--tls-cert", "c.pem", "--tls-key", "k.pem", "--api-tls", "false");
+        assertTrue(loopback.tls().enabled());
+        assertFalse(loopback.apiUsesTls());
+        assertTrue(ok(Map.of(), "--tls-cert", "c.pem", "--tls-key", "k.pem", "--api-host", "0.0.0.0", "--api-key", "k")
+                           .apiUsesTls());
+        // Without TLS the toggle changes nothing.
+        assertFalse(ok(Map.of(), "--api-tls", "false", "--api-host", "0.0.0.0", "--api-key", "k").apiUsesTls());
+    }
+
+    @Test
     void everyValidatedFieldMapsToASetting() {
         // Every component of every section is set by exactly one setting; the sections name their fields in
         // messages (auth, api and webhooks with a prefix: apiPort), and each such name leads back to its key.

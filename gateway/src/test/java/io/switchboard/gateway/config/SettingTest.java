@@ -50,6 +50,8 @@ class SettingTest {
             .clusterMode(GatewayConfig.Cluster.Mode.REDIS).redisUrl("redis://r:6380").nodeId("n1")
             .nodeHeartbeat(Duration.ofSeconds(1)).nodeTtl(Duration.ofSeconds(5)).redisKeyPrefix("x:")
             .remoteTimeout(Duration.ofSeconds(2))
+            .tlsCert(Path.of("/etc/tls/chain.pem")).tlsKey(Path.of("/etc/tls/key.pem"))
+            .tlsProvider(GatewayConfig.Tls.Provider.JDK).tlsReloadCheck(Duration.ofSeconds(30)).apiTls(false)
             .build();
 
     @TempDir
@@ -150,7 +152,9 @@ class SettingTest {
         assertEquals(CUSTOM, GatewayConfig.builder().server(CUSTOM.server()).webSocket(CUSTOM.webSocket())
                                           .chat(CUSTOM.chat()).offline(CUSTOM.offline()).rateLimit(CUSTOM.rateLimit())
                                           .registry(CUSTOM.registry()).auth(CUSTOM.auth()).api(CUSTOM.api())
-                                          .webhooks(CUSTOM.webhooks()).cluster(CUSTOM.cluster()).build());
+                                          .webhooks(CUSTOM.webhooks()).cluster(CUSTOM.cluster()).tls(CUSTOM.tls())
+                                          .build());
+        assertEquals(CUSTOM.tls(), CUSTOM.tls().toBuilder().build());
         assertEquals(GatewayConfig.builder().build().rateLimit(), GatewayConfig.RateLimit.builder().build());
         assertEquals(3, GatewayConfig.builder().rateLimit(GatewayConfig.RateLimit.builder().agentBurst(3).build())
                                      .build().rateLimit().agentBurst());

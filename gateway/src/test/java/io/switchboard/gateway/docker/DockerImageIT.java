@@ -23,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -109,7 +110,8 @@ class DockerImageIT {
                 "switchboard/gateway-it:" + UUID.randomUUID().toString().substring(0, 8), false)
                 // The same context `docker build -f docker/Dockerfile .` sends (.dockerignore keeps only these).
                 .withFileFromPath("docker/Dockerfile", root.resolve("docker/Dockerfile"))
-                .withFileFromPath("docker/entrypoint.sh", root.resolve("docker/entrypoint.sh"))
+                .withFileFromPath("bin/switchboard", root.resolve("bin/switchboard"))
+                .withFileFromPath("config/jvm.options", root.resolve("config/jvm.options"))
                 .withFileFromPath("docker/healthcheck.sh", root.resolve("docker/healthcheck.sh"))
                 .withFileFromPath("gateway/target/switchboard-gateway.jar", jar)
                 .withDockerfilePath("docker/Dockerfile");
@@ -178,15 +180,18 @@ class DockerImageIT {
                     () -> "the image must not run as root, Config.User is '" + user + "'");
         assertEquals(APP_UID, exec("id", "-u").trim(), "uid of processes in the container");
 
-        // java is PID 1 (entrypoint.sh execs it, so SIGTERM reaches it) with the container JVM flags.
+        // java is PID 1 (the launcher bin/switchboard execs it, so SIGTERM reaches it) with config/jvm.options' flags.
         final List<String> argv = Arrays.asList(exec("cat", "/proc/1/cmdline").split("\0"));
         assertTrue(argv.get(0).endsWith("java"), () -> "PID 1 must be java, is " + argv);
         assertTrue(argv.contains("-XX:MaxRAMPercentage=75"), () -> "PID 1 command line " + argv);
         assertTrue(argv.contains("-XX:+ExitOnOutOfMemoryError"), () -> "PID 1 command line " + argv);
+        assertTrue(argv.contains("-XX:+UseSerialGC") && argv.contains("-Xms32m"), () -> "PID 1 command line " + argv);
         assertTrue(argv.contains("/opt/switchboard/switchboard-gateway.jar"), () -> "PID 1 command line " + argv);
 
         // Those flags are container-aware: a JVM with them, in this container, sizes its heap from the memory limit.
-        final String flags = exec("sh", "-c", "exec java $JAVA_OPTS -XX:+PrintFlagsFinal -version");
+        final List<String> jvm = new ArrayList<>(argv.subList(0, argv.indexOf("-jar")));
+        jvm.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+        final String flags = exec(jvm.toArray(new String[0]));
         final Matcher m = Pattern.compile("\\bMaxHeapSize\\s*=\\s*(\\d+)").matcher(flags);
         assertTrue(m.find(), "MaxHeapSize in -XX:+PrintFlagsFinal");
         final long maxHeap = Long.parseLong(m.group(1));

@@ -33,14 +33,36 @@ public final class GatewayProcess implements AutoCloseable {
         this.output = output;
     }
 
+    /** The settings every gateway process of a test gets before its own. */
+    private static final List<String> TEST_ARGS =
+            List.of("--host", "127.0.0.1", "--port", "0", "--api-enabled", "false", "--shutdown-timeout", "3s");
+
     /** Starts {@code SwitchboardMain --host 127.0.0.1 --port 0 --api-enabled false} plus {@code args}. */
     public static GatewayProcess start(List<String> args) throws IOException, InterruptedException {
         final List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "io.switchboard.gateway.SwitchboardMain",
-                "--host", "127.0.0.1", "--port", "0", "--api-enabled", "false", "--shutdown-timeout", "3s"));
+                "-cp", System.getProperty("java.class.path"), "io.switchboard.gateway.SwitchboardMain"));
+        command.addAll(TEST_ARGS);
         command.addAll(args);
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return start(new ProcessBuilder(command));
+    }
+
+    /**
+     * Starts the gateway as a user does: {@code launcher} (bin/switchboard) with {@code env} added to this JVM's
+     * environment, the same test settings, and {@code args}.
+     */
+    public static GatewayProcess startWithLauncher(Path launcher, java.util.Map<String, String> env, List<String> args)
+            throws IOException, InterruptedException {
+        final List<String> command = new ArrayList<>(List.of(launcher.toString()));
+        command.addAll(TEST_ARGS);
+        command.addAll(args);
+        final ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        return start(builder);
+    }
+
+    private static GatewayProcess start(ProcessBuilder builder) throws IOException, InterruptedException {
+        final Process process = builder.redirectErrorStream(true).start();
         final List<String> output = Collections.synchronizedList(new ArrayList<>());
         final CompletableFuture<Integer> listening = new CompletableFuture<>();
         final Thread reader = new Thread(() -> {
@@ -72,6 +94,11 @@ public final class GatewayProcess implements AutoCloseable {
     /** The WebSocket URI of {@code rawPathAndQuery} ({@code /pinter/imserver/u1?ack=1}). */
     public URI uri(String rawPathAndQuery) {
         return URI.create("ws://127.0.0.1:" + port + rawPathAndQuery);
+    }
+
+    /** The command line of the process (for a launcher: of the java it became, since it execs). */
+    public List<String> commandLine() {
+        return process.info().arguments().map(List::of).orElse(List.of());
     }
 
     /** SIGTERM, and waits for the process to end; returns its exit status. */

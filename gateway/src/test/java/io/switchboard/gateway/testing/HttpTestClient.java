@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * Plain HTTP calls to a gateway listener for ITs (the JDK client: an independent implementation of HTTP/1.1), and
@@ -22,14 +23,21 @@ public final class HttpTestClient {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                                              .connectTimeout(TIMEOUT).build();
+    private final HttpClient http;
     private final URI base;
     private final String key;
 
     public HttpTestClient(URI base, String key) {
+        this(base, key, null);
+    }
+
+    /** A client of an {@code https://} base that trusts what {@code tls} trusts ({@code null}: the JDK's default). */
+    public HttpTestClient(URI base, String key, SSLContext tls) {
         this.base = base;
         this.key = key;
+        final HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                                               .connectTimeout(TIMEOUT);
+        http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     public HttpResponse<String> get(String path) {

@@ -88,7 +88,8 @@ public final class RedisServerProcess implements AutoCloseable {
         process = builder.redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
         final long deadline = System.nanoTime() + BOUND.toNanos();
         while (true) {
-            try (Socket s = new Socket("127.0.0.1", port)) {
+            try {
+                new Socket("127.0.0.1", port).close();
                 return;
             } catch (IOException e) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -118,10 +119,18 @@ public final class RedisServerProcess implements AutoCloseable {
         }
     }
 
-    /** Stops the server and deletes its directory. */
+    /**
+     * Stops the server and deletes its directory. An interrupt while waiting for the exit kills the server at once
+     * and stays set on the thread; so this declares no {@link InterruptedException}.
+     */
     @Override
-    public void close() throws InterruptedException, IOException {
-        stop();
+    public void close() throws IOException {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            destroyQuietly();
+            Thread.currentThread().interrupt();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException alreadyShuttingDown) {

@@ -82,7 +82,8 @@ public final class TestGateway implements AutoCloseable {
 
     /** A WebSocket URI with a raw (already encoded) path and query. */
     public URI uri(String rawPathAndQuery) {
-        return URI.create("ws://127.0.0.1:" + address().getPort() + rawPathAndQuery);
+        return URI.create((server.config().tls().enabled() ? "wss" : "ws") + "://127.0.0.1:" + address().getPort()
+                          + rawPathAndQuery);
     }
 
     /** Percent-encodes everything but RFC 3986 unreserved characters, as UTF-8. */
@@ -104,11 +105,6 @@ public final class TestGateway implements AutoCloseable {
     /** Stops the gateway gracefully (every session gets 1001). Idempotent. */
     @Override
     public void close() {
-        try {
-            server.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while stopping the gateway", e);
-        }
+        server.close();
     }
 }

@@ -36,9 +36,10 @@ public final class TestRedis implements AutoCloseable {
     private final String url;
     private final String skipReason;
     private final String failure;
-    private final AutoCloseable owned;
+    /** Stops the Redis this run started; {@code null} when it uses one it did not start. */
+    private final Runnable owned;
 
-    private TestRedis(String url, String skipReason, String failure, AutoCloseable owned) {
+    private TestRedis(String url, String skipReason, String failure, Runnable owned) {
         this.url = url;
         this.skipReason = skipReason;
         this.failure = failure;
@@ -83,7 +84,7 @@ public final class TestRedis implements AutoCloseable {
             try {
                 final RedisServerProcess redis = RedisServerProcess.start();
                 log.info("Redis ITs use a private {} (redis-server from the PATH)", redis);
-                return new TestRedis(redis.url(), null, null, redis);
+                return new TestRedis(redis.url(), null, null, () -> closeQuietly(redis));
             } catch (IOException e) {
                 return new TestRedis(null, null, "redis-server is on the PATH but did not start: " + e.getMessage(),
                                      null);
@@ -144,11 +145,19 @@ public final class TestRedis implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(RedisServerProcess redis) {
+        try {
+            redis.close();
+        } catch (IOException e) {
+            log.warn("{}: its temporary directory could not be deleted: {}", redis, e.toString());
+        }
+    }
+
     /** Stops the Redis this run started (process or container), if any. */
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (owned != null) {
-            owned.close();
+            owned.run();
         }
     }
 }

@@ -28,11 +28,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.netty.EnvelopeFrameCodec;
 import io.switchboard.protocol.netty.InboundFrame;
 import java.net.URI;
+import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +46,7 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * A WebSocket test client built from Netty's own client handlers and the protocol module's
@@ -77,6 +81,7 @@ public final class WsTestClient implements AutoCloseable {
     public static final class Options {
         private final HttpHeaders headers = new DefaultHttpHeaders();
         private boolean answerPings = true;
+        private SslContext tls;
 
         private Options() {}
 
@@ -87,6 +92,12 @@ public final class WsTestClient implements AutoCloseable {
         /** An extra header on the upgrade request (e.g. {@code Authorization}). */
         public Options header(CharSequence name, Object value) {
             headers.add(name, value);
+            return this;
+        }
+
+        /** The TLS client context of a {@code wss://} URI (what it trusts). */
+        public Options tls(SslContext context) {
+            tls = context;
             return this;
         }
 
@@ -118,6 +129,10 @@ public final class WsTestClient implements AutoCloseable {
                 .handshakeTimeoutMillis(TIMEOUT.toMillis())
                 .build();
         final boolean answerPings = options.answerPings;
+        final boolean secure = "wss".equalsIgnoreCase(uri.getScheme());
+        if (secure && options.tls == null) {
+            throw new IllegalArgumentException(uri + ": a wss:// URI needs Options.tls(...)");
+        }
         final ChannelFuture connect = new Bootstrap()
                 .group(clients.group())
                 .channel(NioSocketChannel.class)
@@ -126,6 +141,9 @@ public final class WsTestClient implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         final ChannelPipeline p = ch.pipeline();
+                        if (secure) {
+                            p.addLast("tls", options.tls.newHandler(ch.alloc(), uri.getHost(), uri.getPort()));
+                        }
                         p.addLast("http-codec", new HttpClientCodec());
                         p.addLast("http-aggregator", new HttpObjectAggregator(64 * 1024));
                         p.addLast("ping-tap", new PingTap(answerPings));
@@ -188,6 +206,19 @@ public final class WsTestClient implements AutoCloseable {
             }
         });
         return client.handshake;
+    }
+
+    /** The certificate the server presented (leaf first); fails unless this is a {@code wss://} connection. */
+    public Certificate[] peerCertificates() {
+        final SslHandler tls = channel.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return fail("not a TLS connection");
+        }
+        try {
+            return tls.engine().getSession().getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return fail("no peer certificate: " + e);
+        }
     }
 
     /** Sends an envelope through the protocol codec. Does not wait; the future tells whether it was written. */

@@ -19,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Builds one client connection's pipeline:
  * <pre>
- * http-codec → http-aggregator → ws-protocol → ws-aggregator → frame-codec → client
+ * [tls →] http-codec → http-aggregator → ws-protocol → ws-aggregator → frame-codec → client
  * </pre>
  * Netty's {@link WebSocketClientProtocolHandler} does the RFC 6455 handshake (and removes the HTTP handlers once it
  * is done), answers pings and drops pongs; close frames are passed on so that {@link ClientHandler} can record the
@@ -30,7 +30,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ClientChannelInitializer extends ChannelInitializer<Channel> {
 
-    /** Handler names, in pipeline order. */
+    /** Handler names, in pipeline order ({@code tls} only for {@code wss://}). */
+    public static final String TLS = "tls";
     public static final String HTTP_CODEC = "http-codec";
     public static final String HTTP_AGGREGATOR = "http-aggregator";
     public static final String WS_PROTOCOL = "ws-protocol";
@@ -64,6 +65,13 @@ public final class ClientChannelInitializer extends ChannelInitializer<Channel> 
     @Override
     protected void initChannel(Channel ch) {
         final ChannelPipeline p = ch.pipeline();
+        if ("wss".equalsIgnoreCase(uri.getScheme())) {
+            if (options.tls() == null) {
+                throw new IllegalStateException(uri + ": wss:// without a TLS client context");
+            }
+            // The host and port name the server for SNI and for host name verification.
+            p.addLast(TLS, options.tls().newHandler(ch.alloc(), uri.getHost(), ClientConnector.port(uri)));
+        }
         p.addLast(HTTP_CODEC, new HttpClientCodec());
         p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HANDSHAKE_RESPONSE_BYTES));
         p.addLast(WS_PROTOCOL, new WebSocketClientProtocolHandler(protocolConfig()));

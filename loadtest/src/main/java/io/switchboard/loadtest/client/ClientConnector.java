@@ -79,7 +79,8 @@ public final class ClientConnector {
         return established;
     }
 
-    private static int port(URI uri) {
+    /** The URI's port, or the scheme's default. */
+    static int port(URI uri) {
         if (uri.getPort() > 0) {
             return uri.getPort();
         }

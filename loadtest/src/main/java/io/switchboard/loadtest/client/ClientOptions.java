@@ -2,6 +2,7 @@ package io.switchboard.loadtest.client;
 
 import static java.util.Objects.requireNonNull;
 
+import io.netty.handler.ssl.SslContext;
 import io.switchboard.protocol.json.EnvelopeJson;
 import java.time.Duration;
 
@@ -12,9 +13,11 @@ import java.time.Duration;
  * @param handshakeTimeout time allowed for the HTTP upgrade after the TCP connect
  * @param maxMessageBytes  largest inbound message accepted, after reassembling fragments
  * @param json             the shared JSON codec
+ * @param tls              the TLS client context of {@code wss://} connections (what they trust); {@code null} when
+ *                         the run is plain {@code ws://}
  */
 public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, int maxMessageBytes,
-                            EnvelopeJson json) {
+                            EnvelopeJson json, SslContext tls) {
 
     /** 10 s: generous, so that a slow accept queue shows up as latency, not as failures. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -38,9 +41,14 @@ public record ClientOptions(Duration connectTimeout, Duration handshakeTimeout, 
         }
     }
 
-    /** The defaults above with a fresh {@link EnvelopeJson}. */
+    /** The defaults above with a fresh {@link EnvelopeJson}, for {@code ws://}. */
     public static ClientOptions defaults() {
+        return defaults(null);
+    }
+
+    /** The defaults above with a fresh {@link EnvelopeJson} and {@code tls} for {@code wss://} ({@code null}: none). */
+    public static ClientOptions defaults(SslContext tls) {
         return new ClientOptions(DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
-                EnvelopeJson.create());
+                EnvelopeJson.create(), tls);
     }
 }
