@@ -238,10 +238,11 @@ public final class RedisMatchService implements MatchService {
             """, ScriptOutputType.INTEGER);
 
     /**
-     * KEYS pool, agent users, away; ARGV agent. The load of a returning agent is the number of users it kept;
-     * available is the state on connect.
+     * KEYS pool, agent users, away; ARGV agent, '1' to keep an away status (a re-announce after a Redis outage, not
+     * a connect). The load of a returning agent is the number of users it kept; available is the state on connect.
      */
     private static final LuaScript AGENT_ONLINE = new LuaScript("""
+            if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
             redis.call('SREM', KEYS[3], ARGV[1])
             redis.call('ZADD', KEYS[1], redis.call('SCARD', KEYS[2]), ARGV[1])
             return 1
@@ -547,8 +548,16 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public void agentOnline(String agentId) {
+        agentOnline(agentId, false);
+    }
+
+    /**
+     * {@code agentId} is online; with {@code resync} (its session is re-announced after a Redis outage) an away
+     * agent stays away.
+     */
+    void agentOnline(String agentId, boolean resync) {
         AGENT_ONLINE.run(redis.get(), new String[] {keys.pool(), keys.agentUsers(agentId), keys.away()},
-                         agentId)
+                         agentId, resync ? "1" : "0")
                     .whenComplete((n, error) -> logIfFailed("agentOnline", agentId, error));
     }
 

@@ -433,7 +433,7 @@ final class RedisPresence implements Presence {
             syncing.putIfAbsent(session, new ArrayDeque<>());
             announce(session, true);
             if (session.role() == Role.AGENT) {
-                matches.agentOnline(session.userId());
+                matches.agentOnline(session.userId(), true);
             }
         }));
         return registry.size();
