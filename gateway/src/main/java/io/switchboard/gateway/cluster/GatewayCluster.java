@@ -40,9 +40,13 @@ import org.slf4j.LoggerFactory;
 public final class GatewayCluster implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(GatewayCluster.class);
-    /** The scripts a user's deliveries go through, in the order they must stay in (see {@link LuaScript#load}). */
+    /**
+     * The scripts a user's deliveries and the queue go through, in the order they must stay in (see
+     * {@link LuaScript#load}).
+     */
     private static final List<LuaScript> DELIVERY_SCRIPTS = Stream.of(ClusterRouter.SCRIPTS, RedisHold.SCRIPTS,
-                                                                      RedisPresence.SCRIPTS, RedisAcks.SCRIPTS)
+                                                                      RedisPresence.SCRIPTS, RedisAcks.SCRIPTS,
+                                                                      RedisMatchService.SCRIPTS)
                                                                   .flatMap(List::stream).toList();
 
     private final GatewayConfig config;

@@ -295,6 +295,13 @@ public final class RedisMatchService implements MatchService {
             return out
             """, ScriptOutputType.MULTI);
 
+    /**
+     * The queue scripts, loaded when the node connects (see {@link LuaScript#load}): a first {@code EVALSHA} that
+     * Redis does not know is retried behind what was pipelined after it, which could reorder two matches.
+     */
+    static final List<LuaScript> SCRIPTS = List.of(MATCH, SERVE, LEAVE_QUEUE, EXPIRE, WAITING, TRANSFER, STATUS,
+                                                   AGENT_ONLINE, AGENT_OFFLINE, UNPAIR, RELEASE_AGENT);
+
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
     private final String capacity;
