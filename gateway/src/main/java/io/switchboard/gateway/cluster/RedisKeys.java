@@ -106,7 +106,10 @@ final class RedisKeys {
         return prefix + "queue:waits";
     }
 
-    /** HASH {@code tail}, {@code head} (tickets), {@code ver} (the last position notice), {@code pair} (a counter). */
+    /**
+     * HASH {@code tail}, {@code head} (tickets), {@code ver} (the last position notice), {@code pair} (a counter),
+     * {@code stalled} (the head the last expiry saw waiting while an agent was free).
+     */
     String queueState() {
         return prefix + "queue:state";
     }

@@ -161,8 +161,11 @@ public final class RedisMatchService implements MatchService {
             """, ScriptOutputType.MULTI);
 
     /**
-     * ARGV[4] the longest wait (ms). Removes every wait past it (each exactly once, whichever nodes run this), then
-     * serves the queue (a safety net for a serve that failed). Returns {version, served..., expired (user,
+     * ARGV[4] the longest wait (ms). Removes every wait past it (each exactly once, whichever nodes run this) and
+     * then serves the queue, as one gateway does. Also a safety net for a serve that failed (Redis unreachable) or
+     * that a node of the previous version never runs: when the same head waits while an agent is free at two ticks in
+     * a row, it serves. Not at the first tick: the serve of the change that freed the agent is on its way, and must
+     * stay the one that matches, after that change's answer. Returns {version, served..., expired (user,
      * waited)..., waiting, available agents, away agents}.
      */
     private static final LuaScript EXPIRE = new LuaScript(QUEUE_LIB + """
@@ -177,7 +180,16 @@ public final class RedisMatchService implements MatchService {
                 expired[#expired + 1] = tostring(waited)
               end
             end
-            local served = serve()
+            local served = {}
+            local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+            if #expired > 0 or (head and free() and redis.call('HGET', KEYS[5], 'stalled') == head) then
+              served = serve()
+              redis.call('HDEL', KEYS[5], 'stalled')
+            elseif head and free() then
+              redis.call('HSET', KEYS[5], 'stalled', head)
+            else
+              redis.call('HDEL', KEYS[5], 'stalled')
+            end
             return {ver(), served, expired, tostring(redis.call('ZCARD', KEYS[3])),
                     tostring(redis.call('ZCARD', KEYS[2])), tostring(redis.call('SCARD', KEYS[7]))}
             """, ScriptOutputType.MULTI);
