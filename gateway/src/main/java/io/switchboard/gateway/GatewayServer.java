@@ -191,7 +191,7 @@ public final class GatewayServer implements AutoCloseable {
                           () -> store instanceof FileChatStore file ? file.refused()
                                 : cluster != null ? cluster.storeRefused() : 0);
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
-        history = historyOf(config.chat(), clustered, store, clock);
+        history = clustered ? cluster.history() : historyOf(config.chat(), store, clock);
         matches.setQueueListener(new QueueNotices(router, envelopes, metrics, events, history));
         metrics.queueGauges(matches::waitingCount,
                             status -> matches.agentsByStatus().getOrDefault(status, 0));
@@ -318,9 +318,9 @@ public final class GatewayServer implements AutoCloseable {
                     api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
-    /** The conversation histories: none, in Redis (cluster), or in memory and the data file. */
-    private static History historyOf(GatewayConfig.Chat chat, boolean clustered, ChatStore store, Clock clock) {
-        if (chat.historyMax() == 0 || clustered) {
+    /** The conversation histories of one gateway: none, or in memory and the data file. */
+    private static History historyOf(GatewayConfig.Chat chat, ChatStore store, Clock clock) {
+        if (chat.historyMax() == 0) {
             return History.NONE;
         }
         final MemoryHistory memory = new MemoryHistory(store, chat.historyMax(), chat.historyRetention().toMillis(),

@@ -66,12 +66,16 @@ final class ClusterNode implements AutoCloseable {
               local p = redis.call('GET', pk)
               local role = nil
               if not p then
-                if redis.call('HEXISTS', ARGV[2] .. 'pairs', u) == 1 then role = 'user'
+                if redis.call('HEXISTS', ARGV[2] .. 'pairs', u) == 1
+                   or redis.call('ZSCORE', ARGV[2] .. 'queue', u) then role = 'user'
                 elseif redis.call('EXISTS', ARGV[2] .. 'agent:' .. u .. ':users') == 1 then role = 'agent' end
               elseif string.sub(p, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
                 redis.call('DEL', pk)
                 role = string.match(p, '|([^|]*)$')
-                if role == 'agent' then redis.call('ZREM', ARGV[2] .. 'pool', u) end
+                if role == 'agent' then
+                  redis.call('ZREM', ARGV[2] .. 'pool', u)
+                  redis.call('SREM', ARGV[2] .. 'away', u)
+                end
               end
               if role then out[#out + 1] = u; out[#out + 1] = role end
             end

@@ -62,14 +62,16 @@ final class ClusterRedis implements AutoCloseable {
     }
 
     /**
-     * Connects and subscribes {@code channel}, delivering its messages to {@code onMessage} (on a Lettuce thread).
-     * Blocks the calling thread, which must not be an event loop: it runs once, in {@code GatewayServer.start()}.
+     * Connects and subscribes {@code channel} (this node's) and {@code broadcast} (every node's: the queue's
+     * positions), delivering their messages to {@code onMessage} (on a Lettuce thread, one at a time, in the order
+     * Redis published them). Blocks the calling thread, which must not be an event loop: it runs once, in
+     * {@code GatewayServer.start()}.
      *
      * @param onResubscribed run (on a Lettuce thread) each time Lettuce subscribes the channel again after a
      *                       reconnect: until then, other nodes' {@code PUBLISH}es to it reached nobody
      * @throws IllegalStateException if Redis cannot be reached
      */
-    void connect(String channel, BiConsumer<String, String> onMessage, Runnable onResubscribed) {
+    void connect(String channel, String broadcast, BiConsumer<String, String> onMessage, Runnable onResubscribed) {
         try {
             commands = client.connect();
             pubSub = client.connectPubSub();
@@ -82,12 +84,12 @@ final class ClusterRedis implements AutoCloseable {
 
                 @Override
                 public void subscribed(String ch, long count) {
-                    if (!first.compareAndSet(true, false)) {
+                    if (channel.equals(ch) && !first.compareAndSet(true, false)) {
                         onResubscribed.run();
                     }
                 }
             });
-            pubSub.sync().subscribe(channel);
+            pubSub.sync().subscribe(channel, broadcast);
         } catch (RuntimeException e) {
             close();
             throw new IllegalStateException("cannot reach Redis: " + e.getMessage(), e);

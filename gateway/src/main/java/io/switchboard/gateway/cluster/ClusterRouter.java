@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The cluster {@link Router}: a recipient connected here takes the local path ({@link RedisPresence#deliverHere},
@@ -27,6 +29,8 @@ import java.util.function.Supplier;
  * Thread-safe and non-blocking.
  */
 final class ClusterRouter implements Router {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClusterRouter.class);
 
     /** A delivery may be forwarded once when its recipient moved between lookup and arrival. */
     private static final int MAX_HOPS = 1;
@@ -48,8 +52,33 @@ final class ClusterRouter implements Router {
             return 'H'
             """, ScriptOutputType.STATUS);
 
+    /**
+     * KEYS presence, kept notices; ARGV this node, channel prefix, channel message, key ('' for none), envelope
+     * JSON, ttl ms. A live-only notice: published to the node holding the recipient, else kept under its key (the
+     * newest per key), else dropped. Returns 'P' (published), 'L' (the presence is this node's), 'K' (kept) or 'D'.
+     */
+    private static final LuaScript NOTIFY = new LuaScript("""
+            local p = redis.call('GET', KEYS[1])
+            if p then
+              local node = string.match(p, '^([^|]*)|')
+              if node == ARGV[1] then return 'L' end
+              if redis.call('PUBLISH', ARGV[2] .. node, ARGV[3]) > 0 then return 'P' end
+            end
+            if ARGV[4] == '' then return 'D' end
+            redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+            redis.call('PEXPIRE', KEYS[2], ARGV[6])
+            return 'K'
+            """, ScriptOutputType.STATUS);
+
+    /** KEYS kept notices; ARGV key, envelope JSON, ttl ms. */
+    private static final LuaScript KEEP = new LuaScript("""
+            redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            return 'K'
+            """, ScriptOutputType.STATUS);
+
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
-    static final List<LuaScript> SCRIPTS = List.of(ROUTE);
+    static final List<LuaScript> SCRIPTS = List.of(ROUTE, NOTIFY, KEEP);
 
     private final String nodeId;
     private final Supplier<RedisAsyncCommands<String, String>> redis;
@@ -127,17 +156,65 @@ final class ClusterRouter implements Router {
                     });
     }
 
+    /**
+     * A recipient of this node gets it at once; one on another node through that node's channel ({@code N}, never
+     * acked: a notice lost with a dying node is not worth a round trip).
+     */
     @Override
     public void notify(String toUserId, Envelope envelope) {
+        notice(toUserId, null, envelope);
+    }
+
+    /**
+     * As {@link #notify}; a recipient connected nowhere, or not keeping up, keeps the newest notice per key in
+     * {@code kept:<user>} (a hash with the offline TTL), which the attach script hands to its next connection on any
+     * node, after what was held for it.
+     */
+    @Override
+    public void notifyOrKeep(String toUserId, String key, Envelope envelope) {
+        notice(toUserId, key, envelope);
+    }
+
+    private void notice(String toUserId, String key, Envelope envelope) {
         final Session session = registry.find(toUserId);
         if (session != null) {
-            presence.notifyHere(session, envelope);
+            if (!presence.notifyHere(session, envelope) && key != null) {
+                keep(toUserId, key, new String(json.toBytes(envelope), StandardCharsets.UTF_8));
+            }
+            return;
+        }
+        final NodeBus.Notice notice = new NodeBus.Notice(toUserId, key,
+                                                         new String(json.toBytes(envelope), StandardCharsets.UTF_8));
+        NOTIFY.<String>run(redis.get(), new String[] {keys.presence(toUserId), keys.kept(toUserId)}, nodeId,
+                           keys.channelPrefix(), notice.message(), key == null ? "" : key, notice.json(),
+                           hold.ttlMillis())
+              .whenComplete((reply, error) -> {
+                  if (error != null) {
+                      logger.debug("notice to userId={} lost: {}", toUserId, error.toString());
+                  } else if ("L".equals(reply)) {
+                      onNotice(notice); // the directory says here: it registered after our look-up, or just left
+                  }
+              });
+    }
+
+    /** A live-only notice from another node (on a Lettuce thread), or one the directory placed here. */
+    void onNotice(NodeBus.Notice notice) {
+        final Session session = registry.find(notice.to());
+        if (session != null && presence.notifyHere(session, presence.decodeNotice(notice.json()))) {
+            return;
+        }
+        if (notice.keep()) {
+            keep(notice.to(), notice.key(), notice.json());
         }
     }
 
-    @Override
-    public void notifyOrKeep(String toUserId, String key, Envelope envelope) {
-        notify(toUserId, envelope);
+    private void keep(String toUserId, String key, String body) {
+        KEEP.run(redis.get(), new String[] {keys.kept(toUserId)}, key, body, hold.ttlMillis())
+            .whenComplete((reply, error) -> {
+                if (error != null) {
+                    logger.debug("notice kept for userId={} lost: {}", toUserId, error.toString());
+                }
+            });
     }
 
     /** A delivery from another node (on a Lettuce thread): delivered here, forwarded once, or held; then acked. */

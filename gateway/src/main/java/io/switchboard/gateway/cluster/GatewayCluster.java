@@ -2,6 +2,7 @@ package io.switchboard.gateway.cluster;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.Acknowledgements;
+import io.switchboard.gateway.chat.History;
 import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.MemoryHold;
@@ -39,9 +40,13 @@ import org.slf4j.LoggerFactory;
 public final class GatewayCluster implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(GatewayCluster.class);
-    /** The scripts a user's deliveries go through, in the order they must stay in (see {@link LuaScript#load}). */
+    /**
+     * The scripts a user's deliveries and the queue go through, in the order they must stay in (see
+     * {@link LuaScript#load}).
+     */
     private static final List<LuaScript> DELIVERY_SCRIPTS = Stream.of(ClusterRouter.SCRIPTS, RedisHold.SCRIPTS,
-                                                                      RedisPresence.SCRIPTS, RedisAcks.SCRIPTS)
+                                                                      RedisPresence.SCRIPTS, RedisAcks.SCRIPTS,
+                                                                      RedisMatchService.SCRIPTS)
                                                                   .flatMap(List::stream).toList();
 
     private final GatewayConfig config;
@@ -49,6 +54,7 @@ public final class GatewayCluster implements AutoCloseable {
     private final RedisKeys keys;
     private final ClusterRedis redis;
     private final RedisMatchService matches;
+    private final History history;
     private final NodeBus bus;
     private final LocalDelivery local;
     private final RedisPresence presence;
@@ -71,7 +77,12 @@ public final class GatewayCluster implements AutoCloseable {
         nodeId = cluster.nodeId().isEmpty() ? defaultNodeId() : cluster.nodeId();
         keys = new RedisKeys(cluster.keyPrefix());
         redis = new ClusterRedis(cluster.redisUrl());
-        matches = new RedisMatchService(redis::async, keys, config.chat().agentCapacity());
+        matches = new RedisMatchService(redis::async, keys, config.chat().agentCapacity(), config.chat().queueMax(),
+                                        config.chat().queueTimeout().toMillis(), user -> registry.find(user) != null);
+        history = config.chat().historyMax() == 0
+                  ? History.NONE
+                  : new RedisHistory(redis::async, keys, json, config.chat().historyMax(),
+                                     config.chat().historyRetention().toMillis());
         bus = new NodeBus(nodeId, redis::async, keys, cluster.remoteTimeout().toMillis());
         final RedisHold hold = new RedisHold(redis::async, keys, json, metrics, config.offline().maxPerUser(),
                                              config.offline().ttl().toMillis());
@@ -129,6 +140,11 @@ public final class GatewayCluster implements AutoCloseable {
         return matches;
     }
 
+    /** The conversation histories, in Redis ({@link History#NONE} with {@code history-max} 0). */
+    public History history() {
+        return history;
+    }
+
     /** Who is connected where, cluster-wide. */
     public Presence presence() {
         return presence;
@@ -179,8 +195,9 @@ public final class GatewayCluster implements AutoCloseable {
     public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release,
                       WebhookOutbox.Receiver webhooks) {
         resends.timer(timer);
-        redis.connect(keys.channel(nodeId), (channel, message) -> bus.receive(message, router::onDeliver,
-                                                                              presence::onKick),
+        redis.connect(keys.channel(nodeId), keys.queueChannel(),
+                      (channel, message) -> bus.receive(message, router::onDeliver, presence::onKick,
+                                                        router::onNotice, matches::onPositions),
                       this::resubscribed);
         final GatewayConfig.Cluster cluster = config.cluster();
         try {

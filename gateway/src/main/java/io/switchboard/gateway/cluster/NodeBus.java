@@ -19,7 +19,11 @@ import org.slf4j.LoggerFactory;
  * <p>Formats ({@code |}-separated; the envelope JSON last, so it may contain anything; unchanged since cluster mode
  * shipped, so nodes of different versions interoperate during a rolling deploy):
  * {@code D|origin|corrId|hops|toUser|json} deliver, {@code A|corrId|DELIVERY} ack,
- * {@code K|user|connection} close that connection with 4001 (a newer one connected elsewhere).
+ * {@code K|user|connection} close that connection with 4001 (a newer one connected elsewhere). Added with the
+ * customer-service extensions: {@code N|to key json} a live-only notice ({@link Notice}), and, on the queue channel
+ * every node subscribes, {@code Q|version|user position...} the queue's changed positions. A node of the previous
+ * version logs a warning for an {@code N} and drops it (a typing or read notice lost during a rolling deploy), and
+ * does not subscribe the queue channel.
  *
  * <p>A delivery waits for the receiving node's ack naming what it did; no ack within {@code remote-timeout} counts
  * as {@code DROPPED} (the node died mid-way). Thread-safe and non-blocking; messages arrive on a Lettuce thread.
@@ -48,6 +52,30 @@ final class NodeBus {
         /** As a channel message. */
         String message() {
             return "D|" + origin + '|' + corr + '|' + hops + '|' + to + '|' + json;
+        }
+    }
+
+    /**
+     * A live-only notice ({@code Router.notify}): written to the recipient's connection if it is here and keeps up;
+     * else, with a {@code key}, kept in Redis for its next connection, else dropped. UserIds and keys have no
+     * whitespace ({@code PROTOCOL.md} §1), so spaces separate them.
+     */
+    record Notice(String to, String key, String json) {
+
+        /** As a channel message: {@code N|to key json} ({@code key} empty for a plain notice). */
+        String message() {
+            return "N|" + to + ' ' + (key == null ? "" : key) + ' ' + json;
+        }
+
+        /** Whether it is kept for an offline recipient. */
+        boolean keep() {
+            return key != null && !key.isEmpty();
+        }
+
+        static Notice parse(String message) {
+            final int a = message.indexOf(' ', 2);
+            final int b = message.indexOf(' ', a + 1);
+            return new Notice(message.substring(2, a), message.substring(a + 1, b), message.substring(b + 1));
         }
     }
 
@@ -111,6 +139,15 @@ final class NodeBus {
      * kicks ({@code userId}, {@code connection}) go to the given handlers.
      */
     void receive(String message, Consumer<Deliver> deliveries, BiConsumer<String, String> kicks) {
+        receive(message, deliveries, kicks, notice -> { }, positions -> { });
+    }
+
+    /**
+     * As above, with the kinds of the customer-service extensions: live-only notices, and the queue's positions
+     * (given as the whole message).
+     */
+    void receive(String message, Consumer<Deliver> deliveries, BiConsumer<String, String> kicks,
+                 Consumer<Notice> notices, Consumer<String> positions) {
         try {
             switch (message.charAt(0)) {
                 case 'D' -> {
@@ -125,6 +162,8 @@ final class NodeBus {
                     final String[] f = message.split("\\|", 3);
                     kicks.accept(f[1], f[2]);
                 }
+                case 'N' -> notices.accept(Notice.parse(message));
+                case 'Q' -> positions.accept(message);
                 default -> logger.warn("Unknown cluster message kind '{}'", message.charAt(0));
             }
         } catch (RuntimeException e) {

@@ -83,8 +83,57 @@ final class RedisKeys {
         return prefix + "agent:" + agentId + ":users";
     }
 
-    /** ZSET agentId → load: the agents that are online and may be matched. */
+    /** ZSET agentId → load: the agents that are online and available (not away); those below capacity are matched. */
     String pool() {
         return prefix + "pool";
+    }
+
+    /** SET of the online agents whose status is {@code away} ({@code PROTOCOL.md} §6): out of the pool. */
+    String away() {
+        return prefix + "away";
+    }
+
+    /**
+     * ZSET userId → ticket: the waiting queue, head first (tail tickets count up from 1, users sent back to the head
+     * get tickets counting down from -1).
+     */
+    String queue() {
+        return prefix + "queue";
+    }
+
+    /** HASH userId → {@code sinceMillis|toldPosition}: when each waiting user started waiting, where it was told. */
+    String queueWaits() {
+        return prefix + "queue:waits";
+    }
+
+    /**
+     * HASH {@code tail}, {@code head} (tickets), {@code ver} (the last position notice), {@code pair} (a counter),
+     * {@code stalled} (the head the last expiry saw waiting while an agent was free).
+     */
+    String queueState() {
+        return prefix + "queue:state";
+    }
+
+    /**
+     * ZSET userId → pairing counter: the users who asked to wait ({@code match} with {@code queue}) in their current
+     * conversation, in the order they were paired with their agent; sent back to the head if that agent is released.
+     */
+    String queueing() {
+        return prefix + "queue:asked";
+    }
+
+    /** The pub/sub channel every node subscribes for the queue's position notices, published by the scripts. */
+    String queueChannel() {
+        return prefix + "queue:positions";
+    }
+
+    /** HASH key → envelope JSON: the newest live-only notice per key for {@code userId} while it is offline. */
+    String kept(String userId) {
+        return prefix + "kept:" + userId;
+    }
+
+    /** LIST of envelope JSON: the {@code normal} messages of {@code userId}'s conversation, oldest first. */
+    String history(String userId) {
+        return prefix + "history:" + userId;
     }
 }

@@ -8,30 +8,49 @@ import io.switchboard.gateway.chat.QueueListener;
 import io.switchboard.gateway.chat.Transfer;
 import io.switchboard.gateway.chat.Waiting;
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.Failure;
 import io.switchboard.protocol.MessageType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster-wide {@link MatchService}: the agent pool ({@code ZSET agent → load} of online agents) and the pairings
- * ({@code HASH user → agent}, {@code SET} of users per agent) live in Redis, and every compound change is one Lua
- * script, so it is atomic across nodes: a match picks the least-loaded online agent whose load is below capacity and
- * increments it in the same step, so no agent ever holds more than its capacity, whichever nodes race.
+ * The cluster-wide {@link MatchService}: the agent pool ({@code ZSET agent → load} of online, available agents), the
+ * away agents, the pairings ({@code HASH user → agent}, {@code SET} of users per agent) and the waiting queue live in
+ * Redis, and every compound change is one Lua script, so it is atomic across nodes: a match picks the least-loaded
+ * available agent whose load is below capacity and increments it in the same step, so no agent ever holds more than
+ * its capacity, and a freed agent and the head of the queue meet in one step, whichever nodes race (FIFO, no user
+ * matched or dropped twice).
+ *
+ * <p>Every matching key ({@code pool}, {@code away}, {@code pairs}, {@code agent:*:users}, {@code queue*}) is one
+ * family: a Redis Cluster port can put them all in one hash-tag slot ({@code {match}}), which the scripts need, as
+ * they touch several and compute the per-agent keys themselves.
+ *
+ * <p><b>Queue positions.</b> The scripts that change the queue compare each waiting user's place with the one it was
+ * last told and {@code PUBLISH} the changes, numbered by a per-queue version, on one channel every node subscribes
+ * ({@link RedisKeys#queueChannel}): Redis runs scripts one at a time and delivers one channel's messages in that
+ * order, so every node sees every change in queue order, and tells the users connected to it. A node drops a position
+ * whose version is not newer than what it last told that user (the answer to its {@code match}, its match or its
+ * expiry, which come back on the command connection), so no older position ever follows a newer one.
  *
  * <p>The pairing check in front of every {@code normal} is answered from a local cache when it can: a pairing this
  * node made, learned from Redis, or was told about by a {@code match} notice it delivered. Entries are dropped when
- * this node ends the pairing or delivers the {@code leave} notice, and whenever a session of either side attaches or
- * detaches here, so a cached "yes" never outlives what this node has seen. A cache miss asks Redis ({@code HGET}).
- * This keeps same-node pairs chatting while Redis is unreachable. All capacity must be the same on every node.
+ * this node ends or transfers the pairing or delivers the {@code leave} notice, and whenever a session of either side
+ * attaches or detaches here, so a cached "yes" never outlives what this node has seen. A cache miss asks Redis
+ * ({@code HGET}). This keeps same-node pairs chatting while Redis is unreachable. Capacity, queue bound and queue
+ * timeout must be the same on every node.
  *
- * <p>Thread-safe and non-blocking.
+ * <p>Thread-safe and non-blocking. The {@link QueueListener} is called on Lettuce threads: the command connection's
+ * for what this node's scripts did (matches, expiries), the pub/sub connection's for positions.
  */
 public final class RedisMatchService implements MatchService {
 
@@ -39,116 +58,453 @@ public final class RedisMatchService implements MatchService {
     private static final CompletionStage<Boolean> TRUE = CompletableFuture.completedFuture(Boolean.TRUE);
 
     /**
-     * KEYS pairs, pool; ARGV user, capacity, prefix. Returns {agent or '', 1 if new}. Never the user itself (an id
-     * still in the pool from an agent connection).
+     * What the queue scripts share. KEYS pairs, pool, queue, waits, queue state, queueing, away; ARGV prefix,
+     * capacity, queue channel, then the script's own. {@code serve} matches the head of the queue with the
+     * least-loaded agents below capacity while both exist, then {@code tell}s the positions that changed.
      */
-    private static final LuaScript MATCH = new LuaScript("""
-            local cur = redis.call('HGET', KEYS[1], ARGV[1])
-            if cur then return {cur, 0} end
-            local c = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 2)
-            local a = c[1]
-            if a == ARGV[1] then a = c[2] end
-            if not a then return {'', 0} end
-            redis.call('ZINCRBY', KEYS[2], 1, a)
-            redis.call('HSET', KEYS[1], ARGV[1], a)
-            redis.call('SADD', ARGV[3] .. 'agent:' .. a .. ':users', ARGV[1])
-            return {a, 1}
+    private static final String QUEUE_LIB = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local function users(a) return ARGV[1] .. 'agent:' .. a .. ':users' end
+            local function since(u)
+              return tonumber(string.match(redis.call('HGET', KEYS[4], u), '^(%d+)'))
+            end
+            local function ver() return redis.call('HGET', KEYS[5], 'ver') or '0' end
+            local function free(u)
+              local c = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 2)
+              local a = c[1]
+              if a == u then a = c[2] end
+              return a
+            end
+            local function pair(u, a)
+              redis.call('ZINCRBY', KEYS[2], 1, a)
+              redis.call('HSET', KEYS[1], u, a)
+              redis.call('SADD', users(a), u)
+              if redis.call('ZSCORE', KEYS[6], u) then
+                redis.call('ZADD', KEYS[6], redis.call('HINCRBY', KEYS[5], 'pair', 1), u)
+              end
+            end
+            local function tell()
+              local changes = {}
+              for i, u in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+                local s, told = string.match(redis.call('HGET', KEYS[4], u), '^(%d+)|(%d+)$')
+                if tonumber(told) ~= i then
+                  redis.call('HSET', KEYS[4], u, s .. '|' .. i)
+                  changes[#changes + 1] = u .. ' ' .. i
+                end
+              end
+              if #changes > 0 then
+                local v = redis.call('HINCRBY', KEYS[5], 'ver', 1)
+                redis.call('PUBLISH', ARGV[3], 'Q|' .. v .. '|' .. table.concat(changes, ' '))
+              end
+            end
+            local function serve()
+              local out = {}
+              while true do
+                local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+                if not head then break end
+                local a = free(head)
+                if not a then break end
+                local waited = math.max(0, now - since(head))
+                redis.call('ZREM', KEYS[3], head)
+                redis.call('HDEL', KEYS[4], head)
+                pair(head, a)
+                out[#out + 1] = head
+                out[#out + 1] = a
+                out[#out + 1] = tostring(waited)
+              end
+              tell()
+              return out
+            end
+            """;
+
+    /**
+     * ARGV[4] user, ARGV[5] '1' to wait in the queue, ARGV[6] queue bound. Returns {agent or '', '1' if new,
+     * position (0: not waiting, -1: queue full), version, served (user, agent, waited)...}.
+     */
+    private static final LuaScript MATCH = new LuaScript(QUEUE_LIB + """
+            local u = ARGV[4]
+            local cur = redis.call('HGET', KEYS[1], u)
+            if cur then return {cur, '0', '0', ver(), {}} end
+            if redis.call('HEXISTS', KEYS[4], u) == 1 then
+              return {'', '0', tostring(redis.call('ZRANK', KEYS[3], u) + 1), ver(), {}}
+            end
+            local served = serve()
+            local a = free(u)
+            if not a then
+              if ARGV[5] ~= '1' then return {'', '0', '0', ver(), served} end
+              local n = redis.call('ZCARD', KEYS[3])
+              if n >= tonumber(ARGV[6]) then return {'', '0', '-1', ver(), served} end
+              redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[5], 'tail', 1), u)
+              redis.call('HSET', KEYS[4], u, now .. '|' .. (n + 1))
+              redis.call('ZADD', KEYS[6], 0, u)
+              return {'', '1', tostring(n + 1), ver(), served}
+            end
+            if ARGV[5] == '1' then redis.call('ZADD', KEYS[6], 0, u) end
+            pair(u, a)
+            return {a, '1', '0', ver(), served}
             """, ScriptOutputType.MULTI);
 
-    /** KEYS pool, agent users; ARGV agent. The load of a returning agent is the number of users it kept. */
+    /** Returns {version, served (user, agent, waited)...}. */
+    private static final LuaScript SERVE = new LuaScript(QUEUE_LIB + """
+            local served = serve()
+            return {ver(), served}
+            """, ScriptOutputType.MULTI);
+
+    /** ARGV[4] user. Returns {waited ms or '-1', version, served...}. */
+    private static final LuaScript LEAVE_QUEUE = new LuaScript(QUEUE_LIB + """
+            local u = ARGV[4]
+            if redis.call('HEXISTS', KEYS[4], u) == 0 then return {'-1', ver(), {}} end
+            local waited = math.max(0, now - since(u))
+            redis.call('ZREM', KEYS[3], u)
+            redis.call('HDEL', KEYS[4], u)
+            redis.call('ZREM', KEYS[6], u)
+            local served = serve()
+            return {tostring(waited), ver(), served}
+            """, ScriptOutputType.MULTI);
+
+    /**
+     * ARGV[4] the longest wait (ms). Removes every wait past it (each exactly once, whichever nodes run this) and
+     * then serves the queue, as one gateway does. Also a safety net for a serve that failed (Redis unreachable) or
+     * that a node of the previous version never runs: when the same head waits while an agent is free at two ticks in
+     * a row, it serves. Not at the first tick: the serve of the change that freed the agent is on its way, and must
+     * stay the one that matches, after that change's answer. Returns {version, served..., expired (user,
+     * waited)..., waiting, available agents, away agents}.
+     */
+    private static final LuaScript EXPIRE = new LuaScript(QUEUE_LIB + """
+            local expired = {}
+            for _, u in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+              local waited = now - since(u)
+              if waited >= tonumber(ARGV[4]) then
+                redis.call('ZREM', KEYS[3], u)
+                redis.call('HDEL', KEYS[4], u)
+                redis.call('ZREM', KEYS[6], u)
+                expired[#expired + 1] = u
+                expired[#expired + 1] = tostring(waited)
+              end
+            end
+            local served = {}
+            local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+            if #expired > 0 or (head and free(head) and redis.call('HGET', KEYS[5], 'stalled') == head) then
+              served = serve()
+              redis.call('HDEL', KEYS[5], 'stalled')
+            elseif head and free(head) then
+              redis.call('HSET', KEYS[5], 'stalled', head)
+            else
+              redis.call('HDEL', KEYS[5], 'stalled')
+            end
+            return {ver(), served, expired, tostring(redis.call('ZCARD', KEYS[3])),
+                    tostring(redis.call('ZCARD', KEYS[2])), tostring(redis.call('SCARD', KEYS[7]))}
+            """, ScriptOutputType.MULTI);
+
+    /** Returns the queue head first: user, sinceMillis, user, sinceMillis... */
+    private static final LuaScript WAITING = new LuaScript("""
+            local out = {}
+            for _, u in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+              out[#out + 1] = u
+              out[#out + 1] = string.match(redis.call('HGET', KEYS[4], u) or '0', '^(%d+)')
+            end
+            return out
+            """, ScriptOutputType.MULTI);
+
+    /**
+     * ARGV[4] user, ARGV[5] from agent, ARGV[6] to agent or '' (the least-loaded other available one). Moves the
+     * pairing and the load in one step. Returns {new agent or '', failure or ''}.
+     */
+    private static final LuaScript TRANSFER = new LuaScript(QUEUE_LIB + """
+            local u, from, to = ARGV[4], ARGV[5], ARGV[6]
+            if redis.call('HGET', KEYS[1], u) ~= from then return {'', 'NOT_PAIRED'} end
+            if to == '' then
+              to = nil
+              for _, a in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 2)) do
+                if a ~= from and not to then to = a end
+              end
+              if not to then return {'', 'NO_AGENT'} end
+            else
+              local load = to ~= from and redis.call('ZSCORE', KEYS[2], to)
+              if not load then return {'', 'UNKNOWN_AGENT'} end
+              if tonumber(load) >= tonumber(ARGV[2]) then return {'', 'NO_AGENT'} end
+            end
+            redis.call('SREM', users(from), u)
+            if redis.call('ZSCORE', KEYS[2], from) then redis.call('ZINCRBY', KEYS[2], -1, from) end
+            pair(u, to)
+            return {to, ''}
+            """, ScriptOutputType.MULTI);
+
+    /**
+     * ARGV[4] agent, ARGV[5] '1' available, '0' away. An away agent leaves the pool (keeping its users); a returning
+     * one re-enters it with the load of the users it kept. Returns 0 if the agent is not online.
+     */
+    private static final LuaScript STATUS = new LuaScript("""
+            local a = ARGV[4]
+            local inPool = redis.call('ZSCORE', KEYS[2], a)
+            local away = redis.call('SISMEMBER', KEYS[7], a) == 1
+            if not inPool and not away then return 0 end
+            if ARGV[5] == '1' then
+              if away then
+                redis.call('SREM', KEYS[7], a)
+                redis.call('ZADD', KEYS[2], redis.call('SCARD', ARGV[1] .. 'agent:' .. a .. ':users'), a)
+              end
+            elseif inPool then
+              redis.call('ZREM', KEYS[2], a)
+              redis.call('SADD', KEYS[7], a)
+            end
+            return 1
+            """, ScriptOutputType.INTEGER);
+
+    /**
+     * KEYS pool, agent users, away; ARGV agent, '1' to keep an away status (a re-announce after a Redis outage, not
+     * a connect). The load of a returning agent is the number of users it kept; available is the state on connect.
+     */
     private static final LuaScript AGENT_ONLINE = new LuaScript("""
+            if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+            redis.call('SREM', KEYS[3], ARGV[1])
             redis.call('ZADD', KEYS[1], redis.call('SCARD', KEYS[2]), ARGV[1])
             return 1
             """, ScriptOutputType.INTEGER);
 
-    /** KEYS pool, presence of the agent; ARGV agent. Only if it is not connected anywhere any more. */
+    /** KEYS pool, presence of the agent, away; ARGV agent. Only if it is not connected anywhere any more. */
     private static final LuaScript AGENT_OFFLINE = new LuaScript("""
             if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            redis.call('SREM', KEYS[3], ARGV[1])
             return redis.call('ZREM', KEYS[1], ARGV[1])
             """, ScriptOutputType.INTEGER);
 
-    /** KEYS pairs, agent users, pool; ARGV user, agent. */
+    /** KEYS pairs, agent users, pool, queueing; ARGV user, agent. */
     private static final LuaScript UNPAIR = new LuaScript("""
             if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
             redis.call('HDEL', KEYS[1], ARGV[1])
             redis.call('SREM', KEYS[2], ARGV[1])
+            redis.call('ZREM', KEYS[4], ARGV[1])
             if redis.call('ZSCORE', KEYS[3], ARGV[2]) then redis.call('ZINCRBY', KEYS[3], -1, ARGV[2]) end
             return 1
             """, ScriptOutputType.INTEGER);
 
-    /** KEYS pairs, agent users, pool; ARGV agent. Returns the users released. */
-    private static final LuaScript RELEASE_AGENT = new LuaScript("""
-            local out = {}
-            for _, u in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-              if redis.call('HGET', KEYS[1], u) == ARGV[1] then
+    /**
+     * ARGV[4] agent. Ends its pairings; those of its users who asked to wait go back to the head of the queue, in
+     * the order they were paired with it (their positions are told by the serve that follows). Returns the users
+     * released.
+     */
+    private static final LuaScript RELEASE_AGENT = new LuaScript(QUEUE_LIB + """
+            local a = ARGV[4]
+            local out, back, order = {}, {}, {}
+            for _, u in ipairs(redis.call('SMEMBERS', users(a))) do
+              if redis.call('HGET', KEYS[1], u) == a then
                 redis.call('HDEL', KEYS[1], u)
                 out[#out + 1] = u
+                local asked = redis.call('ZSCORE', KEYS[6], u)
+                if asked and redis.call('HEXISTS', KEYS[4], u) == 0 then
+                  back[#back + 1] = u
+                  order[u] = tonumber(asked)
+                end
               end
             end
-            redis.call('DEL', KEYS[2])
-            redis.call('ZREM', KEYS[3], ARGV[1])
+            table.sort(back, function(x, y) return order[x] < order[y] end)
+            for i = #back, 1, -1 do
+              redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[5], 'head', -1), back[i])
+              redis.call('HSET', KEYS[4], back[i], now .. '|0')
+            end
+            redis.call('DEL', users(a))
+            redis.call('ZREM', KEYS[2], a)
+            redis.call('SREM', KEYS[7], a)
             return out
             """, ScriptOutputType.MULTI);
+
+    /**
+     * The queue scripts, loaded when the node connects (see {@link LuaScript#load}): a first {@code EVALSHA} that
+     * Redis does not know is retried behind what was pipelined after it, which could reorder two matches.
+     */
+    static final List<LuaScript> SCRIPTS = List.of(MATCH, SERVE, LEAVE_QUEUE, EXPIRE, WAITING, TRANSFER, STATUS,
+                                                   AGENT_ONLINE, AGENT_OFFLINE, UNPAIR, RELEASE_AGENT);
 
     private final Supplier<RedisAsyncCommands<String, String>> redis;
     private final RedisKeys keys;
     private final String capacity;
+    private final String queueMax;
+    private final String queueTimeoutMillis;
+    /** Whether a userId has a session on this node: only those are told positions here. */
+    private final Predicate<String> local;
+    /** The KEYS of every queue script. */
+    private final String[] queueKeys;
     /** user → agent, for pairings with a side on this node; see the class comment. */
     private final ConcurrentHashMap<String, String> cache = new ConcurrentHashMap<>();
+    /**
+     * user → the version of the newest queue state it was told, for users connected here; see the class comment.
+     * Bounded by this node's sessions: an entry goes when the user's session attaches or detaches.
+     */
+    private final ConcurrentHashMap<String, Long> told = new ConcurrentHashMap<>();
     private volatile QueueListener listener = QueueListener.NONE;
+    private volatile int waitingCount;
+    private volatile Map<String, Integer> byStatus = Map.of("available", 0, "away", 0);
 
-    RedisMatchService(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, int capacity) {
+    /**
+     * @param local whether a userId has a session on this node
+     */
+    RedisMatchService(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, int capacity, int queueMax,
+                      long queueTimeoutMillis, Predicate<String> local) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
         this.redis = redis;
         this.keys = keys;
         this.capacity = Integer.toString(capacity);
+        this.queueMax = Integer.toString(queueMax);
+        this.queueTimeoutMillis = Long.toString(queueTimeoutMillis);
+        this.local = local;
+        this.queueKeys = new String[] {keys.pairs(), keys.pool(), keys.queue(), keys.queueWaits(), keys.queueState(),
+                                       keys.queueing(), keys.away()};
+    }
+
+    private <T> CompletionStage<T> runQueue(LuaScript script, String... args) {
+        final String[] argv = new String[3 + args.length];
+        argv[0] = keys.prefix;
+        argv[1] = capacity;
+        argv[2] = keys.queueChannel();
+        System.arraycopy(args, 0, argv, 3, args.length);
+        return script.run(redis.get(), queueKeys, argv);
     }
 
     @Override
     public CompletionStage<MatchResult> match(String userId) {
-        return MATCH.<List<Object>>run(redis.get(), new String[] {keys.pairs(), keys.pool()}, userId, capacity,
-                                       keys.prefix)
-                    .thenApply(reply -> {
-                        final String agent = (String) reply.get(0);
-                        if (agent.isEmpty()) {
-                            return MatchResult.NO_AGENT;
-                        }
-                        cache.put(userId, agent);
-                        return new MatchResult(agent, ((Long) reply.get(1)) == 1L);
-                    });
+        return match(userId, false);
     }
 
     @Override
     public CompletionStage<MatchResult> match(String userId, boolean queue) {
-        // The cluster-wide queue is not there yet: a user no agent can take gets NO_AGENT, as in version 1.
-        return match(userId);
+        return this.<List<Object>>runQueue(MATCH, userId, queue ? "1" : "0", queueMax).thenApply(reply -> {
+            final long version = Long.parseLong((String) reply.get(3));
+            tellServed(version, reply.get(4));
+            final String agent = (String) reply.get(0);
+            final boolean isNew = "1".equals(reply.get(1));
+            final int position = Integer.parseInt((String) reply.get(2));
+            if (agent.isEmpty()) {
+                if (position > 0) {
+                    advance(userId, version); // the answer carries this position: older notices must not follow it
+                    return new MatchResult(null, isNew, position);
+                }
+                return position < 0 ? MatchResult.QUEUE_FULL : MatchResult.NO_AGENT;
+            }
+            cache.put(userId, agent);
+            return new MatchResult(agent, isNew);
+        });
     }
 
     @Override
     public CompletionStage<Void> serveQueue() {
-        return CompletableFuture.completedFuture(null);
+        return this.<List<Object>>runQueue(SERVE).thenAccept(
+                reply -> tellServed(Long.parseLong((String) reply.get(0)), reply.get(1)));
     }
 
     @Override
     public CompletionStage<Long> leaveQueue(String userId) {
-        return CompletableFuture.completedFuture(-1L);
+        return this.<List<Object>>runQueue(LEAVE_QUEUE, userId).thenApply(reply -> {
+            final long version = Long.parseLong((String) reply.get(1));
+            final long waited = Long.parseLong((String) reply.get(0));
+            if (waited >= 0) {
+                advance(userId, version);
+            }
+            tellServed(version, reply.get(2));
+            return waited;
+        });
     }
 
     @Override
     public CompletionStage<Integer> queuePosition(String userId) {
-        return CompletableFuture.completedFuture(0);
+        return LuaScript.<Long>call(() -> redis.get().zrank(keys.queue(), userId))
+                        .thenApply(rank -> rank == null ? 0 : (int) (rank + 1));
     }
 
     @Override
     public CompletionStage<Void> expireQueue() {
-        return CompletableFuture.completedFuture(null);
+        return this.<List<Object>>runQueue(EXPIRE, queueTimeoutMillis).thenAccept(reply -> {
+            final long version = Long.parseLong((String) reply.get(0));
+            final List<?> expired = (List<?>) reply.get(2);
+            for (int i = 0; i + 1 < expired.size(); i += 2) {
+                final String user = (String) expired.get(i);
+                if (local.test(user)) {
+                    advance(user, version);
+                }
+                final long waited = Long.parseLong((String) expired.get(i + 1));
+                tell(l -> l.expired(user, waited));
+            }
+            tellServed(version, reply.get(1));
+            waitingCount = Integer.parseInt((String) reply.get(3));
+            byStatus = Map.of("available", Integer.parseInt((String) reply.get(4)),
+                              "away", Integer.parseInt((String) reply.get(5)));
+        });
+    }
+
+    /** Tells the listener of the pairings a script made from the queue (user, agent, waited ms, ...). */
+    private void tellServed(long version, Object served) {
+        final List<?> list = (List<?>) served;
+        for (int i = 0; i + 2 < list.size(); i += 3) {
+            final String user = (String) list.get(i);
+            final String agent = (String) list.get(i + 1);
+            final long waited = Long.parseLong((String) list.get(i + 2));
+            if (local.test(user)) {
+                advance(user, version);
+            }
+            tell(l -> l.matched(user, agent, waited));
+        }
+    }
+
+    private void tell(Consumer<QueueListener> notice) {
+        try {
+            notice.accept(listener);
+        } catch (RuntimeException e) {
+            logger.warn("Queue listener failed: {}", e.toString());
+        }
+    }
+
+    /** Records that {@code userId} was told the queue as of {@code version}; {@code false} if it knew newer. */
+    private boolean advance(String userId, long version) {
+        final boolean[] newer = new boolean[1];
+        told.compute(userId, (u, known) -> {
+            newer[0] = known == null || version > known;
+            return newer[0] ? version : known;
+        });
+        return newer[0];
+    }
+
+    /**
+     * A message of the queue channel (on the pub/sub connection's thread, in the order the scripts ran):
+     * {@code Q|version|user position user position...}; the users connected here are told their new place, unless
+     * they were told something newer already. UserIds have no whitespace ({@code PROTOCOL.md} §1).
+     */
+    void onPositions(String message) {
+        final int bar = message.indexOf('|', 2);
+        final long version = Long.parseLong(message.substring(2, bar));
+        final String[] f = message.substring(bar + 1).split(" ");
+        for (int i = 0; i + 1 < f.length; i += 2) {
+            final String user = f[i];
+            if (local.test(user) && advance(user, version)) {
+                final int position = Integer.parseInt(f[i + 1]);
+                tell(l -> l.moved(user, position));
+            }
+        }
     }
 
     @Override
     public CompletionStage<List<Waiting>> waiting() {
-        return CompletableFuture.completedFuture(List.of());
+        return this.<List<Object>>runQueue(WAITING).thenApply(reply -> {
+            final List<Waiting> list = new ArrayList<>(reply.size() / 2);
+            for (int i = 0; i + 1 < reply.size(); i += 2) {
+                list.add(new Waiting((String) reply.get(i), i / 2 + 1, Long.parseLong((String) reply.get(i + 1))));
+            }
+            return list;
+        });
+    }
+
+    /** As of the last periodic {@link #expireQueue} (every second). */
+    @Override
+    public int waitingCount() {
+        return waitingCount;
+    }
+
+    /** As of the last periodic {@link #expireQueue} (every second). */
+    @Override
+    public Map<String, Integer> agentsByStatus() {
+        return byStatus;
     }
 
     @Override
@@ -158,7 +514,7 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<Boolean> setAvailable(String agentId, boolean available) {
-        return CompletableFuture.completedFuture(false);
+        return this.<Long>runQueue(STATUS, agentId, available ? "1" : "0").thenApply(n -> n == 1L);
     }
 
     @Override
@@ -168,7 +524,17 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<Transfer> transfer(String userId, String fromAgentId, String toAgentId) {
-        return CompletableFuture.completedFuture(Transfer.refused(Failure.UNAVAILABLE));
+        return this.<List<Object>>runQueue(TRANSFER, userId, fromAgentId, toAgentId == null ? "" : toAgentId)
+                   .thenApply(reply -> {
+                       final String agent = (String) reply.get(0);
+                       if (agent.isEmpty()) {
+                           return Transfer.refused(Failure.valueOf((String) reply.get(1)));
+                       }
+                       // The old agent may no longer write to the user; the new pairing is learned from the
+                       // match notices, on the nodes that hold its sides.
+                       cache.remove(userId, fromAgentId);
+                       return Transfer.to(agent);
+                   });
     }
 
     @Override
@@ -198,7 +564,8 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<Boolean> unpair(String userId, String agentId) {
-        return UNPAIR.<Long>run(redis.get(), new String[] {keys.pairs(), keys.agentUsers(agentId), keys.pool()},
+        return UNPAIR.<Long>run(redis.get(), new String[] {keys.pairs(), keys.agentUsers(agentId), keys.pool(),
+                                                           keys.queueing()},
                                 userId, agentId)
                      .thenApply(n -> {
                          cache.remove(userId, agentId);
@@ -208,21 +575,29 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public void agentOnline(String agentId) {
-        AGENT_ONLINE.run(redis.get(), new String[] {keys.pool(), keys.agentUsers(agentId)}, agentId)
+        agentOnline(agentId, false);
+    }
+
+    /**
+     * {@code agentId} is online; with {@code resync} (its session is re-announced after a Redis outage) an away
+     * agent stays away.
+     */
+    void agentOnline(String agentId, boolean resync) {
+        AGENT_ONLINE.run(redis.get(), new String[] {keys.pool(), keys.agentUsers(agentId), keys.away()},
+                         agentId, resync ? "1" : "0")
                     .whenComplete((n, error) -> logIfFailed("agentOnline", agentId, error));
     }
 
     @Override
     public void agentOffline(String agentId) {
-        AGENT_OFFLINE.run(redis.get(), new String[] {keys.pool(), keys.presence(agentId)}, agentId)
+        AGENT_OFFLINE.run(redis.get(), new String[] {keys.pool(), keys.presence(agentId), keys.away()},
+                          agentId)
                      .whenComplete((n, error) -> logIfFailed("agentOffline", agentId, error));
     }
 
     @Override
     public CompletionStage<List<String>> releaseAgent(String agentId) {
-        return RELEASE_AGENT.<List<Object>>run(redis.get(),
-                                               new String[] {keys.pairs(), keys.agentUsers(agentId), keys.pool()},
-                                               agentId)
+        return this.<List<Object>>runQueue(RELEASE_AGENT, agentId)
                             .thenApply(reply -> {
                                 final List<String> users = new ArrayList<>(reply.size());
                                 for (Object u : reply) {
@@ -255,15 +630,27 @@ public final class RedisMatchService implements MatchService {
 
     /**
      * Keeps the cache in step with a notice delivered on this node to {@code recipient}: a {@code match} names the
-     * agent's new user, a {@code leave} ends a pairing.
+     * agent's new user (to an agent) or the user's new agent (to a user, which after a transfer replaces the old
+     * one), a {@code leave} ends a pairing.
      */
-    void observe(String recipient, Envelope envelope) {
+    void observe(String recipient, boolean agent, Envelope envelope) {
         final String type = envelope.type();
-        if (MessageType.MATCH.wireName().equals(type) && envelope.msg() != null) {
-            cache.put(envelope.msg(), recipient);
-        } else if (MessageType.LEAVE.wireName().equals(type) && envelope.msg() != null) {
-            cache.remove(recipient, envelope.msg());
-            cache.remove(envelope.msg(), recipient);
+        final String peer = envelope.msg();
+        if (peer == null || peer.isEmpty()) {
+            return;
+        }
+        if (MessageType.MATCH.wireName().equals(type) && Envelopes.CODE_OK.equals(envelope.code())) {
+            if (agent) {
+                cache.put(peer, recipient);
+            } else {
+                cache.put(recipient, peer);
+            }
+        } else if (MessageType.LEAVE.wireName().equals(type)) {
+            if (agent) {
+                cache.remove(peer, recipient);
+            } else {
+                cache.remove(recipient, peer);
+            }
         }
     }
 
@@ -274,6 +661,7 @@ public final class RedisMatchService implements MatchService {
         } else {
             cache.remove(userId);
         }
+        told.remove(userId);
     }
 
     private static void logIfFailed(String what, String agentId, Throwable error) {

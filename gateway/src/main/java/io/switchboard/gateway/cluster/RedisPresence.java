@@ -45,25 +45,27 @@ final class RedisPresence implements Presence {
     private static final Logger logger = LoggerFactory.getLogger(RedisPresence.class);
 
     /**
-     * KEYS presence, hold, this node's users, seq, ack log; ARGV value, user, prefix, resync, ack, since, ttl ms,
-     * max per user. Sets the
-     * presence (on resync only if free or already this node's), takes the node's ownership from the previous node,
-     * and hands over what waits for the user. A plain connection takes the hold and the unacknowledged deliveries an
-     * acknowledging one left (which count as acknowledged). An acknowledging one applies its {@code since}, and the
-     * hold moves into its log, each message taking the next seq, so nothing leaves Redis before it is in the log.
-     * Returns {previous presence or '', held entries, the seq the log resumes above (-1 if plain), log entries,
-     * the entries {@code since} acknowledged}.
+     * KEYS presence, hold, this node's users, seq, ack log, kept notices; ARGV value, user, prefix, resync, ack,
+     * since, ttl ms, max per user. Sets the presence (on resync only if free or already this node's), takes the
+     * node's ownership from the previous node, and hands over what waits for the user. A plain connection takes the
+     * hold and the unacknowledged deliveries an acknowledging one left (which count as acknowledged). An
+     * acknowledging one applies its {@code since}, and the hold moves into its log, each message taking the next
+     * seq, so nothing leaves Redis before it is in the log. Returns {previous presence or '', held entries, the seq
+     * the log resumes above (-1 if plain), log entries, the entries {@code since} acknowledged, the kept live-only
+     * notices ({@link Router#notifyOrKeep})}.
      */
     private static final LuaScript ATTACH = new LuaScript("""
             local old = redis.call('GET', KEYS[1])
             local me = string.match(ARGV[1], '^([^|]*)|')
             if old then
               local oldNode = string.match(old, '^([^|]*)|')
-              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}, {}} end
+              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}, {}, {}} end
               if oldNode ~= me then redis.call('SREM', ARGV[3] .. 'node:' .. oldNode .. ':users', ARGV[2]) end
             end
             redis.call('SET', KEYS[1], ARGV[1])
             redis.call('SADD', KEYS[3], ARGV[2])
+            local kept = redis.call('HVALS', KEYS[6])
+            redis.call('DEL', KEYS[6])
             local held = redis.call('LRANGE', KEYS[2], 0, -1)
             redis.call('DEL', KEYS[2])
             if ARGV[5] ~= '1' then
@@ -72,7 +74,7 @@ final class RedisPresence implements Presence {
                 redis.call('DEL', KEYS[5])
                 redis.call('HSET', KEYS[4], 'acked', redis.call('HGET', KEYS[4], 'last'))
               end
-              return {old or '', held, '-1', log, {}}
+              return {old or '', held, '-1', log, {}, kept}
             end
             redis.call('HSETNX', KEYS[4], 'last', 0)
             redis.call('HSETNX', KEYS[4], 'acked', 0)
@@ -107,14 +109,14 @@ final class RedisPresence implements Presence {
               if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
               redis.call('PEXPIRE', KEYS[5], ARGV[7])
             end
-            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1), acked}
+            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1), acked, kept}
             """, ScriptOutputType.MULTI);
 
     /**
-     * KEYS presence, this node's users, pairs, agent users, ack log; ARGV value, user, role, max per user. Removes
-     * the presence if it is still this connection's, and trims the user's unacknowledged deliveries to the offline
-     * bound (a live connection is not bound by it: see {@link RedisAcks}); the node keeps owning a paired user (its
-     * grace period runs here) so that the reaper releases it should this node die first.
+     * KEYS presence, this node's users, pairs, agent users, ack log, queue; ARGV value, user, role, max per user.
+     * Removes the presence if it is still this connection's, and trims the user's unacknowledged deliveries to the
+     * offline bound (a live connection is not bound by it: see {@link RedisAcks}); the node keeps owning a paired or
+     * waiting user (its grace period runs here) so that the reaper releases it should this node die first.
      */
     private static final LuaScript DETACH = new LuaScript("""
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -123,7 +125,9 @@ final class RedisPresence implements Presence {
             if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
             local paired
             if ARGV[3] == 'agent' then paired = redis.call('SCARD', KEYS[4]) > 0
-            else paired = redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 end
+            else
+              paired = redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[6], ARGV[2])
+            end
             if not paired then redis.call('SREM', KEYS[2], ARGV[2]) end
             return 1
             """, ScriptOutputType.INTEGER);
@@ -184,7 +188,7 @@ final class RedisPresence implements Presence {
         final String userId = session.userId();
         ATTACH.<List<Object>>run(redis.get(),
                                  new String[] {keys.presence(userId), keys.hold(userId), keys.nodeUsers(nodeId),
-                                               keys.seq(userId), keys.ackLog(userId)},
+                                               keys.seq(userId), keys.ackLog(userId), keys.kept(userId)},
                                  presenceValue(session), userId, keys.prefix, resync ? "1" : "0",
                                  session.ackMode() ? "1" : "0", Long.toString(session.since()),
                                  hold.ttlMillis(), hold.maxPerUser())
@@ -193,7 +197,7 @@ final class RedisPresence implements Presence {
                       resyncNeeded = true;
                       logger.debug("{} presence not published ({}); will retry", session.channel(),
                                    error.toString());
-                      flush(session, List.of(), -1, List.of());
+                      flush(session, List.of(), -1, List.of(), List.of());
                       return;
                   }
                   final String previous = (String) reply.get(0);
@@ -209,8 +213,10 @@ final class RedisPresence implements Presence {
                   final List<Object> log = (List<Object>) reply.get(3);
                   @SuppressWarnings("unchecked")
                   final List<Object> acknowledged = (List<Object>) reply.get(4);
+                  @SuppressWarnings("unchecked")
+                  final List<Object> kept = (List<Object>) reply.get(5);
                   acks.acknowledgedOnAttach(userId, acknowledged);
-                  flush(session, held, Long.parseLong((String) reply.get(2)), log);
+                  flush(session, held, Long.parseLong((String) reply.get(2)), log, kept);
               }, session.channel().eventLoop());
     }
 
@@ -219,7 +225,7 @@ final class RedisPresence implements Presence {
      * sync. An acknowledging session gets its log above {@code ackFrom} (the hold is in it already); a plain one the
      * deliveries an acknowledging connection left unacknowledged ({@code log}), then the hold.
      */
-    private void flush(Session session, List<Object> held, long ackFrom, List<Object> log) {
+    private void flush(Session session, List<Object> held, long ackFrom, List<Object> log, List<Object> kept) {
         final ArrayDeque<Queued> queued = syncing.remove(session);
         final boolean ack = session.ackMode();
         if (!session.channel().isActive()) {
@@ -244,6 +250,7 @@ final class RedisPresence implements Presence {
             if (ackFrom >= 0) {
                 acks.resumed(session, ackFrom, log);
             }
+            writeKept(session, kept);
             if (queued != null) {
                 for (Queued q : queued) {
                     relay(acks.deliver(session, q.envelope), q.outcome);
@@ -254,9 +261,10 @@ final class RedisPresence implements Presence {
         final List<Envelope> envelopes = new ArrayList<>(acks.plain(log));
         envelopes.addAll(hold.decode(held));
         for (Envelope envelope : envelopes) {
-            matches.observe(session.userId(), envelope);
+            matches.observe(session.userId(), session.role() == Role.AGENT, envelope);
         }
         final int written = delivery.writeAll(session, envelopes);
+        writeKept(session, kept);
         if (queued != null) {
             for (Queued q : queued) {
                 q.outcome.complete(delivery.deliver(session, session.userId(), q.envelope, null));
@@ -268,17 +276,40 @@ final class RedisPresence implements Presence {
     }
 
     /**
+     * Writes the live-only notices kept in Redis for the user while it was offline ({@link Router#notifyOrKeep}),
+     * after what was held for it. On the session's loop. Not durable: what cannot be written now is dropped.
+     */
+    private void writeKept(Session session, List<Object> kept) {
+        if (kept.isEmpty()) {
+            return;
+        }
+        final var channel = session.channel();
+        for (Object notice : kept) {
+            try {
+                channel.write(decode((String) notice), channel.voidPromise());
+            } catch (UncheckedIOException e) {
+                logger.debug("{} unreadable kept notice dropped: {}", channel, e.toString());
+            }
+        }
+        channel.flush();
+    }
+
+    /**
+     * Writes a live-only notice ({@link Router#notify}) to a session of this node if it keeps up; {@code false} if
+     * it was not written.
+     */
+    boolean notifyHere(Session session, Envelope envelope) {
+        return delivery.notify(session, envelope);
+    }
+
+    /**
      * Delivers to a session of this node, behind its held messages if they are still on their way. A delivery that
      * queues keeps the envelope, so {@code encoded} is never kept past the call. Completes at once for a plain
      * session, and once Redis has the delivery in its log for an acknowledging one.
      */
-    /** Writes a live-only notice ({@link Router#notify}) to a session of this node. */
-    void notifyHere(Session session, Envelope envelope) {
-        delivery.notify(session, envelope);
-    }
 
     CompletionStage<Router.Delivery> deliverHere(Session session, Envelope envelope, ByteBuf encoded) {
-        matches.observe(session.userId(), envelope);
+        matches.observe(session.userId(), session.role() == Role.AGENT, envelope);
         if (syncing.containsKey(session)) {
             return queueBehindHold(session, envelope);
         }
@@ -331,6 +362,11 @@ final class RedisPresence implements Presence {
         });
     }
 
+    /** The envelope of a notice from another node. */
+    Envelope decodeNotice(String body) {
+        return decode(body);
+    }
+
     private Envelope decode(String body) {
         try {
             return json.read(body.getBytes(StandardCharsets.UTF_8));
@@ -361,7 +397,7 @@ final class RedisPresence implements Presence {
         matches.forget(session.userId(), session.role() == Role.AGENT);
         final String userId = session.userId();
         DETACH.run(redis.get(), new String[] {keys.presence(userId), keys.nodeUsers(nodeId), keys.pairs(),
-                                              keys.agentUsers(userId), keys.ackLog(userId)},
+                                              keys.agentUsers(userId), keys.ackLog(userId), keys.queue()},
                    presenceValue(session), userId, session.role().wireName(), hold.maxPerUser())
               .whenComplete((n, error) -> {
                   if (error != null) {
@@ -397,7 +433,7 @@ final class RedisPresence implements Presence {
             syncing.putIfAbsent(session, new ArrayDeque<>());
             announce(session, true);
             if (session.role() == Role.AGENT) {
-                matches.agentOnline(session.userId());
+                matches.agentOnline(session.userId(), true);
             }
         }));
         return registry.size();
