@@ -191,7 +191,7 @@ public final class GatewayServer implements AutoCloseable {
                           () -> store instanceof FileChatStore file ? file.refused()
                                 : cluster != null ? cluster.storeRefused() : 0);
         final ChatEvents events = webhooks == null ? ChatEvents.NONE : webhooks;
-        history = clustered ? cluster.history() : historyOf(config.chat(), store, clock);
+        history = clustered ? cluster.history() : historyOf(config.chat(), store, json, clock);
         matches.setQueueListener(new QueueNotices(router, envelopes, metrics, events, history));
         metrics.queueGauges(matches::waitingCount,
                             status -> matches.agentsByStatus().getOrDefault(status, 0));
@@ -319,12 +319,12 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The conversation histories of one gateway: none, or in memory and the data file. */
-    private static History historyOf(GatewayConfig.Chat chat, ChatStore store, Clock clock) {
+    private static History historyOf(GatewayConfig.Chat chat, ChatStore store, EnvelopeJson json, Clock clock) {
         if (chat.historyMax() == 0) {
             return History.NONE;
         }
-        final MemoryHistory memory = new MemoryHistory(store, chat.historyMax(), chat.historyRetention().toMillis(),
-                                                       clock::millis);
+        final MemoryHistory memory = new MemoryHistory(store, json, chat.historyMax(),
+                                                       chat.historyRetention().toMillis(), clock::millis);
         memory.restore(store.loadHistory());
         return memory;
     }

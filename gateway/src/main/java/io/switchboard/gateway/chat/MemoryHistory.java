@@ -1,6 +1,9 @@
 package io.switchboard.gateway.chat;
 
 import io.switchboard.protocol.Envelope;
+import io.switchboard.protocol.json.EnvelopeJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -26,7 +29,8 @@ import java.util.function.LongSupplier;
 public final class MemoryHistory implements History {
 
     private static final class Conversation {
-        final ArrayDeque<Envelope> messages = new ArrayDeque<>();
+        /** Each message as its JSON bytes: one object per message, with no references for the GC to trace. */
+        final ArrayDeque<byte[]> messages = new ArrayDeque<>();
         /** 0 while it lasts. Guarded by {@code this}. */
         long endedAtMillis;
         /** The newest messages not yet written to the store. Guarded by {@code this}. */
@@ -36,6 +40,7 @@ public final class MemoryHistory implements History {
     }
 
     private final ChatStore store;
+    private final EnvelopeJson json;
     private final int max;
     private final long retentionMillis;
     private final LongSupplier clockMillis;
@@ -47,11 +52,12 @@ public final class MemoryHistory implements History {
      * @param max             the most messages kept per conversation (&gt; 0)
      * @param retentionMillis how long an ended conversation's history is kept
      */
-    public MemoryHistory(ChatStore store, int max, long retentionMillis, LongSupplier clockMillis) {
+    public MemoryHistory(ChatStore store, EnvelopeJson json, int max, long retentionMillis, LongSupplier clockMillis) {
         if (max <= 0) {
             throw new IllegalArgumentException("max: " + max + " (expected: > 0)");
         }
         this.store = store;
+        this.json = json;
         this.max = max;
         this.retentionMillis = retentionMillis;
         this.clockMillis = clockMillis;
@@ -62,7 +68,9 @@ public final class MemoryHistory implements History {
         stored.messages().forEach((user, messages) -> {
             final Conversation c = new Conversation();
             final int from = Math.max(0, messages.size() - max);
-            c.messages.addAll(messages.subList(from, messages.size()));
+            for (Envelope m : messages.subList(from, messages.size())) {
+                c.messages.addLast(json.toBytes(m));
+            }
             c.endedAtMillis = stored.endedAtMillis().getOrDefault(user, 0L);
             byUser.put(user, c);
         });
@@ -81,9 +89,10 @@ public final class MemoryHistory implements History {
 
     @Override
     public void appended(String userId, Envelope normal) {
+        final byte[] bytes = json.toBytes(normal);
         final Conversation c = byUser.computeIfAbsent(userId, u -> new Conversation());
         synchronized (c) {
-            c.messages.addLast(normal);
+            c.messages.addLast(bytes);
             if (c.messages.size() > max) {
                 c.messages.pollFirst();
             }
@@ -106,9 +115,9 @@ public final class MemoryHistory implements History {
                     continue;
                 }
                 final Envelope[] newest = new Envelope[c.unsaved];
-                final Iterator<Envelope> it = c.messages.descendingIterator();
+                final Iterator<byte[]> it = c.messages.descendingIterator();
                 for (int i = newest.length - 1; i >= 0; i--) {
-                    newest[i] = it.next();
+                    newest[i] = decode(it.next());
                 }
                 store.historyAppended(userId, List.of(newest), max);
                 c.unsaved = 0;
@@ -134,9 +143,23 @@ public final class MemoryHistory implements History {
         if (c == null) {
             return Stages.completed(List.of());
         }
+        final List<byte[]> newest;
         synchronized (c) {
-            final List<Envelope> all = new ArrayList<>(c.messages);
-            return Stages.completed(all.subList(Math.max(0, all.size() - n), all.size()));
+            final List<byte[]> all = new ArrayList<>(c.messages);
+            newest = all.subList(Math.max(0, all.size() - n), all.size());
+        }
+        final List<Envelope> out = new ArrayList<>(newest.size());
+        for (byte[] m : newest) {
+            out.add(decode(m));
+        }
+        return Stages.completed(out);
+    }
+
+    private Envelope decode(byte[] bytes) {
+        try {
+            return json.read(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a history entry this gateway wrote does not read back", e);
         }
     }
 
