@@ -31,6 +31,7 @@ import io.switchboard.gateway.chat.QueueNotices;
 import io.switchboard.gateway.chat.Replacement;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.chat.SessionLifecycle;
+import io.switchboard.gateway.chat.Stages;
 import io.switchboard.gateway.cluster.GatewayCluster;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.http.OpsEndpoints;
@@ -335,11 +336,7 @@ public final class GatewayServer implements AutoCloseable {
         resources.ioGroup().next().scheduleAtFixedRate(idle, idle.periodNanos(), idle.periodNanos(),
                                                        TimeUnit.NANOSECONDS);
         resources.ioGroup().next().scheduleAtFixedRate(
-                () -> matches.expireQueue().whenComplete((ignored, error) -> {
-                    if (error != null) {
-                        logger.debug("queue expiry failed: {}", error.toString());
-                    }
-                }), 1, 1, TimeUnit.SECONDS);
+                () -> Stages.debugOnFailure(matches.expireQueue(), logger, "queue expiry"), 1, 1, TimeUnit.SECONDS);
         if (history instanceof MemoryHistory memory) {
             resources.ioGroup().next().scheduleAtFixedRate(memory::checkpoint, 1, 1, TimeUnit.SECONDS);
         }

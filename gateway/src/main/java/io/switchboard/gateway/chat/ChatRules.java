@@ -355,11 +355,7 @@ public final class ChatRules {
 
     /** Serves the queue now; failures are logged (the next change or the periodic expiry serves it again). */
     public void serveQueue() {
-        matches.serveQueue().whenComplete((ignored, error) -> {
-            if (error != null) {
-                logger.debug("serving the queue failed: {}", error.toString());
-            }
-        });
+        Stages.debugOnFailure(matches.serveQueue(), logger, "serving the queue");
     }
 
     /** {@code status} (§6): an agent goes {@code away} (no new users) or {@code available}. */
@@ -553,8 +549,7 @@ public final class ChatRules {
     }
 
     private Envelope unavailable(String msgId, String me, Throwable error) {
-        logger.debug("userId={} request failed: {}", me, error.toString());
-        return fail(MessageType.RECEIPT, msgId, me, Failure.UNAVAILABLE);
+        return unavailableAs(MessageType.RECEIPT, msgId, me, error);
     }
 
     private Envelope receipt(String msgId, String me, Router.Delivery delivery) {

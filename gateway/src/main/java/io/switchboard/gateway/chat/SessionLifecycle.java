@@ -294,11 +294,7 @@ public final class SessionLifecycle {
     }
 
     private void serveQueue() {
-        matches.serveQueue().whenComplete((ignored, error) -> {
-            if (error != null) {
-                logger.debug("serving the queue failed: {}", error.toString());
-            }
-        });
+        Stages.debugOnFailure(matches.serveQueue(), logger, "serving the queue");
     }
 
     /** The pairing of {@code user} and {@code agent} ended: {@code gone} did not come back; tells {@code peer}. */

@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
 
 /**
  * The completed-stage fast path, in one place. On one gateway every stage the chat core returns is already complete,
@@ -52,5 +53,17 @@ public final class Stages {
         } else {
             stage.whenCompleteAsync(action, executor);
         }
+    }
+
+    /**
+     * For work whose failure only needs noting (the next change or a periodic run does it again): logs a failure of
+     * {@code stage} at DEBUG as "{@code what} failed".
+     */
+    public static void debugOnFailure(CompletionStage<?> stage, Logger logger, String what) {
+        stage.whenComplete((ignored, error) -> {
+            if (error != null) {
+                logger.debug("{} failed: {}", what, error.toString());
+            }
+        });
     }
 }
