@@ -97,8 +97,11 @@ public interface ChatStore extends AutoCloseable {
         return StoredHistory.EMPTY;
     }
 
-    /** {@code normals} joined {@code userId}'s conversation history (oldest first); it keeps its last {@code keep}. */
-    default void historyAppended(String userId, List<Envelope> normals, int keep) { }
+    /**
+     * Messages joined {@code userId}'s conversation history (oldest first), each as its JSON (UTF-8, as the protocol's
+     * codec writes it); the history keeps its last {@code keep}.
+     */
+    default void historyAppended(String userId, List<byte[]> jsons, int keep) { }
 
     /** {@code userId}'s conversation ended at {@code atMillis}; its history is kept for the retention period. */
     default void historyEnded(String userId, long atMillis) { }

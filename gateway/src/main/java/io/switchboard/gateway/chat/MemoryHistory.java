@@ -114,10 +114,11 @@ public final class MemoryHistory implements History {
                 if (c.unsaved == 0 || c.replaced) {
                     continue;
                 }
-                final Envelope[] newest = new Envelope[c.unsaved];
+                // Written as kept: the store takes the JSON, nothing is decoded or encoded again.
+                final byte[][] newest = new byte[c.unsaved][];
                 final Iterator<byte[]> it = c.messages.descendingIterator();
                 for (int i = newest.length - 1; i >= 0; i--) {
-                    newest[i] = decode(it.next());
+                    newest[i] = it.next();
                 }
                 store.historyAppended(userId, List.of(newest), max);
                 c.unsaved = 0;

@@ -193,10 +193,10 @@ public final class FileChatStore implements ChatStore {
     }
 
     @Override
-    public void historyAppended(String userId, List<Envelope> normals, int keep) {
-        final List<String> values = new ArrayList<>(normals.size());
-        for (Envelope normal : normals) {
-            values.add(userId + SEP + text(normal));
+    public void historyAppended(String userId, List<byte[]> jsons, int keep) {
+        final List<String> values = new ArrayList<>(jsons.size());
+        for (byte[] json : jsons) {
+            values.add(userId + SEP + new String(json, StandardCharsets.UTF_8));
         }
         submit(new Change(() -> {
             final ArrayDeque<Long> ids = historyIds.computeIfAbsent(userId, u -> new ArrayDeque<>());
