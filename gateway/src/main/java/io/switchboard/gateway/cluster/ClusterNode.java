@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.gateway.session.Role;
@@ -12,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,31 +54,20 @@ final class ClusterNode implements AutoCloseable {
             """, ScriptOutputType.MULTI);
 
     /**
-     * KEYS the dead node's users; ARGV dead node, prefix, batch. Pops a batch of users; returns {user, role, ...} of
-     * those whose presence named the dead node (now removed) or who had none (their grace period died with it).
+     * KEYS owner, presence; ARGV dead node. The user's half of reaping a dead node's user (in the user's slot): if
+     * the dead node still owns it, it owns it no more and a presence of the dead node goes. Returns '-' if the user is
+     * not the dead node's to release (a newer owner, or a stale index entry), else the role its presence named ('' if
+     * it had none: its grace period died with the node).
      */
-    private static final LuaScript REAP = new LuaScript("""
-            local out = {}
-            for _, u in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[3]))) do
-              local pk = ARGV[2] .. 'presence:' .. u
-              local p = redis.call('GET', pk)
-              local role = nil
-              if not p then
-                if redis.call('HEXISTS', ARGV[2] .. 'pairs', u) == 1
-                   or redis.call('ZSCORE', ARGV[2] .. 'queue', u) then role = 'user'
-                elseif redis.call('EXISTS', ARGV[2] .. 'agent:' .. u .. ':users') == 1 then role = 'agent' end
-              elseif string.sub(p, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
-                redis.call('DEL', pk)
-                role = string.match(p, '|([^|]*)$')
-                if role == 'agent' then
-                  redis.call('ZREM', ARGV[2] .. 'pool', u)
-                  redis.call('SREM', ARGV[2] .. 'away', u)
-                end
-              end
-              if role then out[#out + 1] = u; out[#out + 1] = role end
-            end
-            return out
-            """, ScriptOutputType.MULTI);
+    private static final LuaScript REAP_USER = new LuaScript("""
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return '-' end
+            redis.call('DEL', KEYS[1])
+            local p = redis.call('GET', KEYS[2])
+            if not p then return '' end
+            if string.sub(p, 1, #ARGV[1] + 1) ~= ARGV[1] .. '|' then return '-' end
+            redis.call('DEL', KEYS[2])
+            return string.match(p, '|([^|]*)$')
+            """, ScriptOutputType.STATUS);
 
     /** KEYS nodes; ARGV node, deadline offset ms (from Redis time). */
     private static final LuaScript LEAVE = new LuaScript("""
@@ -90,9 +77,12 @@ final class ClusterNode implements AutoCloseable {
             """, ScriptOutputType.INTEGER);
 
     private final String nodeId;
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final RedisPresence presence;
+    private final RedisMatchService matches;
+    /** What this node publishes to its own channel each beat to check its subscription ({@link NodeBus#ping}). */
+    private final String ping;
     private final BiFunction<String, Role, CompletionStage<Void>> release;
     private final Function<String, CompletionStage<Void>> takeOver;
     private final EventExecutor timer;
@@ -104,14 +94,16 @@ final class ClusterNode implements AutoCloseable {
     private volatile boolean wasMissing;
     private volatile boolean joined;
 
-    ClusterNode(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
-                RedisPresence presence, BiFunction<String, Role, CompletionStage<Void>> release,
+    ClusterNode(String nodeId, ClusterRedis redis, RedisKeys keys, RedisPresence presence,
+                RedisMatchService matches, BiFunction<String, Role, CompletionStage<Void>> release,
                 Function<String, CompletionStage<Void>> takeOver, EventExecutor timer, long heartbeatMillis,
-                long ttlMillis, long graceMillis) {
+                long ttlMillis, long graceMillis, String ping) {
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
         this.presence = presence;
+        this.matches = matches;
+        this.ping = ping;
         this.release = release;
         this.takeOver = takeOver;
         this.timer = timer;
@@ -142,7 +134,7 @@ final class ClusterNode implements AutoCloseable {
         if (!beating.compareAndSet(false, true)) {
             return;
         }
-        BEAT.<List<Object>>run(redis.get(), new String[] {keys.nodes()}, nodeId, Long.toString(ttlMillis), "4")
+        BEAT.<List<Object>>run(redis.async(), new String[] {keys.nodes()}, nodeId, Long.toString(ttlMillis), "4")
             .whenComplete((reply, error) -> {
                 beating.set(false);
                 if (error != null) {
@@ -150,6 +142,7 @@ final class ClusterNode implements AutoCloseable {
                     wasMissing = true; // Redis may come back empty: re-announce on the first beat that works
                     return;
                 }
+                redis.checkSubscription(ping);
                 // The first beat adds this node; any later one that has to was taken for dead, or Redis lost it.
                 final boolean missing = ((Long) reply.get(0)) == 1L && joined;
                 joined = true;
@@ -167,21 +160,21 @@ final class ClusterNode implements AutoCloseable {
             });
     }
 
-    /** Releases the users of {@code deadNode}, a batch at a time. */
+    /**
+     * Releases the users of {@code deadNode}, a batch at a time: pops a batch from its index, and for each user the
+     * dead node still owns, clears its presence (its slot), finds its role and takes a dead agent out of the pool
+     * (the matching slot), then releases it (the chat core).
+     */
     private CompletionStage<Void> reap(String deadNode) {
-        return REAP.<List<Object>>run(redis.get(), new String[] {keys.nodeUsers(deadNode)}, deadNode, keys.prefix,
-                                      Integer.toString(REAP_BATCH))
-                   .thenCompose(reply -> {
-                       if (reply.isEmpty()) {
-                           return LuaScript.<Long>call(() -> redis.get().exists(keys.nodeUsers(deadNode)))
-                                       .thenCompose(n -> n > 0 ? reap(deadNode)
-                                                               : CompletableFuture.completedFuture(null));
+        return LuaScript.<List<String>>call(() -> redis.async().spop(keys.nodeUsers(deadNode), REAP_BATCH)
+                                                      .thenApply(List::copyOf))
+                   .thenCompose(users -> {
+                       if (users.isEmpty()) {
+                           return CompletableFuture.<Void>completedFuture(null);
                        }
                        CompletionStage<Void> all = CompletableFuture.completedFuture(null);
-                       for (int i = 0; i + 1 < reply.size(); i += 2) {
-                           final String user = (String) reply.get(i);
-                           final Role role = "agent".equals(reply.get(i + 1)) ? Role.AGENT : Role.USER;
-                           all = all.thenCombine(release.apply(user, role), (a, b) -> null);
+                       for (String user : users) {
+                           all = all.thenCombine(reapUser(deadNode, user), (a, b) -> null);
                        }
                        return all.thenCompose(v -> reap(deadNode));
                    })
@@ -190,6 +183,14 @@ final class ClusterNode implements AutoCloseable {
                            logger.warn("Releasing the users of node {} failed: {}", deadNode, error.toString());
                        }
                    });
+    }
+
+    private CompletionStage<Void> reapUser(String deadNode, String user) {
+        return REAP_USER.<String>run(redis.async(), new String[] {keys.owner(user), keys.presence(user)}, deadNode)
+                        .thenCompose(role -> "-".equals(role) ? CompletableFuture.<Role>completedFuture(null)
+                                                              : matches.reap(user, role, deadNode))
+                        .thenCompose(role -> role == null ? CompletableFuture.<Void>completedFuture(null)
+                                                          : release.apply(user, role));
     }
 
     /**
@@ -204,7 +205,7 @@ final class ClusterNode implements AutoCloseable {
             t.cancel(false);
         }
         try {
-            LEAVE.run(redis.get(), new String[] {keys.nodes()}, nodeId,
+            LEAVE.run(redis.async(), new String[] {keys.nodes()}, nodeId,
                       Long.toString(Math.max(graceMillis, ttlMillis)))
                  .toCompletableFuture().get(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

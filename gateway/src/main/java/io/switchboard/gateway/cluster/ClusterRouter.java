@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.session.Session;
@@ -13,16 +12,17 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster {@link Router}: a recipient connected here takes the local path ({@link RedisPresence#deliverHere},
- * no Redis at all). Otherwise one Lua script looks up its presence and either {@code PUBLISH}es the envelope to the
- * node holding it ({@link NodeBus}), or (no presence, or nobody subscribed to that node's channel) appends it to the
- * recipient's {@link RedisHold} and answers {@code HELD}. A published delivery completes with the receiving node's
- * ack, so "push success" still means "written to the recipient's live connection"; no ack within
+ * The cluster {@link Router}: a recipient connected here takes the local path ({@link RedisPresence#deliverHere}, no
+ * Redis at all). Otherwise a Lua script looks up its presence and the envelope is published to the node holding it
+ * ({@link NodeBus}: by the script with classic pub/sub, by this class with shard channels, whose slot a script in the
+ * recipient's slot cannot reach), or (no presence, or nobody subscribed to that node's channel) a second script appends
+ * it to the recipient's {@link RedisHold}, unless it has just become present elsewhere, and answers {@code HELD}. That
+ * second script is a {@linkplain ClusterRedis#durable durable} write. A published delivery completes with the receiving
+ * node's ack, so "push success" still means "written to the recipient's live connection"; no ack within
  * {@code remote-timeout} is {@code DROPPED}, which the sender sees as {@code UNAVAILABLE}.
  *
  * <p>The envelope's JSON is encoded once, on the sending node, and written as it came on the receiving one.
@@ -36,15 +36,40 @@ final class ClusterRouter implements Router {
     private static final int MAX_HOPS = 1;
 
     /**
-     * KEYS presence, hold; ARGV this node, hold entry, max per user, ttl ms, channel prefix, channel message.
-     * Returns 'P'..node (published), 'L' (the presence is this node's) or 'H' (held).
+     * The Lua expression for the channel of {@code node} ({@link RedisKeys#channel}), given the prefix in
+     * {@code pre}; Lua's {@code #} counts bytes, as {@link RedisKeys} does for node ids.
      */
-    private static final LuaScript ROUTE = new LuaScript("""
+    private static final String CHANNEL = "pre .. '{n' .. #node .. ':' .. node .. '}:ch'";
+
+    /**
+     * KEYS presence; ARGV this node, prefix, channel message, publish here ('1' with classic pub/sub; '0' with shard
+     * channels, which a script in the recipient's slot cannot reach), a node to skip. Returns 'L' (the presence is
+     * this node's), 'P'..node (published, someone listened), 'N'..node (publish it there yourself), 'X'..node
+     * (published, nobody listened) or 'H' (no presence, or the node to skip).
+     */
+    private static final LuaScript LOCATE = new LuaScript("""
+            local p = redis.call('GET', KEYS[1])
+            if not p then return 'H' end
+            local node = string.match(p, '^([^|]*)|')
+            if node == ARGV[1] then return 'L' end
+            if node == ARGV[5] then return 'H' end
+            if ARGV[4] == '0' then return 'N' .. node end
+            local pre = ARGV[2]
+            if redis.call('PUBLISH', %s, ARGV[3]) > 0 then return 'P' .. node end
+            return 'X' .. node
+            """.formatted(CHANNEL), ScriptOutputType.STATUS);
+
+    /**
+     * KEYS presence, hold; ARGV this node, hold entry, max per user, ttl ms, a node to skip (that nobody listened
+     * at). Holds the message unless the recipient is present on a node other than the one to skip: returns 'H'
+     * (held), 'L' (the presence is this node's) or 'N'..node (it is present there now).
+     */
+    private static final LuaScript HOLD_UNLESS_PRESENT = new LuaScript("""
             local p = redis.call('GET', KEYS[1])
             if p then
               local node = string.match(p, '^([^|]*)|')
               if node == ARGV[1] then return 'L' end
-              if redis.call('PUBLISH', ARGV[5] .. node, ARGV[6]) > 0 then return 'P' .. node end
+              if node ~= ARGV[5] then return 'N' .. node end
             end
             redis.call('RPUSH', KEYS[2], ARGV[2])
             redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
@@ -53,22 +78,25 @@ final class ClusterRouter implements Router {
             """, ScriptOutputType.STATUS);
 
     /**
-     * KEYS presence, kept notices; ARGV this node, channel prefix, channel message, key ('' for none), envelope
-     * JSON, ttl ms. A live-only notice: published to the node holding the recipient, else kept under its key (the
-     * newest per key), else dropped. Returns 'P' (published), 'L' (the presence is this node's), 'K' (kept) or 'D'.
+     * KEYS presence, kept notices; ARGV this node, prefix, channel message, publish here, key ('' for none),
+     * envelope JSON, ttl ms. A live-only notice: published to the node holding the recipient (or 'N'..node: publish
+     * it there yourself), else kept under its key (the newest per key), else dropped. Returns 'P' (published), 'L'
+     * (the presence is this node's), 'N'..node, 'K' (kept) or 'D'.
      */
     private static final LuaScript NOTIFY = new LuaScript("""
             local p = redis.call('GET', KEYS[1])
             if p then
               local node = string.match(p, '^([^|]*)|')
               if node == ARGV[1] then return 'L' end
-              if redis.call('PUBLISH', ARGV[2] .. node, ARGV[3]) > 0 then return 'P' end
+              if ARGV[4] == '0' then return 'N' .. node end
+              local pre = ARGV[2]
+              if redis.call('PUBLISH', %s, ARGV[3]) > 0 then return 'P' end
             end
-            if ARGV[4] == '' then return 'D' end
-            redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
-            redis.call('PEXPIRE', KEYS[2], ARGV[6])
+            if ARGV[5] == '' then return 'D' end
+            redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+            redis.call('PEXPIRE', KEYS[2], ARGV[7])
             return 'K'
-            """, ScriptOutputType.STATUS);
+            """.formatted(CHANNEL), ScriptOutputType.STATUS);
 
     /** KEYS kept notices; ARGV key, envelope JSON, ttl ms. */
     private static final LuaScript KEEP = new LuaScript("""
@@ -78,10 +106,10 @@ final class ClusterRouter implements Router {
             """, ScriptOutputType.STATUS);
 
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
-    static final List<LuaScript> SCRIPTS = List.of(ROUTE, NOTIFY, KEEP);
+    static final List<LuaScript> SCRIPTS = List.of(LOCATE, HOLD_UNLESS_PRESENT, NOTIFY, KEEP);
 
     private final String nodeId;
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final SessionRegistry registry;
     private final RedisPresence presence;
@@ -89,7 +117,7 @@ final class ClusterRouter implements Router {
     private final NodeBus bus;
     private final EnvelopeJson json;
 
-    ClusterRouter(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+    ClusterRouter(String nodeId, ClusterRedis redis, RedisKeys keys,
                   SessionRegistry registry, RedisPresence presence, RedisHold hold, NodeBus bus, EnvelopeJson json) {
         this.nodeId = nodeId;
         this.redis = redis;
@@ -129,31 +157,65 @@ final class ClusterRouter implements Router {
     }
 
     /**
-     * Runs the route script: completes with the outcome when it is known here ({@code HELD}, or the outcome of a
-     * local delivery), or with {@code null} when the delivery was published to another node.
+     * Routes a delivery: completes with the outcome when it is known here ({@code HELD}, or the outcome of a local
+     * delivery), or with {@code null} when it was published to another node, whose ack completes it. The look-up
+     * runs on the command connection; a hold (which backs a promise) is a durable write that looks again first.
      *
      * @param deliverHere delivers to the recipient's session here, when the directory says it is here and it is
      */
     private CompletionStage<Delivery> route(NodeBus.Deliver deliver,
                                             Function<Session, CompletionStage<Delivery>> deliverHere) {
         final String to = deliver.to();
-        return ROUTE.<String>run(redis.get(), new String[] {keys.presence(to), keys.hold(to)},
-                                 nodeId, hold.entry(deliver.json()), hold.maxPerUser(), hold.ttlMillis(),
-                                 keys.channelPrefix(), deliver.message())
-                    .thenCompose(reply -> {
-                        if (reply.startsWith("P")) {
-                            return CompletableFuture.completedFuture(null);
-                        }
-                        if (reply.equals("L")) {
-                            // The directory says here: the session registered after our look-up, or just left.
-                            final Session here = registry.find(to);
-                            if (here != null) {
-                                return deliverHere.apply(here);
-                            }
-                            return hold.holdJson(to, deliver.json());
-                        }
-                        return Delivery.HELD.asStage();
+        return LOCATE.<String>run(redis.async(), new String[] {keys.presence(to)}, nodeId, keys.prefix,
+                                  deliver.message(), redis.sharded() ? "0" : "1", "")
+                     .thenCompose(reply -> switch (reply.charAt(0)) {
+                         case 'P' -> CompletableFuture.<Delivery>completedFuture(null);
+                         case 'L' -> here(deliver, deliverHere);
+                         case 'N' -> publish(reply.substring(1), deliver, deliverHere, true);
+                         case 'X' -> holdUnlessPresent(deliver, deliverHere, reply.substring(1), true);
+                         default -> holdUnlessPresent(deliver, deliverHere, "", true);
+                     });
+    }
+
+    /** Publishes to {@code node}'s channel; if nobody listens there, holds it unless the recipient moved meanwhile. */
+    private CompletionStage<Delivery> publish(String node, NodeBus.Deliver deliver,
+                                              Function<Session, CompletionStage<Delivery>> deliverHere,
+                                              boolean mayLookAgain) {
+        return bus.publish(node, deliver).thenCompose(n -> n > 0
+                ? CompletableFuture.completedFuture(null)
+                : holdUnlessPresent(deliver, deliverHere, node, mayLookAgain));
+    }
+
+    /**
+     * Holds the delivery (a durable write) unless the recipient is now present on a node other than {@code skip}; if
+     * it is and {@code mayLookAgain}, publishes there once more; else holds it as it is.
+     */
+    private CompletionStage<Delivery> holdUnlessPresent(NodeBus.Deliver deliver,
+                                                        Function<Session, CompletionStage<Delivery>> deliverHere,
+                                                        String skip, boolean mayLookAgain) {
+        final String to = deliver.to();
+        final String presence = keys.presence(to);
+        final String hold = keys.hold(to);
+        final String entry = this.hold.entry(deliver.json());
+        return redis.durable(hold, c -> HOLD_UNLESS_PRESENT.<String>run(c, new String[] {presence, hold}, nodeId,
+                                                                          entry, this.hold.maxPerUser(),
+                                                                          this.hold.ttlMillis(), skip))
+                    .thenCompose(reply -> switch (reply.charAt(0)) {
+                        case 'H' -> Delivery.HELD.asStage();
+                        case 'L' -> here(deliver, deliverHere);
+                        default -> mayLookAgain ? publish(reply.substring(1), deliver, deliverHere, false)
+                                                : this.hold.holdJson(to, deliver.json());
                     });
+    }
+
+    /** The directory says here: the session registered after our look-up, or just left. */
+    private CompletionStage<Delivery> here(NodeBus.Deliver deliver,
+                                           Function<Session, CompletionStage<Delivery>> deliverHere) {
+        final Session here = registry.find(deliver.to());
+        if (here != null) {
+            return deliverHere.apply(here);
+        }
+        return hold.holdJson(deliver.to(), deliver.json());
     }
 
     /**
@@ -185,14 +247,20 @@ final class ClusterRouter implements Router {
         }
         final NodeBus.Notice notice = new NodeBus.Notice(toUserId, key,
                                                          new String(json.toBytes(envelope), StandardCharsets.UTF_8));
-        NOTIFY.<String>run(redis.get(), new String[] {keys.presence(toUserId), keys.kept(toUserId)}, nodeId,
-                           keys.channelPrefix(), notice.message(), key == null ? "" : key, notice.json(),
-                           hold.ttlMillis())
+        NOTIFY.<String>run(redis.async(), new String[] {keys.presence(toUserId), keys.kept(toUserId)}, nodeId,
+                           keys.prefix, notice.message(), redis.sharded() ? "0" : "1", key == null ? "" : key,
+                           notice.json(), hold.ttlMillis())
               .whenComplete((reply, error) -> {
                   if (error != null) {
                       logger.debug("notice to userId={} lost: {}", toUserId, error.toString());
                   } else if ("L".equals(reply)) {
                       onNotice(notice); // the directory says here: it registered after our look-up, or just left
+                  } else if (reply.startsWith("N")) {
+                      bus.publish(reply.substring(1), notice).whenComplete((n, e) -> {
+                          if ((e != null || n == 0) && notice.keep()) {
+                              keep(toUserId, notice.key(), notice.json()); // nobody listens there
+                          }
+                      });
                   }
               });
     }
@@ -209,7 +277,7 @@ final class ClusterRouter implements Router {
     }
 
     private void keep(String toUserId, String key, String body) {
-        KEEP.run(redis.get(), new String[] {keys.kept(toUserId)}, key, body, hold.ttlMillis())
+        KEEP.run(redis.async(), new String[] {keys.kept(toUserId)}, key, body, hold.ttlMillis())
             .whenComplete((reply, error) -> {
                 if (error != null) {
                     logger.debug("notice kept for userId={} lost: {}", toUserId, error.toString());

@@ -13,6 +13,7 @@ import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.session.Role;
+import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.gateway.webhook.WebhookOutbox;
 import io.switchboard.protocol.Envelope;
@@ -76,28 +77,33 @@ public final class GatewayCluster implements AutoCloseable {
         final GatewayConfig.Cluster cluster = config.cluster();
         nodeId = cluster.nodeId().isEmpty() ? defaultNodeId() : cluster.nodeId();
         keys = new RedisKeys(cluster.keyPrefix());
-        redis = new ClusterRedis(cluster.redisUrl());
-        matches = new RedisMatchService(redis::async, keys, config.chat().agentCapacity(), config.chat().queueMax(),
-                                        config.chat().queueTimeout().toMillis(), user -> registry.find(user) != null);
+        redis = new ClusterRedis(cluster, metrics);
+        matches = new RedisMatchService(redis, keys, config.chat().agentCapacity(), config.chat().queueMax(),
+                                        config.chat().queueTimeout().toMillis(), user -> registry.find(user) != null,
+                                        user -> {
+                                            final Session session = registry.find(user);
+                                            return session == null ? "" : RedisPresence.presenceValue(nodeId,
+                                                                                                      session);
+                                        });
         history = config.chat().historyMax() == 0
                   ? History.NONE
-                  : new RedisHistory(redis::async, keys, json, config.chat().historyMax(),
+                  : new RedisHistory(redis, keys, json, config.chat().historyMax(),
                                      config.chat().historyRetention().toMillis());
-        bus = new NodeBus(nodeId, redis::async, keys, cluster.remoteTimeout().toMillis());
-        final RedisHold hold = new RedisHold(redis::async, keys, json, metrics, config.offline().maxPerUser(),
+        bus = new NodeBus(nodeId, redis::publish, keys, cluster.remoteTimeout().toMillis());
+        final RedisHold hold = new RedisHold(redis, keys, json, metrics, config.offline().maxPerUser(),
                                              config.offline().ttl().toMillis());
         // What this node holds for a user who has no live connection here any more is routed again, cluster-wide.
         // reroute reads `router`, set below: it runs only once connections exist, long after this constructor.
         local = new LocalDelivery(registry, memory, metrics, config.chat().slowConsumerTimeout().toNanos(),
                                   this::reroute);
-        acks = new RedisAcks(redis::async, keys, json, envelopes, metrics, config.offline().maxPerUser(),
+        acks = new RedisAcks(redis, keys, json, envelopes, metrics, config.offline().maxPerUser(),
                              config.offline().ttl().toMillis());
-        resends = new RedisResends(redis::async, keys, json, config.offline().dedupWindow().toMillis(),
+        resends = new RedisResends(redis, keys, json, config.offline().dedupWindow().toMillis(),
                                    cluster.remoteTimeout().toMillis());
-        presence = new RedisPresence(nodeId, redis::async, keys, registry, local, hold, acks, bus, matches,
+        presence = new RedisPresence(nodeId, redis, keys, registry, local, hold, acks, bus, matches,
                                      replacement, json, metrics);
-        router = new ClusterRouter(nodeId, redis::async, keys, registry, presence, hold, bus, json);
-        webhookOutbox = new RedisWebhookOutbox(nodeId, redis::async, keys, metrics);
+        router = new ClusterRouter(nodeId, redis, keys, registry, presence, hold, bus, json);
+        webhookOutbox = new RedisWebhookOutbox(nodeId, redis, keys, metrics);
         acks.noticesTo(router::deliver);
         acks.onBlocked(local::watchSlowConsumer);
         local.onAcknowledgingWritable(acks::pump);
@@ -201,6 +207,7 @@ public final class GatewayCluster implements AutoCloseable {
                       this::resubscribed);
         final GatewayConfig.Cluster cluster = config.cluster();
         try {
+            checkLayout();
             LuaScript.load(redis.async(), DELIVERY_SCRIPTS).toCompletableFuture()
                      .get(ClusterRedis.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -210,10 +217,13 @@ public final class GatewayCluster implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             redis.close();
             throw new IllegalStateException("cannot load the delivery scripts into Redis: " + e, e);
+        } catch (IllegalStateException e) {
+            redis.close();
+            throw e;
         }
-        node = new ClusterNode(nodeId, redis::async, keys, presence, release, webhookOutbox::takeOver, timer,
+        node = new ClusterNode(nodeId, redis, keys, presence, matches, release, webhookOutbox::takeOver, timer,
                                cluster.heartbeat().toMillis(), cluster.nodeTtl().toMillis(),
-                               config.chat().reconnectGrace().toMillis());
+                               config.chat().reconnectGrace().toMillis(), bus.ping());
         try {
             // Before the heartbeat, whose take-overs reserve seqs above the restored ones.
             webhookOutbox.start(webhooks != null ? webhooks : webhookOutbox.discarding(),
@@ -224,6 +234,34 @@ public final class GatewayCluster implements AutoCloseable {
             throw e;
         }
         logger.info("Cluster node {} joined via {} (key prefix '{}')", nodeId, cluster.redisUrl(), keys.prefix);
+    }
+
+    /**
+     * Refuses to start against keys this version would misread: those of key layout 1 (before hash tags), or a
+     * layout it does not know; else records its own. Blocks the calling thread (never an event loop).
+     *
+     * @throws IllegalStateException naming the keys found and what to do
+     */
+    private void checkLayout() throws InterruptedException, ExecutionException, TimeoutException {
+        final long timeout = ClusterRedis.COMMAND_TIMEOUT.toMillis();
+        final String where = "Redis at " + config.cluster().redisUrl() + " under key prefix '" + keys.prefix + "'";
+        for (String old : keys.layoutOneKeys()) {
+            if (redis.async().exists(old).get(timeout, TimeUnit.MILLISECONDS) > 0) {
+                throw new IllegalStateException(
+                        where + " holds keys of an older Switchboard (key layout 1, e.g. '" + old + "'), which this"
+                        + " version (key layout " + RedisKeys.LAYOUT + ") cannot read: stop every node of the older"
+                        + " version and delete their keys (redis-cli --scan --pattern '" + keys.prefix + "*' |"
+                        + " xargs redis-cli unlink), or start this version under another --redis-key-prefix"
+                        + " (docs/CLUSTER.md, \"Upgrading to key layout 2\")");
+            }
+        }
+        redis.async().setnx(keys.layout(), RedisKeys.LAYOUT).get(timeout, TimeUnit.MILLISECONDS);
+        final String layout = redis.async().get(keys.layout()).get(timeout, TimeUnit.MILLISECONDS);
+        if (!RedisKeys.LAYOUT.equals(layout)) {
+            throw new IllegalStateException(where + " holds keys of key layout " + layout + ", which this version"
+                                            + " (key layout " + RedisKeys.LAYOUT + ") does not know: run the"
+                                            + " version that wrote them, or another --redis-key-prefix");
+        }
     }
 
     /**

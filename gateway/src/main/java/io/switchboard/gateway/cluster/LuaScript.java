@@ -2,7 +2,7 @@ package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -51,7 +51,7 @@ final class LuaScript {
      * the commands pipelined behind it: loading the delivery scripts up front keeps a user's deliveries in the order
      * they were routed.
      */
-    static CompletionStage<Void> load(RedisAsyncCommands<String, String> redis, List<LuaScript> scripts) {
+    static CompletionStage<Void> load(RedisClusterAsyncCommands<String, String> redis, List<LuaScript> scripts) {
         CompletionStage<Void> all = CompletableFuture.completedFuture(null);
         for (LuaScript script : scripts) {
             final CompletionStage<String> loaded = call(() -> redis.scriptLoad(script.source));
@@ -61,7 +61,7 @@ final class LuaScript {
     }
 
     /** Runs the script; never blocks, never throws: every failure is a failed stage. */
-    <T> CompletionStage<T> run(RedisAsyncCommands<String, String> redis, String[] keys, String... args) {
+    <T> CompletionStage<T> run(RedisClusterAsyncCommands<String, String> redis, String[] keys, String... args) {
         final CompletionStage<T> first;
         try {
             first = redis.evalsha(sha, type, keys, args);

@@ -1,14 +1,14 @@
 package io.switchboard.gateway.cluster;
 
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.Router;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>Formats ({@code |}-separated; the envelope JSON last, so it may contain anything; unchanged since cluster mode
  * shipped, so nodes of different versions interoperate during a rolling deploy):
  * {@code D|origin|corrId|hops|toUser|json} deliver, {@code A|corrId|DELIVERY} ack,
- * {@code K|user|connection} close that connection with 4001 (a newer one connected elsewhere). Added with the
+ * {@code K|user|connection} close that connection with 4001 (a newer one connected elsewhere), {@code P|node} a
+ * node's ping of its own channel (ignored). Added with the
  * customer-service extensions: {@code N|to key json} a live-only notice ({@link Notice}), and, on the queue channel
  * every node subscribes, {@code Q|version|user position...} the queue's changed positions. A node of the previous
  * version logs a warning for an {@code N} and drops it (a typing or read notice lost during a rolling deploy), and
@@ -83,16 +84,20 @@ final class NodeBus {
     record Outgoing(Deliver deliver, CompletableFuture<Router.Delivery> acked) {}
 
     private final String nodeId;
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final BiFunction<String, String, CompletionStage<Long>> publisher;
     private final RedisKeys keys;
     private final long remoteTimeoutMillis;
     private final ConcurrentHashMap<String, CompletableFuture<Router.Delivery>> pendingAcks = new ConcurrentHashMap<>();
     private final AtomicLong nextCorrelation = new AtomicLong();
 
-    NodeBus(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+    /**
+     * @param publisher publishes a message to a node channel ({@link ClusterRedis#publish}), completing with the
+     *                  receivers counted
+     */
+    NodeBus(String nodeId, BiFunction<String, String, CompletionStage<Long>> publisher, RedisKeys keys,
             long remoteTimeoutMillis) {
         this.nodeId = nodeId;
-        this.redis = redis;
+        this.publisher = publisher;
         this.keys = keys;
         this.remoteTimeoutMillis = remoteTimeoutMillis;
     }
@@ -125,8 +130,23 @@ final class NodeBus {
         publish(node, "K|" + userId + '|' + connection);
     }
 
+    /** Publishes a delivery to {@code node}'s channel; completes with the receivers counted. */
+    CompletionStage<Long> publish(String node, Deliver deliver) {
+        return LuaScript.call(() -> publisher.apply(keys.channel(node), deliver.message()));
+    }
+
+    /** Publishes a notice to {@code node}'s channel; completes with the receivers counted. */
+    CompletionStage<Long> publish(String node, Notice notice) {
+        return LuaScript.call(() -> publisher.apply(keys.channel(node), notice.message()));
+    }
+
+    /** The ping a node publishes to its own channel to check that it is subscribed ({@code P|node}). */
+    String ping() {
+        return "P|" + nodeId;
+    }
+
     private void publish(String node, String message) {
-        LuaScript.<Long>call(() -> redis.get().publish(keys.channel(node), message))
+        LuaScript.call(() -> publisher.apply(keys.channel(node), message))
                  .whenComplete((n, error) -> {
                      if (error != null) {
                          logger.debug("message to node {} lost: {}", node, error.toString());
@@ -164,6 +184,7 @@ final class NodeBus {
                 }
                 case 'N' -> notices.accept(Notice.parse(message));
                 case 'Q' -> positions.accept(message);
+                case 'P' -> { } // a node's check of its own subscription
                 default -> logger.warn("Unknown cluster message kind '{}'", message.charAt(0));
             }
         } catch (RuntimeException e) {

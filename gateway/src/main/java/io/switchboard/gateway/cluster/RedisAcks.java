@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.channel.Channel;
 import io.switchboard.gateway.chat.Acknowledgements;
 import io.switchboard.gateway.chat.Router;
@@ -14,13 +13,14 @@ import io.switchboard.protocol.json.EnvelopeJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,15 +47,14 @@ final class RedisAcks implements Acknowledgements {
     private static final long PUMP_RETRY_MILLIS = 200;
 
     /**
-     * KEYS seq, log, sender's seq; ARGV deadline, json, cap, ttl ms, notify if the sender acknowledges.
+     * KEYS seq, log; ARGV deadline, json, cap, ttl ms, '1' if a {@code normal} (its sender is notified of its
+     * acknowledgement if the sender acknowledges: {@link #notify} asks, the sender's keys being in another slot).
      * Gives the next seq, appends {@code seq|deadline|notify|json}, drops the oldest past the cap.
      * Returns the seq.
      */
     private static final LuaScript SEQ = new LuaScript("""
             local seq = redis.call('HINCRBY', KEYS[1], 'last', 1)
-            local notify = '0'
-            if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then notify = '1' end
-            redis.call('RPUSH', KEYS[2], seq .. '|' .. ARGV[1] .. '|' .. notify .. '|' .. ARGV[2])
+            redis.call('RPUSH', KEYS[2], seq .. '|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[2])
             local excess = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[3])
             if excess > 0 then redis.call('LTRIM', KEYS[2], excess, -1) end
             redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -83,7 +82,7 @@ final class RedisAcks implements Acknowledgements {
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
     static final List<LuaScript> SCRIPTS = List.of(SEQ, ACK);
 
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final EnvelopeJson json;
     private final Envelopes envelopes;
@@ -110,7 +109,7 @@ final class RedisAcks implements Acknowledgements {
     /** Told when a session stopped reading (unwritable); set once at wiring. */
     private volatile Consumer<Session> blocked = session -> { };
 
-    RedisAcks(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, EnvelopeJson json,
+    RedisAcks(ClusterRedis redis, RedisKeys keys, EnvelopeJson json,
               Envelopes envelopes, GatewayMetrics metrics, int maxPerUser, long ttlMillis) {
         this.redis = redis;
         this.keys = keys;
@@ -194,7 +193,7 @@ final class RedisAcks implements Acknowledgements {
             return;
         }
         final String userId = session.userId();
-        LuaScript.call(() -> redis.get().lrange(keys.ackLog(userId), 0, -1)).whenCompleteAsync((entries, error) -> {
+        LuaScript.call(() -> redis.async().lrange(keys.ackLog(userId), 0, -1)).whenCompleteAsync((entries, error) -> {
             if (sent.get(session) != written || !written.behind) {
                 return;
             }
@@ -216,12 +215,13 @@ final class RedisAcks implements Acknowledgements {
      */
     CompletionStage<Router.Delivery> deliver(Session session, Envelope envelope) {
         final String to = session.userId();
-        final String from = envelope.from() == null ? to : envelope.from();
         final String body = new String(json.toBytes(envelope.withSeq(null)), StandardCharsets.UTF_8);
         final boolean normal = NORMAL.equals(envelope.type());
-        return SEQ.<Long>run(redis.get(), new String[] {keys.seq(to), keys.ackLog(to), keys.seq(from)},
-                             Long.toString(System.currentTimeMillis() + ttlMillis), body,
-                             Integer.toString(liveCap()), Long.toString(ttlMillis), normal ? "1" : "0")
+        final String[] seqKeys = {keys.seq(to), keys.ackLog(to)};
+        final String deadline = Long.toString(System.currentTimeMillis() + ttlMillis);
+        // A durable write: the delivery is promised once its log entry is in Redis (and its replicas).
+        return redis.durable(seqKeys[0], c -> SEQ.<Long>run(c, seqKeys, deadline, body, Integer.toString(liveCap()),
+                                                            Long.toString(ttlMillis), normal ? "1" : "0"))
                   .thenApply(seq -> {
                       session.channel().eventLoop().execute(() -> write(session, seq, envelope));
                       return session.channel().isActive() ? Router.Delivery.LIVE : Router.Delivery.HELD;
@@ -266,7 +266,7 @@ final class RedisAcks implements Acknowledgements {
             return false;
         }
         final String userId = session.userId();
-        ACK.<List<Object>>run(redis.get(), new String[] {keys.seq(userId), keys.ackLog(userId)}, Long.toString(upTo))
+        ACK.<List<Object>>run(redis.async(), new String[] {keys.seq(userId), keys.ackLog(userId)}, Long.toString(upTo))
            .whenComplete((done, error) -> {
                if (error != null) {
                    // The deliveries stay in the log and come again on the next connection: at least once.
@@ -286,16 +286,30 @@ final class RedisAcks implements Acknowledgements {
         notify(userId, entries);
     }
 
+    /**
+     * Sends {@code delivered} notices for acknowledged deliveries marked to notify, to those senders that acknowledge
+     * (have a seq), asked once per sender.
+     */
     private void notify(String userId, List<Object> done) {
+        final Map<String, List<Envelope>> bySender = new LinkedHashMap<>();
         for (Object o : done) {
             final Entry e = Entry.parse((String) o);
             if (e.notifySender) {
                 final Envelope d = decode(e.json);
                 if (d != null && d.from() != null) {
-                    notices.accept(d.from(), envelopes.delivered(d.msgId(), userId, d.from(), e.seq));
+                    bySender.computeIfAbsent(d.from(), f -> new ArrayList<>())
+                            .add(envelopes.delivered(d.msgId(), userId, d.from(), e.seq));
                 }
             }
         }
+        bySender.forEach((sender, notes) -> LuaScript.<Long>call(() -> redis.async().exists(keys.seq(sender)))
+                .whenComplete((n, error) -> {
+                    if (error != null) {
+                        logger.debug("delivered notices to userId={} not sent: {}", sender, error.toString());
+                    } else if (n > 0) {
+                        notes.forEach(note -> notices.accept(sender, note));
+                    }
+                }));
     }
 
     /** The session ended: forget what was written to it. */

@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.History;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.json.EnvelopeJson;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +38,7 @@ final class RedisHistory implements History {
             return 1
             """, ScriptOutputType.INTEGER);
 
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final EnvelopeJson json;
     private final String max;
@@ -52,7 +50,7 @@ final class RedisHistory implements History {
      * @param max             the most messages kept per conversation (&gt; 0)
      * @param retentionMillis how long an ended conversation's history is kept
      */
-    RedisHistory(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, EnvelopeJson json, int max,
+    RedisHistory(ClusterRedis redis, RedisKeys keys, EnvelopeJson json, int max,
                  long retentionMillis) {
         if (max <= 0) {
             throw new IllegalArgumentException("max: " + max + " (expected: > 0)");
@@ -66,23 +64,23 @@ final class RedisHistory implements History {
 
     @Override
     public void started(String userId) {
-        settle(LuaScript.call(() -> redis.get().del(keys.history(userId))));
+        settle(LuaScript.call(() -> redis.async().del(keys.history(userId))));
     }
 
     @Override
     public void appended(String userId, Envelope normal) {
         final String body = new String(json.toBytes(normal), StandardCharsets.UTF_8);
-        settle(APPEND.run(redis.get(), new String[] {keys.history(userId)}, body, max));
+        settle(APPEND.run(redis.async(), new String[] {keys.history(userId)}, body, max));
     }
 
     @Override
     public void ended(String userId) {
-        settle(LuaScript.call(() -> redis.get().pexpire(keys.history(userId), retentionMillis)));
+        settle(LuaScript.call(() -> redis.async().pexpire(keys.history(userId), retentionMillis)));
     }
 
     @Override
     public CompletionStage<List<Envelope>> last(String userId, int n) {
-        return LuaScript.<List<String>>call(() -> redis.get().lrange(keys.history(userId), -n, -1))
+        return LuaScript.<List<String>>call(() -> redis.async().lrange(keys.history(userId), -n, -1))
                         .thenApply(bodies -> {
                             final List<Envelope> out = new ArrayList<>(bodies.size());
                             for (String body : bodies) {

@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.Envelope;
@@ -11,16 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's hold: messages for users connected to no node, in Redis, so that whichever node the user
  * reconnects to delivers them. One list per user of entries {@code deadlineMillis|envelopeJson}, oldest first,
- * trimmed to {@code maxPerUser} (oldest dropped) and expiring {@code ttl} after the newest entry. The route script
+ * trimmed to {@code maxPerUser} (oldest dropped) and expiring {@code ttl} after the newest entry. The route scripts
  * ({@link ClusterRouter}) and the attach script ({@link RedisPresence}) append and take in the same formats, so that
- * "is the user here?" and "hold it" are one atomic step. Thread-safe and non-blocking.
+ * "is the user here?" and "hold it" are one atomic step. Every hold is a {@linkplain ClusterRedis#durable durable}
+ * write: it backs the promise of a {@code code "0"} receipt. Thread-safe and non-blocking.
  */
 final class RedisHold {
 
@@ -37,14 +36,14 @@ final class RedisHold {
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
     static final List<LuaScript> SCRIPTS = List.of(HOLD);
 
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final EnvelopeJson json;
     private final GatewayMetrics metrics;
     private final int maxPerUser;
     private final long ttlMillis;
 
-    RedisHold(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, EnvelopeJson json,
+    RedisHold(ClusterRedis redis, RedisKeys keys, EnvelopeJson json,
               GatewayMetrics metrics, int maxPerUser, long ttlMillis) {
         this.redis = redis;
         this.keys = keys;
@@ -61,8 +60,9 @@ final class RedisHold {
 
     /** Holds an entry as {@link #entry} made it (an entry taken back, say). */
     CompletionStage<Router.Delivery> holdEntry(String userId, String entry) {
-        return HOLD.run(redis.get(), new String[] {keys.hold(userId)}, entry, maxPerUser(), ttlMillis())
-                   .thenApply(n -> Router.Delivery.HELD);
+        final String key = keys.hold(userId);
+        return redis.durable(key, c -> HOLD.run(c, new String[] {key}, entry, maxPerUser(), ttlMillis()))
+                    .thenApply(n -> Router.Delivery.HELD);
     }
 
     /** An entry for {@code body}: its deadline, then the JSON. */

@@ -1,12 +1,12 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.chat.MatchResult;
 import io.switchboard.gateway.chat.MatchService;
 import io.switchboard.gateway.chat.QueueListener;
 import io.switchboard.gateway.chat.Transfer;
 import io.switchboard.gateway.chat.Waiting;
+import io.switchboard.gateway.session.Role;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.Envelopes;
 import io.switchboard.protocol.Failure;
@@ -18,8 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,14 +58,16 @@ public final class RedisMatchService implements MatchService {
     private static final CompletionStage<Boolean> TRUE = CompletableFuture.completedFuture(Boolean.TRUE);
 
     /**
-     * What the queue scripts share. KEYS pairs, pool, queue, waits, queue state, queueing, away; ARGV prefix,
-     * capacity, queue channel, then the script's own. {@code serve} matches the head of the queue with the
-     * least-loaded agents below capacity while both exist, then {@code tell}s the positions that changed.
+     * What the queue scripts share. KEYS pairs, pool, queue, waits, queue state, queueing, away; ARGV the prefix of the
+     * agents' user sets, capacity, the publish command and the queue channel ({@code SPUBLISH <channel>} in a Redis
+     * Cluster, where the channel is in this family's slot), then the script's own. {@code serve} matches the head of
+     * the queue with the least-loaded agents below capacity while both exist, then {@code tell}s the positions that
+     * changed.
      */
     private static final String QUEUE_LIB = """
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local function users(a) return ARGV[1] .. 'agent:' .. a .. ':users' end
+            local function users(a) return ARGV[1] .. a .. ':users' end
             local function since(u)
               return tonumber(string.match(redis.call('HGET', KEYS[4], u), '^(%d+)'))
             end
@@ -95,7 +97,8 @@ public final class RedisMatchService implements MatchService {
               end
               if #changes > 0 then
                 local v = redis.call('HINCRBY', KEYS[5], 'ver', 1)
-                redis.call('PUBLISH', ARGV[3], 'Q|' .. v .. '|' .. table.concat(changes, ' '))
+                local cmd, channel = string.match(ARGV[3], '^(%S+) (.*)$')
+                redis.call(cmd, channel, 'Q|' .. v .. '|' .. table.concat(changes, ' '))
               end
             end
             local function serve()
@@ -243,7 +246,7 @@ public final class RedisMatchService implements MatchService {
             if ARGV[5] == '1' then
               if away then
                 redis.call('SREM', KEYS[7], a)
-                redis.call('ZADD', KEYS[2], redis.call('SCARD', ARGV[1] .. 'agent:' .. a .. ':users'), a)
+                redis.call('ZADD', KEYS[2], redis.call('SCARD', ARGV[1] .. a .. ':users'), a)
               end
             elseif inPool then
               redis.call('ZREM', KEYS[2], a)
@@ -253,22 +256,61 @@ public final class RedisMatchService implements MatchService {
             """, ScriptOutputType.INTEGER);
 
     /**
-     * KEYS pool, agent users, away; ARGV agent, '1' to keep an away status (a re-announce after a Redis outage, not
-     * a connect). The load of a returning agent is the number of users it kept; available is the state on connect.
+     * KEYS pool, agent users, away, online; ARGV agent, '1' to keep an away status (a re-announce after a Redis
+     * outage, not a connect), the connection's presence value. The load of a returning agent is the number of users
+     * it kept; available is the state on connect. The connection is recorded as the one that put it online.
      */
     private static final LuaScript AGENT_ONLINE = new LuaScript("""
+            redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
             if ARGV[2] == '1' and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
             redis.call('SREM', KEYS[3], ARGV[1])
             redis.call('ZADD', KEYS[1], redis.call('SCARD', KEYS[2]), ARGV[1])
             return 1
             """, ScriptOutputType.INTEGER);
 
-    /** KEYS pool, presence of the agent, away; ARGV agent. Only if it is not connected anywhere any more. */
+    /**
+     * KEYS pool, away, online; ARGV agent, the presence value of the connection that went offline. Only if that
+     * connection is the one that put the agent online (a newer one, on any node, keeps it in the pool).
+     */
     private static final LuaScript AGENT_OFFLINE = new LuaScript("""
-            if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-            redis.call('SREM', KEYS[3], ARGV[1])
+            if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+            redis.call('HDEL', KEYS[3], ARGV[1])
+            redis.call('SREM', KEYS[2], ARGV[1])
             return redis.call('ZREM', KEYS[1], ARGV[1])
             """, ScriptOutputType.INTEGER);
+
+    /**
+     * KEYS pairs, queue, agent users; ARGV user, '1' if an agent. Whether the user is paired or waiting, or the agent
+     * has users: what keeps a disconnected userId owned by its node through the grace period.
+     */
+    private static final LuaScript PAIRED = new LuaScript("""
+            if ARGV[2] == '1' then return redis.call('SCARD', KEYS[3]) > 0 and 1 or 0 end
+            if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 or redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 1 end
+            return 0
+            """, ScriptOutputType.INTEGER);
+
+    /**
+     * KEYS pairs, queue, pool, away, online; ARGV the prefix of the agents' user sets, user, role from its presence
+     * ('' if it had none), the dead node. The matching half of reaping a dead node's user: its role (from its
+     * presence, else from its pairing), and an agent that the dead node put online leaves the pool. Returns the role,
+     * or '' if there is nothing to release.
+     */
+    static final LuaScript REAP = new LuaScript("""
+            local u, role = ARGV[2], ARGV[3]
+            if role == '' then
+              if redis.call('HEXISTS', KEYS[1], u) == 1 or redis.call('ZSCORE', KEYS[2], u) then role = 'user'
+              elseif redis.call('EXISTS', ARGV[1] .. u .. ':users') == 1 then role = 'agent' end
+            end
+            if role == 'agent' then
+              local o = redis.call('HGET', KEYS[5], u)
+              if not o or string.sub(o, 1, #ARGV[4] + 1) == ARGV[4] .. '|' then
+                redis.call('HDEL', KEYS[5], u)
+                redis.call('ZREM', KEYS[3], u)
+                redis.call('SREM', KEYS[4], u)
+              end
+            end
+            return role
+            """, ScriptOutputType.STATUS);
 
     /** KEYS pairs, agent users, pool, queueing; ARGV user, agent. */
     private static final LuaScript UNPAIR = new LuaScript("""
@@ -315,15 +357,20 @@ public final class RedisMatchService implements MatchService {
      * Redis does not know is retried behind what was pipelined after it, which could reorder two matches.
      */
     static final List<LuaScript> SCRIPTS = List.of(MATCH, SERVE, LEAVE_QUEUE, EXPIRE, WAITING, TRANSFER, STATUS,
-                                                   AGENT_ONLINE, AGENT_OFFLINE, UNPAIR, RELEASE_AGENT);
+                                                   AGENT_ONLINE, AGENT_OFFLINE, PAIRED, REAP, UNPAIR,
+                                                   RELEASE_AGENT);
 
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final String capacity;
     private final String queueMax;
     private final String queueTimeoutMillis;
     /** Whether a userId has a session on this node: only those are told positions here. */
     private final Predicate<String> local;
+    /** userId → the presence value of its session here, or "" (what {@code online} records). */
+    private final Function<String, String> onlineToken;
+    /** agentId → the presence value its agentOnline recorded, for agents of this node (bounded by its sessions). */
+    private final ConcurrentHashMap<String, String> onlineTokens = new ConcurrentHashMap<>();
     /** The KEYS of every queue script. */
     private final String[] queueKeys;
     /** user → agent, for pairings with a side on this node; see the class comment. */
@@ -338,10 +385,11 @@ public final class RedisMatchService implements MatchService {
     private volatile Map<String, Integer> byStatus = Map.of("available", 0, "away", 0);
 
     /**
-     * @param local whether a userId has a session on this node
+     * @param local       whether a userId has a session on this node
+     * @param onlineToken the presence value of a userId's session on this node, or "" if it has none
      */
-    RedisMatchService(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, int capacity, int queueMax,
-                      long queueTimeoutMillis, Predicate<String> local) {
+    RedisMatchService(ClusterRedis redis, RedisKeys keys, int capacity, int queueMax,
+                      long queueTimeoutMillis, Predicate<String> local, Function<String, String> onlineToken) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
@@ -351,17 +399,18 @@ public final class RedisMatchService implements MatchService {
         this.queueMax = Integer.toString(queueMax);
         this.queueTimeoutMillis = Long.toString(queueTimeoutMillis);
         this.local = local;
+        this.onlineToken = onlineToken;
         this.queueKeys = new String[] {keys.pairs(), keys.pool(), keys.queue(), keys.queueWaits(), keys.queueState(),
                                        keys.queueing(), keys.away()};
     }
 
     private <T> CompletionStage<T> runQueue(LuaScript script, String... args) {
         final String[] argv = new String[3 + args.length];
-        argv[0] = keys.prefix;
+        argv[0] = keys.agentUsersPrefix();
         argv[1] = capacity;
-        argv[2] = keys.queueChannel();
+        argv[2] = redis.publishCommand() + ' ' + keys.queueChannel();
         System.arraycopy(args, 0, argv, 3, args.length);
-        return script.run(redis.get(), queueKeys, argv);
+        return redis.durable(keys.pairs(), c -> script.run(c, queueKeys, argv));
     }
 
     @Override
@@ -410,7 +459,7 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<Integer> queuePosition(String userId) {
-        return LuaScript.<Long>call(() -> redis.get().zrank(keys.queue(), userId))
+        return LuaScript.<Long>call(() -> redis.async().zrank(keys.queue(), userId))
                         .thenApply(rank -> rank == null ? 0 : (int) (rank + 1));
     }
 
@@ -542,7 +591,7 @@ public final class RedisMatchService implements MatchService {
         if (agentId.equals(cache.get(userId))) {
             return TRUE;
         }
-        return LuaScript.<String>call(() -> redis.get().hget(keys.pairs(), userId)).thenApply(agent -> {
+        return LuaScript.<String>call(() -> redis.async().hget(keys.pairs(), userId)).thenApply(agent -> {
             final boolean paired = agentId.equals(agent);
             if (paired) {
                 cache.put(userId, agentId);
@@ -553,21 +602,20 @@ public final class RedisMatchService implements MatchService {
 
     @Override
     public CompletionStage<String> agentOf(String userId) {
-        return LuaScript.call(() -> redis.get().hget(keys.pairs(), userId));
+        return LuaScript.call(() -> redis.async().hget(keys.pairs(), userId));
     }
 
     @Override
     public CompletionStage<List<String>> usersOf(String agentId) {
-        return LuaScript.<java.util.Set<String>>call(() -> redis.get().smembers(keys.agentUsers(agentId)))
+        return LuaScript.<java.util.Set<String>>call(() -> redis.async().smembers(keys.agentUsers(agentId)))
                          .thenApply(ArrayList::new);
     }
 
     @Override
     public CompletionStage<Boolean> unpair(String userId, String agentId) {
-        return UNPAIR.<Long>run(redis.get(), new String[] {keys.pairs(), keys.agentUsers(agentId), keys.pool(),
-                                                           keys.queueing()},
-                                userId, agentId)
-                     .thenApply(n -> {
+        final String[] unpairKeys = {keys.pairs(), keys.agentUsers(agentId), keys.pool(), keys.queueing()};
+        return redis.durable(keys.pairs(), c -> UNPAIR.<Long>run(c, unpairKeys, userId, agentId))
+                    .thenApply(n -> {
                          cache.remove(userId, agentId);
                          return n == 1L;
                      });
@@ -583,16 +631,47 @@ public final class RedisMatchService implements MatchService {
      * agent stays away.
      */
     void agentOnline(String agentId, boolean resync) {
-        AGENT_ONLINE.run(redis.get(), new String[] {keys.pool(), keys.agentUsers(agentId), keys.away()},
-                         agentId, resync ? "1" : "0")
-                    .whenComplete((n, error) -> logIfFailed("agentOnline", agentId, error));
+        final String token = onlineToken.apply(agentId);
+        if (token.isEmpty()) {
+            return; // gone already: its offline follows
+        }
+        onlineTokens.put(agentId, token);
+        final String[] agentKeys = {keys.pool(), keys.agentUsers(agentId), keys.away(), keys.online()};
+        redis.durable(keys.pool(), c -> AGENT_ONLINE.run(c, agentKeys, agentId, resync ? "1" : "0", token))
+             .whenComplete((n, error) -> logIfFailed("agentOnline", agentId, error));
     }
 
     @Override
     public void agentOffline(String agentId) {
-        AGENT_OFFLINE.run(redis.get(), new String[] {keys.pool(), keys.presence(agentId), keys.away()},
-                          agentId)
-                     .whenComplete((n, error) -> logIfFailed("agentOffline", agentId, error));
+        final String token = onlineTokens.remove(agentId);
+        if (token == null) {
+            return;
+        }
+        final String[] agentKeys = {keys.pool(), keys.away(), keys.online()};
+        redis.durable(keys.pool(), c -> AGENT_OFFLINE.run(c, agentKeys, agentId, token))
+             .whenComplete((n, error) -> logIfFailed("agentOffline", agentId, error));
+    }
+
+    /**
+     * Whether {@code userId} is paired or waiting (an agent: has users): a disconnected one stays owned by its node
+     * through the grace period.
+     */
+    CompletionStage<Boolean> pairedOrWaiting(String userId, boolean agent) {
+        return PAIRED.<Long>run(redis.async(), new String[] {keys.pairs(), keys.queue(), keys.agentUsers(userId)},
+                                userId, agent ? "1" : "0")
+                     .thenApply(n -> n == 1L);
+    }
+
+    /**
+     * The matching half of reaping {@code user} of {@code deadNode}: its role ({@code roleFromPresence}, or from its
+     * pairing), an agent the dead node put online leaving the pool. Completes with the role to release, or
+     * {@code null}.
+     */
+    CompletionStage<Role> reap(String user, String roleFromPresence, String deadNode) {
+        final String[] reapKeys = {keys.pairs(), keys.queue(), keys.pool(), keys.away(), keys.online()};
+        return redis.durable(keys.pairs(), c -> REAP.<String>run(c, reapKeys, keys.agentUsersPrefix(), user,
+                                                                  roleFromPresence, deadNode))
+                    .thenApply(role -> role.isEmpty() ? null : "agent".equals(role) ? Role.AGENT : Role.USER);
     }
 
     @Override
@@ -625,7 +704,7 @@ public final class RedisMatchService implements MatchService {
 
     /** The load of {@code agentId} in the pool, or {@code null} when it is not in it (for tests and stats). */
     CompletionStage<Double> load(String agentId) {
-        return LuaScript.call(() -> redis.get().zscore(keys.pool(), agentId));
+        return LuaScript.call(() -> redis.async().zscore(keys.pool(), agentId));
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.switchboard.gateway.chat.LocalDelivery;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * The cluster's presence directory: which node holds each userId's connection, in Redis, and the hand-over of what
  * was held for a user when it connects here.
  *
- * <p>{@link #attached} sets {@code presence:<user> = node|connection|role} and takes what was held for the user, in
- * one script, so a message is either in the drained hold or routed to the new presence, never lost in between. Until
+ * <p>{@link #attached} sets {@code presence = node|connection|role} and {@code owner = node} and takes what was
+ * held for the user, in one script in the user's slot, so a message is either in the drained hold or routed to the
+ * new presence, never lost in between. The node's index of the users it owns ({@link RedisKeys#nodeUsers}, another
+ * slot) is updated beside it; the reaper checks the owner, so a stale index entry does no harm. Until
  * that reply is written to the connection, deliveries to the session queue behind it (on its loop), so held messages
  * arrive first and in order ({@link #deliverHere}). If the previous presence was another node, that node is told to
  * close the old connection with 4001. {@link #detached} removes the presence only if it is still this connection's.
@@ -45,52 +45,52 @@ final class RedisPresence implements Presence {
     private static final Logger logger = LoggerFactory.getLogger(RedisPresence.class);
 
     /**
-     * KEYS presence, hold, this node's users, seq, ack log, kept notices; ARGV value, user, prefix, resync, ack,
-     * since, ttl ms, max per user. Sets the presence (on resync only if free or already this node's), takes the
-     * node's ownership from the previous node, and hands over what waits for the user. A plain connection takes the
-     * hold and the unacknowledged deliveries an acknowledging one left (which count as acknowledged). An
-     * acknowledging one applies its {@code since}, and the hold moves into its log, each message taking the next
-     * seq, so nothing leaves Redis before it is in the log. Returns {previous presence or '', held entries, the seq
-     * the log resumes above (-1 if plain), log entries, the entries {@code since} acknowledged, the kept live-only
-     * notices ({@link Router#notifyOrKeep})}.
+     * KEYS presence, hold, seq, ack log, kept notices, owner; ARGV value, resync, ack, since, ttl ms, max per user,
+     * this node. Sets the presence (on resync only if free or already this node's) and the owner, and hands over what
+     * waits for the user. A plain connection takes the hold and the unacknowledged deliveries an acknowledging one
+     * left (which count as acknowledged). An acknowledging one applies its {@code since}, and the hold moves into its
+     * log, each message taking the next seq, so nothing leaves Redis before it is in the log; a held {@code normal}
+     * is marked to notify its sender, which {@link RedisAcks} does only if the sender acknowledges. Returns
+     * {previous presence or '', held entries, the seq the log resumes above (-1 if plain), log entries, the entries
+     * {@code since} acknowledged, the kept live-only notices ({@link Router#notifyOrKeep}), previous owner or ''}.
+     * Touches only the user's slot.
      */
     private static final LuaScript ATTACH = new LuaScript("""
             local old = redis.call('GET', KEYS[1])
-            local me = string.match(ARGV[1], '^([^|]*)|')
-            if old then
-              local oldNode = string.match(old, '^([^|]*)|')
-              if ARGV[4] == '1' and oldNode ~= me then return {old, {}, '-1', {}, {}, {}} end
-              if oldNode ~= me then redis.call('SREM', ARGV[3] .. 'node:' .. oldNode .. ':users', ARGV[2]) end
+            local me = ARGV[7]
+            if old and ARGV[2] == '1' and string.match(old, '^([^|]*)|') ~= me then
+              return {old, {}, '-1', {}, {}, {}, ''}
             end
+            local owner = redis.call('GET', KEYS[6]) or ''
+            redis.call('SET', KEYS[6], me)
             redis.call('SET', KEYS[1], ARGV[1])
-            redis.call('SADD', KEYS[3], ARGV[2])
-            local kept = redis.call('HVALS', KEYS[6])
-            redis.call('DEL', KEYS[6])
+            local kept = redis.call('HVALS', KEYS[5])
+            redis.call('DEL', KEYS[5])
             local held = redis.call('LRANGE', KEYS[2], 0, -1)
             redis.call('DEL', KEYS[2])
-            if ARGV[5] ~= '1' then
-              local log = redis.call('LRANGE', KEYS[5], 0, -1)
+            if ARGV[3] ~= '1' then
+              local log = redis.call('LRANGE', KEYS[4], 0, -1)
               if #log > 0 then
-                redis.call('DEL', KEYS[5])
-                redis.call('HSET', KEYS[4], 'acked', redis.call('HGET', KEYS[4], 'last'))
+                redis.call('DEL', KEYS[4])
+                redis.call('HSET', KEYS[3], 'acked', redis.call('HGET', KEYS[3], 'last'))
               end
-              return {old or '', held, '-1', log, {}, kept}
+              return {old or '', held, '-1', log, {}, kept, owner}
             end
-            redis.call('HSETNX', KEYS[4], 'last', 0)
-            redis.call('HSETNX', KEYS[4], 'acked', 0)
-            local since = tonumber(ARGV[6])
-            if since > tonumber(redis.call('HGET', KEYS[4], 'last')) then
-              redis.call('HSET', KEYS[4], 'last', since)
+            redis.call('HSETNX', KEYS[3], 'last', 0)
+            redis.call('HSETNX', KEYS[3], 'acked', 0)
+            local since = tonumber(ARGV[4])
+            if since > tonumber(redis.call('HGET', KEYS[3], 'last')) then
+              redis.call('HSET', KEYS[3], 'last', since)
             end
-            local from = tonumber(redis.call('HGET', KEYS[4], 'acked'))
+            local from = tonumber(redis.call('HGET', KEYS[3], 'acked'))
             local acked = {}
             if since >= 0 then
-              if since > from then redis.call('HSET', KEYS[4], 'acked', since) end
+              if since > from then redis.call('HSET', KEYS[3], 'acked', since) end
               from = since
               while true do
-                local first = redis.call('LINDEX', KEYS[5], 0)
+                local first = redis.call('LINDEX', KEYS[4], 0)
                 if not first or tonumber(string.match(first, '^(%d+)|')) > since then break end
-                acked[#acked + 1] = redis.call('LPOP', KEYS[5])
+                acked[#acked + 1] = redis.call('LPOP', KEYS[4])
               end
             end
             for _, entry in ipairs(held) do
@@ -98,45 +98,47 @@ final class RedisPresence implements Presence {
               local body = string.sub(entry, bar + 1)
               local notify = '0'
               local ok, m = pcall(cjson.decode, body)
-              if ok and m.type == 'normal' and m.from
-                 and redis.call('EXISTS', ARGV[3] .. 'seq:' .. m.from) == 1 then notify = '1' end
-              local seq = redis.call('HINCRBY', KEYS[4], 'last', 1)
+              if ok and m.type == 'normal' and m.from then notify = '1' end
+              local seq = redis.call('HINCRBY', KEYS[3], 'last', 1)
               local deadline = string.sub(entry, 1, bar - 1)
-              redis.call('RPUSH', KEYS[5], seq .. '|' .. deadline .. '|' .. notify .. '|' .. body)
+              redis.call('RPUSH', KEYS[4], seq .. '|' .. deadline .. '|' .. notify .. '|' .. body)
             end
             if #held > 0 then
-              local excess = redis.call('LLEN', KEYS[5]) - tonumber(ARGV[8])
-              if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
-              redis.call('PEXPIRE', KEYS[5], ARGV[7])
+              local excess = redis.call('LLEN', KEYS[4]) - tonumber(ARGV[6])
+              if excess > 0 then redis.call('LTRIM', KEYS[4], excess, -1) end
+              redis.call('PEXPIRE', KEYS[4], ARGV[5])
             end
-            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[5], 0, -1), acked, kept}
+            return {old or '', {}, tostring(from), redis.call('LRANGE', KEYS[4], 0, -1), acked, kept, owner}
             """, ScriptOutputType.MULTI);
 
     /**
-     * KEYS presence, this node's users, pairs, agent users, ack log, queue; ARGV value, user, role, max per user.
-     * Removes the presence if it is still this connection's, and trims the user's unacknowledged deliveries to the
-     * offline bound (a live connection is not bound by it: see {@link RedisAcks}); the node keeps owning a paired or
-     * waiting user (its grace period runs here) so that the reaper releases it should this node die first.
+     * KEYS presence, ack log; ARGV value, max per user. Removes the presence if it is still this connection's, and
+     * trims the user's unacknowledged deliveries to the offline bound (a live connection is not bound by it: see
+     * {@link RedisAcks}). Returns 1 if it removed it.
      */
     private static final LuaScript DETACH = new LuaScript("""
             if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
             redis.call('DEL', KEYS[1])
-            local excess = redis.call('LLEN', KEYS[5]) - tonumber(ARGV[4])
-            if excess > 0 then redis.call('LTRIM', KEYS[5], excess, -1) end
-            local paired
-            if ARGV[3] == 'agent' then paired = redis.call('SCARD', KEYS[4]) > 0
-            else
-              paired = redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[6], ARGV[2])
-            end
-            if not paired then redis.call('SREM', KEYS[2], ARGV[2]) end
+            local excess = redis.call('LLEN', KEYS[2]) - tonumber(ARGV[2])
+            if excess > 0 then redis.call('LTRIM', KEYS[2], excess, -1) end
+            return 1
+            """, ScriptOutputType.INTEGER);
+
+    /**
+     * KEYS owner, presence; ARGV this node. Gives up this node's ownership of a user who is neither connected nor
+     * paired nor waiting any more; returns 1 if it did.
+     */
+    private static final LuaScript DISOWN = new LuaScript("""
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+            redis.call('DEL', KEYS[1])
             return 1
             """, ScriptOutputType.INTEGER);
 
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
-    static final List<LuaScript> SCRIPTS = List.of(ATTACH, DETACH);
+    static final List<LuaScript> SCRIPTS = List.of(ATTACH, DETACH, DISOWN);
 
     private final String nodeId;
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final SessionRegistry registry;
     private final LocalDelivery delivery;
@@ -155,7 +157,7 @@ final class RedisPresence implements Presence {
     /** Set when a presence update failed (Redis down): the next heartbeat re-announces every local session. */
     private volatile boolean resyncNeeded;
 
-    RedisPresence(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+    RedisPresence(String nodeId, ClusterRedis redis, RedisKeys keys,
                   SessionRegistry registry, LocalDelivery delivery, RedisHold hold, RedisAcks acks, NodeBus bus,
                   RedisMatchService matches, Replacement replacement, EnvelopeJson json, GatewayMetrics metrics) {
         this.acks = acks;
@@ -186,12 +188,18 @@ final class RedisPresence implements Presence {
      */
     private void announce(Session session, boolean resync) {
         final String userId = session.userId();
-        ATTACH.<List<Object>>run(redis.get(),
-                                 new String[] {keys.presence(userId), keys.hold(userId), keys.nodeUsers(nodeId),
-                                               keys.seq(userId), keys.ackLog(userId), keys.kept(userId)},
-                                 presenceValue(session), userId, keys.prefix, resync ? "1" : "0",
-                                 session.ackMode() ? "1" : "0", Long.toString(session.since()),
-                                 hold.ttlMillis(), hold.maxPerUser())
+        // The index of what this node owns first, so that a node that dies right after the attach is reaped; a
+        // failure leaves the attach to the next resync.
+        LuaScript.<Long>call(() -> redis.async().sadd(keys.nodeUsers(nodeId), userId)).whenComplete((n, error) -> {
+            if (error != null) {
+                resyncNeeded = true;
+            }
+        });
+        ATTACH.<List<Object>>run(redis.async(),
+                                 new String[] {keys.presence(userId), keys.hold(userId), keys.seq(userId),
+                                               keys.ackLog(userId), keys.kept(userId), keys.owner(userId)},
+                                 presenceValue(session), resync ? "1" : "0", session.ackMode() ? "1" : "0",
+                                 Long.toString(session.since()), hold.ttlMillis(), hold.maxPerUser(), nodeId)
               .whenCompleteAsync((reply, error) -> {
                   if (error != null) {
                       resyncNeeded = true;
@@ -201,6 +209,10 @@ final class RedisPresence implements Presence {
                       return;
                   }
                   final String previous = (String) reply.get(0);
+                  final String owner = (String) reply.get(6);
+                  if (!owner.isEmpty() && !owner.equals(nodeId)) {
+                      disowned(owner, userId);
+                  }
                   if (!previous.isEmpty() && !resync) {
                       final String[] p = previous.split("\\|", 3);
                       if (!p[0].equals(nodeId)) {
@@ -396,9 +408,13 @@ final class RedisPresence implements Presence {
         acks.detached(session);
         matches.forget(session.userId(), session.role() == Role.AGENT);
         final String userId = session.userId();
-        DETACH.run(redis.get(), new String[] {keys.presence(userId), keys.nodeUsers(nodeId), keys.pairs(),
-                                              keys.agentUsers(userId), keys.ackLog(userId), keys.queue()},
-                   presenceValue(session), userId, session.role().wireName(), hold.maxPerUser())
+        final boolean agent = session.role() == Role.AGENT;
+        DETACH.<Long>run(redis.async(), new String[] {keys.presence(userId), keys.ackLog(userId)},
+                         presenceValue(session), hold.maxPerUser())
+              .thenCompose(removed -> removed == 0 ? CompletableFuture.completedFuture(null)
+                      : matches.pairedOrWaiting(userId, agent).thenCompose(paired -> paired
+                              ? CompletableFuture.completedFuture(null)
+                              : disown(userId)))
               .whenComplete((n, error) -> {
                   if (error != null) {
                       resyncNeeded = true;
@@ -411,9 +427,31 @@ final class RedisPresence implements Presence {
         session.channel().eventLoop().execute(() -> delivery.handOffHeld(userId));
     }
 
+    /**
+     * This node owns {@code userId} no more (it left, unpaired): clears the owner, if still this node and the user is
+     * not connected, then the index entry. The node keeps owning a paired or waiting user (its grace period runs
+     * here) so that the reaper releases it should this node die first.
+     */
+    private CompletionStage<Void> disown(String userId) {
+        return DISOWN.<Long>run(redis.async(), new String[] {keys.owner(userId), keys.presence(userId)}, nodeId)
+                     .thenCompose(n -> n == 0 ? CompletableFuture.completedFuture(null)
+                             : LuaScript.call(() -> redis.async().srem(keys.nodeUsers(nodeId), userId))
+                                        .thenApply(m -> null));
+    }
+
+    /** {@code userId} is owned here now: the index of its previous owner forgets it (best effort: it is checked). */
+    private void disowned(String previousOwner, String userId) {
+        LuaScript.<Long>call(() -> redis.async().srem(keys.nodeUsers(previousOwner), userId))
+                 .whenComplete((n, error) -> {
+                     if (error != null) {
+                         logger.debug("index of node {} keeps userId={}: {}", previousOwner, userId, error.toString());
+                     }
+                 });
+    }
+
     @Override
     public CompletionStage<Boolean> connectedElsewhere(String userId) {
-        return LuaScript.<String>call(() -> redis.get().get(keys.presence(userId)))
+        return LuaScript.<String>call(() -> redis.async().get(keys.presence(userId)))
                         .thenApply(p -> p != null && !p.startsWith(nodeId + '|'));
     }
 
@@ -441,6 +479,11 @@ final class RedisPresence implements Presence {
 
     /** {@code node|connection|role}: what the directory says of a session of this node. */
     String presenceValue(Session session) {
+        return presenceValue(nodeId, session);
+    }
+
+    /** {@code node|connection|role}: what the directory says of a session of {@code nodeId}. */
+    static String presenceValue(String nodeId, Session session) {
         return nodeId + '|' + connectionId(session) + '|' + session.role().wireName();
     }
 

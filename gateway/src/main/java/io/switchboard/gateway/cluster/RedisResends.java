@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.Resends;
 import io.switchboard.protocol.Envelope;
@@ -31,14 +30,14 @@ final class RedisResends implements Resends {
     private static final String PENDING = "P";
     private static final long POLL_MILLIS = 20;
 
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final EnvelopeJson json;
     private final long windowMillis;
     private final long remoteTimeoutMillis;
     private volatile EventExecutor timer;
 
-    RedisResends(Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys, EnvelopeJson json,
+    RedisResends(ClusterRedis redis, RedisKeys keys, EnvelopeJson json,
                  long windowMillis, long remoteTimeoutMillis) {
         this.redis = redis;
         this.keys = keys;
@@ -55,7 +54,7 @@ final class RedisResends implements Resends {
     @Override
     public CompletionStage<Envelope> answer(String userId, String msgId, Supplier<CompletionStage<Envelope>> send) {
         final String key = keys.resend(userId, msgId);
-        return LuaScript.call(() -> redis.get().set(key, PENDING, SetArgs.Builder.nx().px(windowMillis)))
+        return LuaScript.call(() -> redis.async().set(key, PENDING, SetArgs.Builder.nx().px(windowMillis)))
                         .thenCompose(claimed -> {
                             if ("OK".equals(claimed)) {
                                 return send.get().thenCompose(receipt -> remember(key, receipt));
@@ -69,11 +68,11 @@ final class RedisResends implements Resends {
 
     private CompletionStage<Envelope> remember(String key, Envelope receipt) {
         if (!receipt.isSuccess()) {
-            return LuaScript.call(() -> redis.get().del(key)).handle((n, error) -> receipt);
+            return LuaScript.call(() -> redis.async().del(key)).handle((n, error) -> receipt);
         }
         final String body = new String(json.toBytes(receipt), StandardCharsets.UTF_8);
         // Answered once Redis has it: a resend to any node, even after this one died, must find it.
-        return LuaScript.call(() -> redis.get().set(key, body, SetArgs.Builder.xx().px(windowMillis)))
+        return LuaScript.call(() -> redis.async().set(key, body, SetArgs.Builder.xx().px(windowMillis)))
                         .handle((ok, error) -> {
                             if (error != null) {
                                 logger.debug("Receipt of {} not remembered: {}", key, error.toString());
@@ -83,7 +82,7 @@ final class RedisResends implements Resends {
     }
 
     private void poll(String key, long deadlineNanos, CompletableFuture<Envelope> earlier) {
-        LuaScript.call(() -> redis.get().get(key)).whenComplete((value, error) -> {
+        LuaScript.call(() -> redis.async().get(key)).whenComplete((value, error) -> {
             if (error != null) {
                 earlier.completeExceptionally(error);
             } else if (value == null) {

@@ -1,7 +1,6 @@
 package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.gateway.webhook.WebhookOutbox;
 import java.util.ArrayList;
@@ -107,7 +106,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
             """, ScriptOutputType.MULTI);
 
     private final String nodeId;
-    private final Supplier<RedisAsyncCommands<String, String>> redis;
+    private final ClusterRedis redis;
     private final RedisKeys keys;
     private final String own;
     private final GatewayMetrics metrics;
@@ -119,7 +118,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
     private volatile CompletionStage<?> last = CompletableFuture.completedFuture(null);
     private volatile Receiver receiver;
 
-    RedisWebhookOutbox(String nodeId, Supplier<RedisAsyncCommands<String, String>> redis, RedisKeys keys,
+    RedisWebhookOutbox(String nodeId, ClusterRedis redis, RedisKeys keys,
                        GatewayMetrics metrics) {
         this.nodeId = nodeId;
         this.redis = redis;
@@ -150,7 +149,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
             } catch (RuntimeException e) {
                 return; // the sender drops an event it cannot serialize
             }
-            issue(() -> redis.get().hset(own, field, deliveryId + '|' + event + "|0|" + text));
+            issue(() -> redis.async().hset(own, field, deliveryId + '|' + event + "|0|" + text));
         });
     }
 
@@ -158,7 +157,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
     @Override
     public void attempted(String url, long seq, long firstAttemptMillis) {
         final String field = field(url, seq);
-        submit(() -> issue(() -> ATTEMPTED.run(redis.get(), new String[] {own}, field,
+        submit(() -> issue(() -> ATTEMPTED.run(redis.async(), new String[] {own}, field,
                                                Long.toString(firstAttemptMillis))));
     }
 
@@ -166,7 +165,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
     @Override
     public void removed(String url, long seq) {
         final String field = field(url, seq);
-        submit(() -> issue(() -> redis.get().hdel(own, field)));
+        submit(() -> issue(() -> redis.async().hdel(own, field)));
     }
 
     /**
@@ -190,7 +189,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
         this.receiver = receiver;
         final List<Object> reply;
         try {
-            reply = REJOIN.<List<Object>>run(redis.get(), new String[] {keys.nodes(), own}, nodeId,
+            reply = REJOIN.<List<Object>>run(redis.async(), new String[] {keys.nodes(), own}, nodeId,
                                              Long.toString(ttlMillis))
                           .toCompletableFuture().get(ClusterRedis.COMMAND_TIMEOUT.toMillis() * 2,
                                                      TimeUnit.MILLISECONDS);
@@ -217,7 +216,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
         if (r == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return LuaScript.<Long>call(() -> redis.get().hlen(keys.outbox(deadNode)))
+        return LuaScript.<Long>call(() -> redis.async().hlen(keys.outbox(deadNode)))
                         .thenCompose(n -> take(deadNode, r, n, 1))
                         .whenComplete((v, error) -> {
                             if (error != null) {
@@ -233,7 +232,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
         }
         final int count = (int) Math.min(Integer.MAX_VALUE - TAKE_SLACK, size) + TAKE_SLACK;
         final long base = r.reserveSeqs(count);
-        return TAKE.<List<Object>>run(redis.get(), new String[] {keys.nodes(), keys.outbox(deadNode), own}, deadNode,
+        return TAKE.<List<Object>>run(redis.async(), new String[] {keys.nodes(), keys.outbox(deadNode), own}, deadNode,
                                       Long.toString(base), Integer.toString(count))
                    .thenCompose(reply -> {
                        final long code = (Long) reply.get(0);
@@ -293,7 +292,7 @@ final class RedisWebhookOutbox implements WebhookOutbox, AutoCloseable {
             } catch (RuntimeException e) {
                 logger.warn("Webhook outbox of node {}: malformed entry {} dropped", nodeId, field);
                 metrics.webhookDropped("unserializable");
-                submit(() -> issue(() -> redis.get().hdel(own, field)));
+                submit(() -> issue(() -> redis.async().hdel(own, field)));
             }
         }
         return entries;

@@ -814,9 +814,15 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
      * @param nodeTtl       a node silent this long is dead: its users are released
      * @param keyPrefix     the prefix of every Redis key and channel, so that clusters can share one Redis
      * @param remoteTimeout how long a delivery waits for the node holding the recipient to answer
+     * @param topology      what {@code redisUrl} names: one Redis, a Redis Cluster (seed nodes) or a Sentinel-watched
+     *                      primary
+     * @param waitReplicas  replicas a write that backs a promise must reach ({@code WAIT}) before the promise is
+     *                      made; -1 ({@code auto}): 1 for cluster and sentinel, 0 for standalone
+     * @param waitTimeout   how long such a write waits for its replicas before it is answered anyway (and counted)
      */
     public record Cluster(Mode mode, String redisUrl, String nodeId, Duration heartbeat, Duration nodeTtl,
-                          String keyPrefix, Duration remoteTimeout) {
+                          String keyPrefix, Duration remoteTimeout, Topology topology, int waitReplicas,
+                          Duration waitTimeout) {
         public static final Mode DEFAULT_MODE = Mode.NONE;
         public static final String DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
         public static final String DEFAULT_NODE_ID = "";
@@ -824,6 +830,10 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public static final Duration DEFAULT_NODE_TTL = Duration.ofSeconds(10);
         public static final String DEFAULT_KEY_PREFIX = "sb:";
         public static final Duration DEFAULT_REMOTE_TIMEOUT = Duration.ofSeconds(3);
+        public static final Topology DEFAULT_TOPOLOGY = Topology.STANDALONE;
+        /** {@code auto}: see {@link #replicasToWaitFor()}. */
+        public static final int DEFAULT_WAIT_REPLICAS = -1;
+        public static final Duration DEFAULT_WAIT_TIMEOUT = Duration.ofMillis(500);
 
         /** How gateways share state. */
         public enum Mode {
@@ -833,14 +843,49 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             REDIS
         }
 
+        /** What kind of Redis deployment {@code redis-url} names ({@code docs/CLUSTER.md}, "Topologies"). */
+        public enum Topology {
+            /** One Redis server: {@code redis://HOST:PORT}. */
+            STANDALONE,
+            /** A Redis Cluster: comma-separated seed nodes, {@code redis://HOST:PORT,redis://HOST:PORT}. */
+            CLUSTER,
+            /** A primary and replicas watched by Sentinels: {@code redis-sentinel://HOST:PORT,HOST:PORT#master}. */
+            SENTINEL;
+
+            public static Topology parse(String v) {
+                try {
+                    return valueOf(v.trim().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("is not a Redis topology (standalone, cluster, sentinel)");
+                }
+            }
+        }
+
+        /** The replicas a write that backs a promise waits for: {@code waitReplicas}, or its {@code auto} value. */
+        public int replicasToWaitFor() {
+            if (waitReplicas >= 0) {
+                return waitReplicas;
+            }
+            return topology == Topology.STANDALONE ? 0 : 1;
+        }
+
         public Cluster {
             requireNonNull(mode, "mode");
             requireNonNull(redisUrl, "redisUrl");
             requireNonNull(nodeId, "nodeId");
             requireNonNull(keyPrefix, "keyPrefix");
-            if (mode == Mode.REDIS && !(redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"))) {
-                throw new IllegalArgumentException("redisUrl: " + redisUrl + " (expected: redis://HOST:PORT)");
+            requireNonNull(topology, "topology");
+            if (mode == Mode.REDIS) {
+                checkRedisUrl(topology, redisUrl);
             }
+            if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+                throw new IllegalArgumentException("keyPrefix: " + keyPrefix + " (expected: no '{' or '}': the"
+                                                   + " keys carry hash tags of their own)");
+            }
+            if (waitReplicas < -1) {
+                throw new IllegalArgumentException("waitReplicas: " + waitReplicas + " (expected: auto or >= 0)");
+            }
+            checkPositive("waitTimeout", waitTimeout);
             if (nodeId.length() > 64 || nodeId.chars().anyMatch(c -> c <= ' ' || c == '|' || c == 0x7f)) {
                 throw new IllegalArgumentException(
                         "nodeId: " + nodeId + " (expected: up to 64 characters, no whitespace or '|')");
@@ -854,6 +899,37 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             checkPositive("remoteTimeout", remoteTimeout);
         }
 
+        private static void checkRedisUrl(Topology topology, String redisUrl) {
+            switch (topology) {
+                case STANDALONE -> {
+                    if (!(redisUrl.startsWith("redis://") || redisUrl.startsWith("rediss://"))
+                        || redisUrl.contains(",")) {
+                        throw new IllegalArgumentException("redisUrl: " + redisUrl
+                                                           + " (expected: redis://HOST:PORT for redis-topology"
+                                                           + " standalone)");
+                    }
+                }
+                case CLUSTER -> {
+                    for (String seed : redisUrl.split(",")) {
+                        final String s = seed.trim();
+                        if (!(s.startsWith("redis://") || s.startsWith("rediss://"))) {
+                            throw new IllegalArgumentException("redisUrl: " + redisUrl
+                                                               + " (expected: redis://HOST:PORT,redis://HOST:PORT..."
+                                                               + " for redis-topology cluster)");
+                        }
+                    }
+                }
+                case SENTINEL -> {
+                    if (!(redisUrl.startsWith("redis-sentinel://") || redisUrl.startsWith("rediss-sentinel://"))
+                        || !redisUrl.contains("#")) {
+                        throw new IllegalArgumentException("redisUrl: " + redisUrl
+                                                           + " (expected: redis-sentinel://HOST:PORT,HOST:PORT#MASTER"
+                                                           + " for redis-topology sentinel)");
+                    }
+                }
+            }
+        }
+
         /** A builder with every default from the {@code DEFAULT_*} constants. */
         public static Builder builder() {
             return new Builder();
@@ -862,7 +938,8 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         /** A builder that starts from these settings. */
         public Builder toBuilder() {
             return builder().mode(mode).redisUrl(redisUrl).nodeId(nodeId).heartbeat(heartbeat).nodeTtl(nodeTtl)
-                    .keyPrefix(keyPrefix).remoteTimeout(remoteTimeout);
+                    .keyPrefix(keyPrefix).remoteTimeout(remoteTimeout).topology(topology).waitReplicas(waitReplicas)
+                    .waitTimeout(waitTimeout);
         }
 
         /** Collects the cluster settings; {@link #build()} validates them together. */
@@ -874,6 +951,9 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             private Duration nodeTtl = DEFAULT_NODE_TTL;
             private String keyPrefix = DEFAULT_KEY_PREFIX;
             private Duration remoteTimeout = DEFAULT_REMOTE_TIMEOUT;
+            private Topology topology = DEFAULT_TOPOLOGY;
+            private int waitReplicas = DEFAULT_WAIT_REPLICAS;
+            private Duration waitTimeout = DEFAULT_WAIT_TIMEOUT;
 
             private Builder() {}
 
@@ -884,10 +964,14 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
             public Builder nodeTtl(Duration v) { nodeTtl = v; return this; }
             public Builder keyPrefix(String v) { keyPrefix = v; return this; }
             public Builder remoteTimeout(Duration v) { remoteTimeout = v; return this; }
+            public Builder topology(Topology v) { topology = v; return this; }
+            public Builder waitReplicas(int v) { waitReplicas = v; return this; }
+            public Builder waitTimeout(Duration v) { waitTimeout = v; return this; }
 
             /** @throws IllegalArgumentException naming the first invalid field and its value */
             public Cluster build() {
-                return new Cluster(mode, redisUrl, nodeId, heartbeat, nodeTtl, keyPrefix, remoteTimeout);
+                return new Cluster(mode, redisUrl, nodeId, heartbeat, nodeTtl, keyPrefix, remoteTimeout, topology,
+                                   waitReplicas, waitTimeout);
             }
         }
     }
@@ -1096,6 +1180,9 @@ public record GatewayConfig(Server server, WebSocket webSocket, Chat chat, Offli
         public Builder nodeTtl(Duration v) { cluster.nodeTtl(v); return this; }
         public Builder redisKeyPrefix(String v) { cluster.keyPrefix(v); return this; }
         public Builder remoteTimeout(Duration v) { cluster.remoteTimeout(v); return this; }
+        public Builder redisTopology(Cluster.Topology v) { cluster.topology(v); return this; }
+        public Builder redisWaitReplicas(int v) { cluster.waitReplicas(v); return this; }
+        public Builder redisWaitTimeout(Duration v) { cluster.waitTimeout(v); return this; }
         public Builder tlsCert(Path v) { tls.cert(v); return this; }
         public Builder tlsKey(Path v) { tls.key(v); return this; }
         public Builder tlsProvider(Tls.Provider v) { tls.provider(v); return this; }

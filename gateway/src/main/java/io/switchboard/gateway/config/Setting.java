@@ -13,10 +13,12 @@ import static io.switchboard.gateway.config.Setting.Type.OPTIONAL;
 import static io.switchboard.gateway.config.Setting.Type.OPTIONAL_DURATION;
 import static io.switchboard.gateway.config.Setting.Type.ORIGINS;
 import static io.switchboard.gateway.config.Setting.Type.PATH;
+import static io.switchboard.gateway.config.Setting.Type.REDIS_TOPOLOGY;
 import static io.switchboard.gateway.config.Setting.Type.SECRET;
 import static io.switchboard.gateway.config.Setting.Type.STRING;
 import static io.switchboard.gateway.config.Setting.Type.TLS_PROVIDER;
 import static io.switchboard.gateway.config.Setting.Type.URLS;
+import static io.switchboard.gateway.config.Setting.Type.WAIT_REPLICAS;
 
 import io.switchboard.gateway.config.GatewayConfig.Api;
 import io.switchboard.gateway.config.GatewayConfig.Auth;
@@ -133,6 +135,12 @@ record Setting(String key, String description, Section<?, ?> section, String com
         static final Type<Auth.Mode> AUTH_MODE = new Type<>(Auth.Mode::parse, Type::lowerCase, false);
         static final Type<Offline.DataSync> DATA_SYNC = new Type<>(Offline.DataSync::parse, Type::lowerCase, false);
         static final Type<Cluster.Mode> CLUSTER_MODE = new Type<>(ConfigLoader::parseMode, Type::lowerCase, false);
+        static final Type<Cluster.Topology> REDIS_TOPOLOGY = new Type<>(Cluster.Topology::parse, Type::lowerCase,
+                                                                        false);
+        /** {@code auto} (shown and read back) is -1: 1 replica for cluster and sentinel, 0 for standalone. */
+        static final Type<Integer> WAIT_REPLICAS = new Type<>(
+                v -> "auto".equalsIgnoreCase(v.trim()) ? -1 : ConfigLoader.parseInt(v),
+                i -> i < 0 ? "auto" : Integer.toString(i), false);
         static final Type<Tls.Provider> TLS_PROVIDER = new Type<>(Tls.Provider::parse, Type::lowerCase, false);
 
         private static String emptyAsNone(String s) {
@@ -338,7 +346,18 @@ record Setting(String key, String description, Section<?, ?> section, String com
             CLUSTER.setting("cluster-mode", "mode", CLUSTER_MODE, Cluster.Builder::mode, Cluster::mode,
                             "none: one gateway, in memory; redis: a cluster sharing one Redis (docs/CLUSTER.md)."),
             CLUSTER.setting("redis-url", "redisUrl", STRING, Cluster.Builder::redisUrl, Cluster::redisUrl,
-                            "Redis of the cluster (cluster-mode=redis)."),
+                            "Redis of the cluster (cluster-mode=redis); for redis-topology cluster a comma-separated"
+                            + " list of seed nodes, for sentinel redis-sentinel://HOST:PORT,HOST:PORT#MASTER."),
+            CLUSTER.setting("redis-topology", "topology", REDIS_TOPOLOGY, Cluster.Builder::topology,
+                            Cluster::topology, "standalone: one Redis; cluster: a Redis Cluster (sharded pub/sub);"
+                                               + " sentinel: a primary with replicas and Sentinels (docs/CLUSTER.md)."),
+            CLUSTER.setting("redis-wait-replicas", "waitReplicas", WAIT_REPLICAS, Cluster.Builder::waitReplicas,
+                            Cluster::waitReplicas, "Replicas a held message, an acknowledged delivery or a pairing"
+                                                   + " must reach (WAIT) before it is promised. auto: 1 for cluster"
+                                                   + " and sentinel, 0 for standalone."),
+            CLUSTER.setting("redis-wait-timeout", "waitTimeout", DURATION, Cluster.Builder::waitTimeout,
+                            Cluster::waitTimeout, "How long a write waits for its replicas before it is promised"
+                                                  + " anyway (counted in switchboard_redis_wait_short_total)."),
             CLUSTER.setting("node-id", "nodeId", OPTIONAL, Cluster.Builder::nodeId, Cluster::nodeId,
                             "This node's id in the cluster (none: hostname plus a random suffix)."),
             CLUSTER.setting("node-heartbeat", "heartbeat", DURATION, Cluster.Builder::heartbeat, Cluster::heartbeat,

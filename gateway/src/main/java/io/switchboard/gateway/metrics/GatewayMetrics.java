@@ -48,6 +48,8 @@ public final class GatewayMetrics {
     private final Counter slowClosed;
     private final Counter offlineExpired;
     private final Counter offlineDropped;
+    private final Counter redisWaitShort;
+    private final Counter redisResubscribed;
     private final Counter offlineDelivered;
     private final Counter policyCloses;
     private final Counter errors;
@@ -115,6 +117,8 @@ public final class GatewayMetrics {
         slowClosed = counter("switchboard.slow.consumers", "action", "closed");
         offlineExpired = counter("switchboard.offline.expired");
         offlineDropped = counter("switchboard.offline.dropped");
+        redisWaitShort = counter("switchboard.redis.wait.short");
+        redisResubscribed = counter("switchboard.redis.resubscribed");
         offlineDelivered = counter("switchboard.offline.delivered");
         policyCloses = counter("switchboard.connections.policy.closed");
         errors = counter("switchboard.errors.unexpected");
@@ -229,6 +233,19 @@ public final class GatewayMetrics {
     /** Held messages dropped because a bound was reached. */
     public void offlineDropped(int count) {
         offlineDropped.increment(count);
+    }
+
+    /**
+     * A write that backs a promise reached fewer replicas than {@code redis-wait-replicas} within
+     * {@code redis-wait-timeout} (or its {@code WAIT} failed): it was promised on its master's word alone.
+     */
+    public void redisWaitShort() {
+        redisWaitShort.increment();
+    }
+
+    /** This node subscribed its (shard) channel again after finding it unsubscribed (a failover, a slot move). */
+    public void redisResubscribed() {
+        redisResubscribed.increment();
     }
 
     /** Unacknowledged deliveries sent again to a reconnecting acknowledging connection ({@code PROTOCOL.md} §5). */
@@ -430,6 +447,8 @@ public final class GatewayMetrics {
         m.put("slow_consumers.closed", count(slowClosed));
         m.put("offline.expired", count(offlineExpired));
         m.put("offline.dropped", count(offlineDropped));
+        m.put("redis.wait.short", count(redisWaitShort));
+        m.put("redis.resubscribed", count(redisResubscribed));
         m.put("offline.delivered", count(offlineDelivered));
         m.put("connections.policy_closed", count(policyCloses));
         m.put("errors.unexpected", count(errors));

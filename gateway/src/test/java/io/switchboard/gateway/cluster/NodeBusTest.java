@@ -44,7 +44,7 @@ class NodeBusTest {
         final String body = encode(envelopes.delivery("m|1", "u|1", "a1", "pipes | and \"quotes\""));
         final NodeBus.Deliver sent = new NodeBus.Deliver("node-a", "node-a-7", 0, "a1", body);
         final List<NodeBus.Deliver> received = new ArrayList<>();
-        final NodeBus bus = new NodeBus("node-b", () -> null, new RedisKeys("t:"), 1000);
+        final NodeBus bus = new NodeBus("node-b", (channel, message) -> null, new RedisKeys("t:"), 1000);
         bus.receive(sent.forwarded().message(), received::add, (user, connection) -> {});
         assertEquals(List.of(new NodeBus.Deliver("node-a", "node-a-7", 1, "a1", body)), received);
     }

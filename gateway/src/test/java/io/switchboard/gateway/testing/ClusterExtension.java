@@ -201,9 +201,21 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
         return adminConnection.sync();
     }
 
-    /** This test's Redis key for {@code name}, e.g. {@code key("pool")}. */
+    /**
+     * This test's Redis key for {@code name} in the key layout of docs/CLUSTER.md: {@code key("pool")} (the matching
+     * family, {@code <prefix>{m}:pool}), {@code key("presence:alice")} (alice's family,
+     * {@code <prefix>{u5:alice}:presence}).
+     */
     public String key(String name) {
-        return prefix + name;
+        final int colon = name.indexOf(':');
+        final String kind = colon < 0 ? name : name.substring(0, colon);
+        return switch (kind) {
+            case "presence", "owner", "hold", "seq", "acklog", "kept", "history" -> {
+                final String user = name.substring(colon + 1);
+                yield prefix + "{u" + user.length() + ':' + user + "}:" + kind;
+            }
+            default -> prefix + "{m}:" + name;
+        };
     }
 
     /** The private Redis of an {@link #ownRedis()} cluster. */
