@@ -12,6 +12,7 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.ConnectionIntent;
@@ -98,6 +99,8 @@ final class ClusterRedis implements AutoCloseable {
     private List<String> channels = List.of();
     private BiConsumer<String, String> onMessage;
     private Runnable onResubscribed;
+    /** Run (on a Lettuce thread) after the cluster's topology changed and the new nodes are connected. */
+    private volatile Runnable topologyChanged = () -> { };
     private volatile boolean closed;
 
     ClusterRedis(GatewayConfig.Cluster cluster, GatewayMetrics metrics) {
@@ -144,6 +147,14 @@ final class ClusterRedis implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets what runs after a Redis Cluster's topology changed (a failover, a slot move): loading the scripts on a
+     * promoted replica, and a check of this node's subscription. Set once, before {@link #connect}.
+     */
+    void onTopologyChange(Runnable action) {
+        this.topologyChanged = action;
+    }
+
     /** Whether the node channels are shard channels ({@code redis-topology} cluster). */
     boolean sharded() {
         return clusterClient != null;
@@ -173,6 +184,16 @@ final class ClusterRedis implements AutoCloseable {
                 clusterCommands = clusterClient.connect();
                 durableClusterCommands = clusterClient.connect();
                 async = clusterCommands.async();
+                // Lettuce opens node connections lazily, and with REJECT_COMMANDS a command that would wait for one
+                // is refused: open them now, and again whenever the topology changes (a promoted replica).
+                preconnect().toCompletableFuture().get(COMMAND_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+                resources.eventBus().get()
+                         .filter(ClusterTopologyChangedEvent.class::isInstance)
+                         .subscribe(event -> {
+                             if (!closed) {
+                                 preconnect().thenRun(topologyChanged);
+                             }
+                         });
                 pubSub = subscribeSharded().toCompletableFuture()
                                            .get(COMMAND_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
             } else {
@@ -206,12 +227,36 @@ final class ClusterRedis implements AutoCloseable {
         }
     }
 
+    /** Opens the command connections' node connections to every master and replica known now. */
+    private CompletionStage<Void> preconnect() {
+        CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+        for (StatefulRedisClusterConnection<String, String> c : List.of(clusterCommands, durableClusterCommands)) {
+            for (RedisClusterNode node : c.getPartitions()) {
+                final ConnectionIntent intent = node.is(RedisClusterNode.NodeFlag.UPSTREAM) ? ConnectionIntent.WRITE
+                                                                                           : ConnectionIntent.READ;
+                // By host and port: the connections Lettuce routes commands over are keyed so.
+                final CompletionStage<Void> opened = c.getConnectionAsync(node.getUri().getHost(),
+                                                                          node.getUri().getPort(), intent)
+                        .<Void>thenApply(x -> null)
+                        .exceptionally(error -> {
+                            logger.debug("no connection to {} yet: {}", node.getUri(), error.toString());
+                            return null;
+                        });
+                all = all.thenCombine(opened, (a, b) -> null);
+            }
+        }
+        return all;
+    }
+
     /**
      * A new cluster pub/sub connection with both shard channels subscribed (one {@code SSUBSCRIBE} each: they are in
      * different slots). Its listener ignores everything once it is replaced.
      */
     private CompletionStage<StatefulRedisPubSubConnection<String, String>> subscribeSharded() {
         return clusterClient.connectPubSubAsync(StringCodec.UTF8).thenCompose(connection -> {
+            // Each channel is subscribed on a connection to the master that owns its slot now (found by this node:
+            // a node connection waits until it is connected), and their messages reach this one listener.
+            connection.setNodeMessagePropagation(true);
             connection.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void smessage(String ch, String message) {
@@ -232,7 +277,14 @@ final class ClusterRedis implements AutoCloseable {
             });
             CompletionStage<Void> all = CompletableFuture.completedFuture(null);
             for (String ch : channels) {
-                all = all.thenCompose(v -> connection.async().ssubscribe(ch));
+                all = all.thenCompose(v -> {
+                    final RedisClusterNode master = connection.getPartitions().getMasterBySlot(SlotHash.getSlot(ch));
+                    if (master == null) {
+                        throw new IllegalStateException("no master serves the slot of " + ch);
+                    }
+                    return connection.getConnectionAsync(master.getNodeId())
+                                     .thenCompose(node -> node.async().ssubscribe(ch));
+                });
             }
             return all.handle((v, error) -> {
                 if (error != null) {
@@ -293,6 +345,31 @@ final class ClusterRedis implements AutoCloseable {
         });
     }
 
+    /**
+     * Loads {@code scripts} into the script cache of every Redis this node may run them on ({@link LuaScript#load}):
+     * the one Redis, or every master and replica of a Redis Cluster (a replica promoted by a failover has them too).
+     * A node not reachable now is skipped: {@code EVALSHA} falls back to {@code EVAL} there.
+     */
+    CompletionStage<Void> loadScripts(List<LuaScript> scripts) {
+        if (!sharded()) {
+            return LuaScript.load(async, scripts);
+        }
+        CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+        for (RedisClusterNode node : clusterCommands.getPartitions()) {
+            final ConnectionIntent intent = node.is(RedisClusterNode.NodeFlag.UPSTREAM) ? ConnectionIntent.WRITE
+                                                                                       : ConnectionIntent.READ;
+            final CompletionStage<Void> loaded = clusterCommands.getConnectionAsync(node.getUri().getHost(),
+                                                                                    node.getUri().getPort(), intent)
+                    .thenCompose(c -> LuaScript.load(c.async(), scripts))
+                    .exceptionally(error -> {
+                        logger.debug("scripts not loaded on {}: {}", node.getUri(), error.toString());
+                        return null;
+                    });
+            all = all.thenCombine(loaded, (a, b) -> null);
+        }
+        return all;
+    }
+
     /** The asynchronous commands; thread-safe. In a Redis Cluster each command goes to its key's master. */
     RedisClusterAsyncCommands<String, String> async() {
         return async;
@@ -327,7 +404,8 @@ final class ClusterRedis implements AutoCloseable {
                 return value;
             });
         }
-        return durableClusterCommands.getConnectionAsync(master.getNodeId(), ConnectionIntent.WRITE)
+        return durableClusterCommands.getConnectionAsync(master.getUri().getHost(), master.getUri().getPort(),
+                                                         ConnectionIntent.WRITE)
                                      .thenCompose(c -> batch(c, c.async(), write));
     }
 

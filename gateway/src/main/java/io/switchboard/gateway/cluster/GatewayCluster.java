@@ -201,6 +201,8 @@ public final class GatewayCluster implements AutoCloseable {
     public void start(EventExecutor timer, BiFunction<String, Role, CompletionStage<Void>> release,
                       WebhookOutbox.Receiver webhooks) {
         resends.timer(timer);
+        redis.onTopologyChange(() -> redis.loadScripts(DELIVERY_SCRIPTS).thenRun(() -> redis.checkSubscription(
+                bus.ping())));
         redis.connect(keys.channel(nodeId), keys.queueChannel(),
                       (channel, message) -> bus.receive(message, router::onDeliver, presence::onKick,
                                                         router::onNotice, matches::onPositions),
@@ -208,7 +210,7 @@ public final class GatewayCluster implements AutoCloseable {
         final GatewayConfig.Cluster cluster = config.cluster();
         try {
             checkLayout();
-            LuaScript.load(redis.async(), DELIVERY_SCRIPTS).toCompletableFuture()
+            redis.loadScripts(DELIVERY_SCRIPTS).toCompletableFuture()
                      .get(ClusterRedis.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -271,7 +273,7 @@ public final class GatewayCluster implements AutoCloseable {
      */
     private void resubscribed() {
         // Redis may have come back with an empty script cache: load the delivery scripts before re-announcing.
-        LuaScript.load(redis.async(), DELIVERY_SCRIPTS).whenComplete((ok, error) -> {
+        redis.loadScripts(DELIVERY_SCRIPTS).whenComplete((ok, error) -> {
             if (error != null) {
                 logger.debug("Node {}: delivery scripts not loaded again: {}", nodeId, error.toString());
             }

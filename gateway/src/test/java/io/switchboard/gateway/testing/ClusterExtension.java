@@ -1,8 +1,11 @@
 package io.switchboard.gateway.testing;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.switchboard.gateway.GatewayInternals;
 import io.switchboard.gateway.config.GatewayConfig;
 import java.time.Duration;
@@ -54,8 +57,10 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     private WsTestClients clients;
     private RedisServerProcess privateRedis;
     private String prefix;
-    private RedisClient admin;
-    private StatefulRedisConnection<String, String> adminConnection;
+    private GatewayConfig.Cluster.Topology topology;
+    private AbstractRedisClient admin;
+    private StatefulConnection<String, String> adminConnection;
+    private RedisClusterCommands<String, String> adminCommands;
     private final List<TestGateway> nodes = new ArrayList<>();
     private final List<GatewayConfig> configs = new ArrayList<>();
 
@@ -83,8 +88,11 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     @Override
     public void beforeAll(ExtensionContext context) {
         clients = new WsTestClients();
+        // A test that restarts its Redis has one of its own, standalone; the others use the run's topology.
+        final RedisTopology underTest = ownRedis ? RedisTopology.STANDALONE : RedisTopology.underTest();
+        topology = GatewayConfig.Cluster.Topology.parse(underTest.value());
         if (!ownRedis) {
-            runRedis = TestRedis.of(context);
+            runRedis = TestRedis.of(context, underTest);
         }
     }
 
@@ -101,8 +109,20 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             redisUrl = runRedis.require();
         }
         prefix = "sbtest:" + UUID.randomUUID().toString().substring(0, 8) + ':';
-        admin = RedisClient.create(redisUrl);
-        adminConnection = admin.connect();
+        if (topology == GatewayConfig.Cluster.Topology.CLUSTER) {
+            final RedisClusterClient client = RedisClusterClient.create(
+                    java.util.Arrays.stream(redisUrl.split(",")).map(RedisURI::create).toList());
+            final var connection = client.connect();
+            admin = client;
+            adminConnection = connection;
+            adminCommands = connection.sync();
+        } else {
+            final RedisClient client = RedisClient.create(redisUrl);
+            final var connection = client.connect();
+            admin = client;
+            adminConnection = connection;
+            adminCommands = connection.sync();
+        }
         for (int i = 1; i <= size; i++) {
             configs.add(settings.apply(config(redisUrl, "node-" + i)).build());
             nodes.add(TestGateway.start(configs.get(i - 1)));
@@ -118,6 +138,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
                             .shutdownTimeout(Duration.ofSeconds(2))
                             .clusterMode(GatewayConfig.Cluster.Mode.REDIS)
                             .redisUrl(redisUrl)
+                            .redisTopology(topology)
                             .redisKeyPrefix(prefix)
                             .nodeId(nodeId)
                             .nodeHeartbeat(Duration.ofMillis(200))
@@ -137,9 +158,9 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             configs.clear();
             if (adminConnection != null) {
                 try {
-                    final List<String> keys = adminConnection.sync().keys(prefix + '*');
+                    final List<String> keys = adminCommands.keys(prefix + '*');
                     if (!keys.isEmpty()) {
-                        adminConnection.sync().del(keys.toArray(new String[0]));
+                        adminCommands.del(keys.toArray(new String[0]));
                     }
                 } catch (RuntimeException ignored) {
                     // Redis may be down after a restart test; the keys carry a unique prefix either way.
@@ -197,8 +218,13 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     }
 
     /** Synchronous Redis commands for assertions (test thread only). */
-    public RedisCommands<String, String> redis() {
-        return adminConnection.sync();
+    public RedisClusterCommands<String, String> redis() {
+        return adminCommands;
+    }
+
+    /** The Redis topology of this class's cluster ({@link RedisTopology#underTest()}, standalone for ownRedis). */
+    public GatewayConfig.Cluster.Topology topology() {
+        return topology;
     }
 
     /**
