@@ -6,6 +6,9 @@
  * {@link io.switchboard.gateway.testing.RawSocket} sends hostile bytes,
  * {@link io.switchboard.gateway.testing.HttpTestClient} reads {@code /api/v1} and {@code /metrics}, and
  * {@link io.switchboard.gateway.testing.Conversations} holds the shared steps. Tests may touch server internals only
- * through {@link io.switchboard.gateway.GatewayInternals}.
+ * through {@link io.switchboard.gateway.GatewayInternals}. {@link io.switchboard.gateway.testing.RedisClusterProcess}
+ * and {@link io.switchboard.gateway.testing.RedisSentinelProcess} run private Redis Cluster and Sentinel setups that
+ * tests may fail over; {@link io.switchboard.gateway.testing.RedisTopology#underTest()} says which topology the cluster
+ * ITs run against.
  */
 package io.switchboard.gateway.testing;
