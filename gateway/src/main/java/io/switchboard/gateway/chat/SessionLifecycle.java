@@ -7,10 +7,13 @@ import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
 import io.switchboard.protocol.Envelopes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -271,9 +274,20 @@ public final class SessionLifecycle {
      */
     public CompletionStage<Void> release(String userId, Role role) {
         if (role == Role.AGENT) {
-            // Each user's leave in the notice order, before those who asked to wait hear their place again.
-            return matches.releaseAgent(userId, user -> ended(user, userId, userId, user))
-                          .thenAccept(users -> serveQueue());
+            // Each user's leave in the notice order, before those who asked to wait hear their place again: the queue
+            // is served once the leaves are delivered (or held), since in a cluster the positions that serving
+            // publishes take another path to the users' nodes than their leaves, and could overtake them.
+            final List<CompletionStage<Router.Delivery>> leaves = Collections.synchronizedList(new ArrayList<>());
+            return matches.releaseAgent(userId, user -> leaves.add(ended(user, userId, userId, user)))
+                          .thenCompose(users -> {
+                              final CompletableFuture<?>[] all;
+                              synchronized (leaves) {
+                                  all = leaves.stream().map(CompletionStage::toCompletableFuture)
+                                              .toArray(CompletableFuture[]::new);
+                              }
+                              return CompletableFuture.allOf(all).handle((v, error) -> null);
+                          })
+                          .thenAccept(v -> serveQueue());
         }
         final CompletionStage<Void> left = matches.leaveQueue(userId).thenAccept(waited -> {
             if (waited >= 0) {
@@ -298,11 +312,11 @@ public final class SessionLifecycle {
     }
 
     /** The pairing of {@code user} and {@code agent} ended: {@code gone} did not come back; tells {@code peer}. */
-    private void ended(String user, String agent, String gone, String peer) {
+    private CompletionStage<Router.Delivery> ended(String user, String agent, String gone, String peer) {
         metrics.pairingEnded();
         history.ended(user);
         events.left(user, agent, gone, true);
-        router.deliver(peer, envelopes.leave(null, peer, gone));
+        return router.deliver(peer, envelopes.leave(null, peer, gone));
     }
 
     /** Pending reconnect-grace timers (for stats). */

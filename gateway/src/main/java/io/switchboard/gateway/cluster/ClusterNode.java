@@ -41,13 +41,23 @@ final class ClusterNode implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(ClusterNode.class);
     private static final int REAP_BATCH = 256;
 
-    /** KEYS nodes; ARGV node, deadline offset ms, max claims. Returns {1 if this node was missing, claimed...}. */
+    /**
+     * KEYS nodes; ARGV node, deadline offset ms, max claims. Returns {1 if this node was missing, claimed...}. A node
+     * whose own deadline had passed too claims nobody: Redis (or the way to it) was down, not the other nodes (a
+     * failover longer than {@code node-ttl}), so every overdue node gets a {@code node-ttl} to beat again instead.
+     */
     private static final LuaScript BEAT = new LuaScript("""
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local mine = redis.call('ZSCORE', KEYS[1], ARGV[1])
             local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
             local out = {added}
-            for _, d in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+            local overdue = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+            if mine and tonumber(mine) < now then
+              for _, d in ipairs(overdue) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), d) end
+              return out
+            end
+            for _, d in ipairs(overdue) do
               if redis.call('ZREM', KEYS[1], d) == 1 then out[#out + 1] = d end
             end
             return out

@@ -15,6 +15,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.protocol.ConnectionIntent;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns the Redis side of one cluster node, for each {@code redis-topology}: the Lettuce client and its resources, one
  * multiplexed command connection (Lettuce pipelines every command of every thread over it, in order; in a Redis
- * Cluster it routes each command to the master of its key's slot), a second one for the writes that back a promise
- * and their {@code WAIT}s, and the pub/sub connection subscribed to this node's channel and the queue's.
+ * Cluster it routes each command to the master of its key's slot, over one connection per master), and the pub/sub
+ * connection subscribed to this node's channel and the queue's.
  *
  * <p><b>Topologies.</b> {@code standalone}: one Redis; {@code sentinel}: Lettuce asks the Sentinels for the primary
  * and asks again on every reconnect, so a failover is a reconnect; both use classic {@code PUBLISH}/{@code SUBSCRIBE}.
@@ -55,9 +56,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Replicated promises.</b> {@link #durable} runs a write that backs a promise (a held message, an
  * acknowledged delivery, a pairing) and then {@code WAIT}s for {@code redis-wait-replicas} replicas of the master that
- * took it, on a connection of its own (a {@code WAIT} blocks the connection it runs on; every durable write takes that
- * connection, so they stay in the order they were issued). {@code WAIT}s are
- * group-committed: one covers every write issued before it. A {@code WAIT} that comes back short (a replica is down
+ * took it, on the connection the commands to that master take anyway (so the write keeps its place among them, as
+ * every other command of this node does). {@code WAIT}s are group-committed: one covers every write issued before
+ * it, and the commands pipelined behind an outstanding {@code WAIT} (which blocks its connection in Redis, for about
+ * one replication round trip) are covered by the next. A {@code WAIT} that comes back short (a replica is down
  * or lagging) is counted, warned about, and turns the waits off for {@value #DEGRADED_MILLIS} ms, so a lost replica
  * costs one {@code redis-wait-timeout} stall, not one per message.
  *
@@ -84,11 +86,11 @@ final class ClusterRedis implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final ClientResources resources;
     private final RedisClient client;
+    /** The URI of the one Redis, or of its Sentinels; {@code null} for a Redis Cluster. */
+    private final RedisURI uri;
     private final RedisClusterClient clusterClient;
     private StatefulRedisConnection<String, String> commands;
-    private StatefulRedisConnection<String, String> durableCommands;
     private StatefulRedisClusterConnection<String, String> clusterCommands;
-    private StatefulRedisClusterConnection<String, String> durableClusterCommands;
     private RedisClusterAsyncCommands<String, String> async;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     /** The group commit of {@code WAIT}s per connection that takes durable writes (one per master in a cluster). */
@@ -123,6 +125,7 @@ final class ClusterRedis implements AutoCloseable {
                 seeds.add(RedisURI.create(seed.trim()));
             }
             client = null;
+            uri = null;
             clusterClient = RedisClusterClient.create(resources, seeds);
             clusterClient.setOptions(
                     ClusterClientOptions.builder()
@@ -138,7 +141,8 @@ final class ClusterRedis implements AutoCloseable {
                                         .build());
         } else {
             clusterClient = null;
-            client = RedisClient.create(resources, RedisURI.create(cluster.redisUrl()));
+            uri = RedisURI.create(cluster.redisUrl());
+            client = RedisClient.create(resources, uri);
             client.setOptions(ClientOptions.builder()
                                            .autoReconnect(true)
                                            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -182,7 +186,6 @@ final class ClusterRedis implements AutoCloseable {
         try {
             if (sharded()) {
                 clusterCommands = clusterClient.connect();
-                durableClusterCommands = clusterClient.connect();
                 async = clusterCommands.async();
                 // Lettuce opens node connections lazily, and with REJECT_COMMANDS a command that would wait for one
                 // is refused: open them now, and again whenever the topology changes (a promoted replica).
@@ -197,8 +200,11 @@ final class ClusterRedis implements AutoCloseable {
                 pubSub = subscribeSharded().toCompletableFuture()
                                            .get(COMMAND_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
             } else {
-                commands = client.connect();
-                durableCommands = client.connect();
+                // A primary/replica connection follows the Sentinels' +switch-master at once; a plain one would keep
+                // writing to a demoted primary until Sentinel closes its connections (seconds later).
+                commands = topology == GatewayConfig.Cluster.Topology.SENTINEL
+                           ? MasterReplica.connect(client, StringCodec.UTF8, uri)
+                           : client.connect();
                 async = commands.async();
                 pubSub = client.connectPubSub();
                 final AtomicBoolean first = new AtomicBoolean(true);
@@ -227,23 +233,22 @@ final class ClusterRedis implements AutoCloseable {
         }
     }
 
-    /** Opens the command connections' node connections to every master and replica known now. */
+    /** Opens the command connection's node connections to every master and replica known now. */
     private CompletionStage<Void> preconnect() {
         CompletionStage<Void> all = CompletableFuture.completedFuture(null);
-        for (StatefulRedisClusterConnection<String, String> c : List.of(clusterCommands, durableClusterCommands)) {
-            for (RedisClusterNode node : c.getPartitions()) {
-                final ConnectionIntent intent = node.is(RedisClusterNode.NodeFlag.UPSTREAM) ? ConnectionIntent.WRITE
-                                                                                           : ConnectionIntent.READ;
-                // By host and port: the connections Lettuce routes commands over are keyed so.
-                final CompletionStage<Void> opened = c.getConnectionAsync(node.getUri().getHost(),
-                                                                          node.getUri().getPort(), intent)
-                        .<Void>thenApply(x -> null)
-                        .exceptionally(error -> {
-                            logger.debug("no connection to {} yet: {}", node.getUri(), error.toString());
-                            return null;
-                        });
-                all = all.thenCombine(opened, (a, b) -> null);
-            }
+        batches.keySet().removeIf(c -> c instanceof StatefulConnection<?, ?> connection && !connection.isOpen());
+        for (RedisClusterNode node : clusterCommands.getPartitions()) {
+            final ConnectionIntent intent = node.is(RedisClusterNode.NodeFlag.UPSTREAM) ? ConnectionIntent.WRITE
+                                                                                       : ConnectionIntent.READ;
+            // By host and port: the connections Lettuce routes commands over are keyed so.
+            final CompletionStage<Void> opened = clusterCommands.getConnectionAsync(node.getUri().getHost(),
+                                                                                    node.getUri().getPort(), intent)
+                    .<Void>thenApply(x -> null)
+                    .exceptionally(error -> {
+                        logger.debug("no connection to {} yet: {}", node.getUri(), error.toString());
+                        return null;
+                    });
+            all = all.thenCombine(opened, (a, b) -> null);
         }
         return all;
     }
@@ -381,9 +386,9 @@ final class ClusterRedis implements AutoCloseable {
     }
 
     /**
-     * Runs {@code write}, a write that backs a promise, on the connection for durable writes, and completes with its
-     * result once {@code redis-wait-replicas} replicas of the master that owns {@code key} have it, or
-     * {@code redis-wait-timeout} passed (counted). With no replicas to wait for, it is a plain write on the command
+     * Runs {@code write}, a write that backs a promise, on the connection to the master of {@code key}'s slot, and
+     * completes with its result once {@code redis-wait-replicas} replicas of the master that owns {@code key} have it,
+     * or {@code redis-wait-timeout} passed (counted). With no replicas to wait for, it is a plain write on the command
      * connection. Never blocks; every failure is a failed stage.
      *
      * @param key a key the write touches (all its keys are in that key's slot)
@@ -394,25 +399,25 @@ final class ClusterRedis implements AutoCloseable {
             return LuaScript.call(() -> write.apply(async));
         }
         if (!sharded()) {
-            return batch(durableCommands, durableCommands.async(), write);
+            return batch(commands, async, write);
         }
-        final RedisClusterNode master = durableClusterCommands.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
+        final RedisClusterNode master = clusterCommands.getPartitions().getMasterBySlot(SlotHash.getSlot(key));
         if (master == null) {
             // The topology does not know the slot yet: the routed connection finds it (MOVED), without a WAIT.
-            return LuaScript.call(() -> write.apply(durableClusterCommands.async())).thenApply(value -> {
+            return LuaScript.call(() -> write.apply(async)).thenApply(value -> {
                 shortOfReplicas("no master known for the slot of " + key);
                 return value;
             });
         }
-        return durableClusterCommands.getConnectionAsync(master.getUri().getHost(), master.getUri().getPort(),
-                                                         ConnectionIntent.WRITE)
-                                     .thenCompose(c -> batch(c, c.async(), write));
+        // The node connection Lettuce routes this master's commands over: the write keeps its place among them.
+        return clusterCommands.getConnectionAsync(master.getUri().getHost(), master.getUri().getPort(),
+                                                  ConnectionIntent.WRITE)
+                              .thenCompose(c -> batch(c, c.async(), write));
     }
 
     /**
      * Issues {@code w} on {@code connection}, then (unless the waits are off after a short one) has a {@code WAIT}
-     * cover it. Every durable write goes through the same connection per master either way, so two of them are
-     * never reordered by the waits being turned off or on.
+     * cover it.
      */
     private <T> CompletionStage<T> batch(Object connection, RedisClusterAsyncCommands<String, String> commands,
                                          Function<RedisClusterAsyncCommands<String, String>, CompletionStage<T>> w) {
@@ -511,9 +516,7 @@ final class ClusterRedis implements AutoCloseable {
             if (p != null) {
                 p.close();
             }
-            for (StatefulConnection<?, ?> c : new StatefulConnection<?, ?>[] {commands, durableCommands,
-                                                                                clusterCommands,
-                                                                                durableClusterCommands}) {
+            for (StatefulConnection<?, ?> c : new StatefulConnection<?, ?>[] {commands, clusterCommands}) {
                 if (c != null) {
                     c.close();
                 }

@@ -56,6 +56,9 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     private TestRedis runRedis;
     private WsTestClients clients;
     private RedisServerProcess privateRedis;
+    private RedisTopology ownTopology = RedisTopology.STANDALONE;
+    private RedisClusterProcess privateCluster;
+    private RedisSentinelProcess privateSentinel;
     private String prefix;
     private GatewayConfig.Cluster.Topology topology;
     private AbstractRedisClient admin;
@@ -85,11 +88,22 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
         return this;
     }
 
+    /**
+     * Each test gets a Redis deployment of its own of {@code topology} whose nodes it may stop: a Redis Cluster of 3
+     * masters and 3 replicas ({@link #ownRedisCluster()}) or a primary, a replica and 3 Sentinels
+     * ({@link #ownRedisSentinel()}); skipped with the reason without redis-server on the PATH.
+     */
+    public ClusterExtension ownRedis(RedisTopology topology) {
+        this.ownRedis = true;
+        this.ownTopology = topology;
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
         clients = new WsTestClients();
         // A test that restarts its Redis has one of its own, standalone; the others use the run's topology.
-        final RedisTopology underTest = ownRedis ? RedisTopology.STANDALONE : RedisTopology.underTest();
+        final RedisTopology underTest = ownRedis ? ownTopology : RedisTopology.underTest();
         topology = GatewayConfig.Cluster.Topology.parse(underTest.value());
         if (!ownRedis) {
             runRedis = TestRedis.of(context, underTest);
@@ -100,11 +114,23 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
     public void beforeEach(ExtensionContext context) throws Exception {
         final String redisUrl;
         if (ownRedis) {
-            Assumptions.assumeTrue(RedisServerProcess.onPath(),
+            Assumptions.assumeTrue(RedisClusterProcess.onPath(),
                                    "needs a Redis it can restart: redis-server is not on the PATH"
                                    + " (apt-get install redis-server)");
-            privateRedis = RedisServerProcess.startPersistent();
-            redisUrl = privateRedis.url();
+            switch (ownTopology) {
+                case CLUSTER -> {
+                    privateCluster = RedisClusterProcess.startPersistent();
+                    redisUrl = privateCluster.seedUrls();
+                }
+                case SENTINEL -> {
+                    privateSentinel = RedisSentinelProcess.start();
+                    redisUrl = privateSentinel.url();
+                }
+                default -> {
+                    privateRedis = RedisServerProcess.startPersistent();
+                    redisUrl = privateRedis.url();
+                }
+            }
         } else {
             redisUrl = runRedis.require();
         }
@@ -172,6 +198,14 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             if (privateRedis != null) {
                 privateRedis.close();
                 privateRedis = null;
+            }
+            if (privateCluster != null) {
+                privateCluster.close();
+                privateCluster = null;
+            }
+            if (privateSentinel != null) {
+                privateSentinel.close();
+                privateSentinel = null;
             }
         }
     }
@@ -242,6 +276,22 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             }
             default -> prefix + "{m}:" + name;
         };
+    }
+
+    /** The private Redis Cluster of an {@code ownRedis(CLUSTER)} cluster. */
+    public RedisClusterProcess ownRedisCluster() {
+        if (privateCluster == null) {
+            throw new IllegalStateException("not an ownRedis(CLUSTER) cluster");
+        }
+        return privateCluster;
+    }
+
+    /** The private Sentinel setup of an {@code ownRedis(SENTINEL)} cluster. */
+    public RedisSentinelProcess ownRedisSentinel() {
+        if (privateSentinel == null) {
+            throw new IllegalStateException("not an ownRedis(SENTINEL) cluster");
+        }
+        return privateSentinel;
     }
 
     /** The private Redis of an {@link #ownRedis()} cluster. */
