@@ -139,6 +139,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             final RedisClusterClient client = RedisClusterClient.create(
                     java.util.Arrays.stream(redisUrl.split(",")).map(RedisURI::create).toList());
             final var connection = client.connect();
+            connection.setTimeout(TIMEOUT);
             admin = client;
             adminConnection = connection;
             adminCommands = connection.sync();
@@ -184,7 +185,8 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
             configs.clear();
             if (adminConnection != null) {
                 try {
-                    final List<String> keys = adminCommands.keys(prefix + '*');
+                    // A Redis of the test's own goes with it; a shared one is cleaned (unique prefix either way).
+                    final List<String> keys = ownRedis ? List.of() : adminCommands.keys(prefix + '*');
                     if (!keys.isEmpty()) {
                         adminCommands.del(keys.toArray(new String[0]));
                     }
@@ -192,7 +194,7 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
                     // Redis may be down after a restart test; the keys carry a unique prefix either way.
                 }
                 adminConnection.close();
-                admin.shutdown();
+                admin.shutdown(Duration.ZERO, Duration.ofSeconds(2));
                 adminConnection = null;
             }
             if (privateRedis != null) {
