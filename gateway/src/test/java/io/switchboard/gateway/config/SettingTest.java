@@ -47,9 +47,10 @@ class SettingTest {
             .webhookUrls(List.of(URI.create("http://h/x"), URI.create("https://g/y"))).webhookSecret("wh")
             .webhookQueueSize(9).webhookRetryWindow(Duration.ofSeconds(90)).webhookRequestTimeout(Duration.ofSeconds(4))
             .webhookArchiveMessages(true)
-            .clusterMode(GatewayConfig.Cluster.Mode.REDIS).redisUrl("redis://r:6380").nodeId("n1")
+            .clusterMode(GatewayConfig.Cluster.Mode.REDIS).redisUrl("redis-sentinel://r:26380#m").nodeId("n1")
             .nodeHeartbeat(Duration.ofSeconds(1)).nodeTtl(Duration.ofSeconds(5)).redisKeyPrefix("x:")
-            .remoteTimeout(Duration.ofSeconds(2))
+            .remoteTimeout(Duration.ofSeconds(2)).redisTopology(GatewayConfig.Cluster.Topology.SENTINEL)
+            .redisWaitReplicas(2).redisWaitTimeout(Duration.ofSeconds(1))
             .tlsCert(Path.of("/etc/tls/chain.pem")).tlsKey(Path.of("/etc/tls/key.pem"))
             .tlsProvider(GatewayConfig.Tls.Provider.JDK).tlsReloadCheck(Duration.ofSeconds(30)).apiTls(false)
             .build();
@@ -143,6 +144,24 @@ class SettingTest {
                      + " sign webhooks with)", refusal("--webhook-urls", "http://127.0.0.1:9/x"));
         assertEquals("Invalid configuration: auth-clock-skew '-5s' (flag --auth-clock-skew): authClockSkew: PT-5S"
                      + " (expected: >= 0)", refusal("--auth-clock-skew", "-5s"));
+    }
+
+    @Test
+    void theRedisUrlMustFitTheTopologyAndThePrefixLeavesHashTagsToTheKeys() {
+        assertTrue(refusal("--cluster-mode", "redis", "--redis-topology", "sentinel", "--redis-url",
+                           "redis://127.0.0.1:6379").contains("expected: redis-sentinel://HOST:PORT,HOST:PORT#MASTER"));
+        assertTrue(refusal("--cluster-mode", "redis", "--redis-url", "redis://a:1,redis://b:2")
+                           .contains("for redis-topology standalone"));
+        assertTrue(refusal("--cluster-mode", "redis", "--redis-topology", "cluster", "--redis-url",
+                           "redis://a:1,b:2").contains("for redis-topology cluster"));
+        assertTrue(refusal("--redis-key-prefix", "sb{x}:").contains("no '{' or '}'"));
+        assertTrue(refusal("--redis-topology", "mesh").contains("is not a Redis topology"));
+        assertTrue(refusal("--redis-wait-replicas", "-2").contains("expected: auto or >= 0"));
+        final GatewayConfig.Cluster cluster = GatewayConfig.builder().clusterMode(GatewayConfig.Cluster.Mode.REDIS)
+                .redisTopology(GatewayConfig.Cluster.Topology.CLUSTER)
+                .redisUrl("redis://127.0.0.1:7000,redis://127.0.0.1:7001").build().cluster();
+        assertEquals(1, cluster.replicasToWaitFor(), "auto waits for one replica in a Redis Cluster");
+        assertEquals(0, GatewayConfig.builder().build().cluster().replicasToWaitFor(), "none for one Redis");
     }
 
     @Test
