@@ -18,6 +18,14 @@ class ClusterFailoverIT extends FailoverScenario {
         return cluster;
     }
 
+    /** Node-2 found its shard subscription gone with the old master, and subscribed again on the new one. */
+    @Override
+    void afterChannelFailover(ClusterExtension cluster) throws Exception {
+        final var metrics = cluster.node(1).http();
+        cluster.awaitTrue(() -> metrics.metric("switchboard_redis_resubscribed_total") >= 1,
+                          "node-2 subscribed its channel again");
+    }
+
     @Override
     void failOver(String key) throws Exception {
         final RedisClusterProcess redis = cluster.ownRedisCluster();

@@ -96,6 +96,50 @@ abstract class FailoverScenario {
         assertEquals("last", back.next("normal", TIMEOUT).msgId());
     }
 
+    @Test
+    void aLiveChatGoesOnWhenTheRecipientNodesChannelFailsOver() throws Exception {
+        final ClusterExtension cluster = cluster();
+        final WsTestClient agent = cluster.agent(1, AGENT);
+        cluster.awaitAgentInPool(AGENT);
+        final WsTestClient user = cluster.user(0, USER);
+        user.send(Envelope.client("match", "m", "system", null));
+        assertEquals(AGENT, user.next("match", TIMEOUT).msg());
+        assertEquals(USER, agent.next("match", TIMEOUT).msg());
+        final Set<String> promised = new LinkedHashSet<>();
+        for (int i = 1; i <= 5; i++) {
+            assertEquals("0", send(user, "before-" + i).code());
+            promised.add("before-" + i);
+        }
+
+        // The shard that carries node-2's channel fails over: node-2 must find its subscription gone and subscribe
+        // again on the new master, and what was published meanwhile to nobody must reach the agent anyway.
+        failOver(cluster.nodeChannel(1));
+
+        final long deadline = System.nanoTime() + SWITCH_BOUND.toNanos();
+        int after = 0;
+        int attempt = 0;
+        while (after < 10) {
+            assertTrue(System.nanoTime() < deadline, "no code 0 answer within " + SWITCH_BOUND + " of the failover");
+            final String id = "after-" + ++attempt;
+            if ("0".equals(send(user, id).code())) {
+                promised.add(id);
+                after++;
+            }
+        }
+        final Set<String> got = new LinkedHashSet<>();
+        while (!got.containsAll(promised)) {
+            final Envelope e = agent.next(Duration.ofSeconds(15));
+            if ("normal".equals(e.type())) {
+                got.add(e.msgId());
+            }
+        }
+        afterChannelFailover(cluster);
+    }
+
+    /** What else a topology checks once the chat went on after node-2's channel failed over. */
+    void afterChannelFailover(ClusterExtension cluster) throws Exception {
+    }
+
     /** Sends a normal message to the agent and returns its receipt. */
     private static Envelope send(WsTestClient user, String msgId) {
         user.send(Envelope.client("normal", msgId, AGENT, "msg " + msgId));

@@ -280,6 +280,12 @@ public final class ClusterExtension implements BeforeAllCallback, BeforeEachCall
         };
     }
 
+    /** The Redis (shard) channel of node {@code index} (0-based), in the key layout of docs/CLUSTER.md. */
+    public String nodeChannel(int index) {
+        final String node = "node-" + (index + 1);
+        return prefix + "{n" + node.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + ':' + node + "}:ch";
+    }
+
     /** The private Redis Cluster of an {@code ownRedis(CLUSTER)} cluster. */
     public RedisClusterProcess ownRedisCluster() {
         if (privateCluster == null) {
