@@ -8,6 +8,7 @@ import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions.RefreshTrigger;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -133,7 +134,8 @@ final class ClusterRedis implements AutoCloseable {
                                                 ClusterTopologyRefreshOptions.builder()
                                                                              .enablePeriodicRefresh(
                                                                                      Duration.ofSeconds(10))
-                                                                             .enableAllAdaptiveRefreshTriggers()
+                                                                             .enableAdaptiveRefreshTrigger(
+                                                                                     RefreshTrigger.values())
                                                                              .build())
                                         .autoReconnect(true)
                                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)

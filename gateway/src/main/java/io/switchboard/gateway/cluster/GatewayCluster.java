@@ -1,5 +1,6 @@
 package io.switchboard.gateway.cluster;
 
+import io.lettuce.core.SetArgs;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.gateway.chat.Acknowledgements;
 import io.switchboard.gateway.chat.History;
@@ -257,7 +258,7 @@ public final class GatewayCluster implements AutoCloseable {
                         + " (docs/CLUSTER.md, \"Upgrading to key layout 2\")");
             }
         }
-        redis.async().setnx(keys.layout(), RedisKeys.LAYOUT).get(timeout, TimeUnit.MILLISECONDS);
+        redis.async().set(keys.layout(), RedisKeys.LAYOUT, SetArgs.Builder.nx()).get(timeout, TimeUnit.MILLISECONDS);
         final String layout = redis.async().get(keys.layout()).get(timeout, TimeUnit.MILLISECONDS);
         if (!RedisKeys.LAYOUT.equals(layout)) {
             throw new IllegalStateException(where + " holds keys of key layout " + layout + ", which this version"

@@ -447,8 +447,6 @@ public final class GatewayMetrics {
         m.put("slow_consumers.closed", count(slowClosed));
         m.put("offline.expired", count(offlineExpired));
         m.put("offline.dropped", count(offlineDropped));
-        m.put("redis.wait.short", count(redisWaitShort));
-        m.put("redis.resubscribed", count(redisResubscribed));
         m.put("offline.delivered", count(offlineDelivered));
         m.put("connections.policy_closed", count(policyCloses));
         m.put("errors.unexpected", count(errors));
@@ -460,6 +458,8 @@ public final class GatewayMetrics {
         m.put("webhooks.failed", count(webhooksFailed));
         m.put("webhooks.dropped", webhooksDropped());
         m.put("connections.throttled", count(throttles));
+        m.put("redis.wait.short", count(redisWaitShort));
+        m.put("redis.resubscribed", count(redisResubscribed));
         for (Map.Entry<Failure, Counter> e : failures.entrySet()) {
             m.put("failures." + e.getKey().reason(), count(e.getValue()));
         }

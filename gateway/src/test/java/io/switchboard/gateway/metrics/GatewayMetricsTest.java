@@ -117,7 +117,8 @@ class GatewayMetricsTest {
                              "pairings.matched", "pairings.ended", "slow_consumers.held", "slow_consumers.closed",
                              "offline.expired", "offline.dropped", "offline.delivered", "connections.policy_closed",
                              "errors.unexpected", "push.delivered", "push.held", "push.unknown", "push.dropped",
-                             "webhooks.sent", "webhooks.failed", "webhooks.dropped", "connections.throttled"),
+                             "webhooks.sent", "webhooks.failed", "webhooks.dropped", "connections.throttled",
+                             "redis.wait.short", "redis.resubscribed"),
                      List.copyOf(s.keySet()).subList(0, 24), "the keys and their order are part of the stats JSON");
         assertEquals(24 + Failure.values().length, s.size());
     }
