@@ -434,16 +434,20 @@ final class ClusterRedis implements AutoCloseable {
             }
             waited = batch.afterWrite();
         }
-        return written.thenCombine(waited.handle((replicas, error) -> {
+        // A write that failed makes no promise: its WAIT does not matter then.
+        return written.thenCompose(value -> waited.handle((replicas, error) -> {
             if (error != null || replicas < waitReplicas) {
                 shortOfReplicas(error != null ? error.toString() : replicas + " of " + waitReplicas + " replicas");
             }
-            return replicas;
-        }), (value, replicas) -> value);
+            return value;
+        }));
     }
 
     /** A {@code WAIT} came back short or failed: count it, warn now and then, and stop waiting for a while. */
     private void shortOfReplicas(String why) {
+        if (closed) {
+            return;
+        }
         metrics.redisWaitShort();
         degradedUntilNanos.set(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEGRADED_MILLIS));
         final long now = System.nanoTime();

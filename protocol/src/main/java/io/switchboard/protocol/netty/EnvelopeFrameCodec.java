@@ -73,6 +73,10 @@ public final class EnvelopeFrameCodec extends MessageToMessageCodec<WebSocketFra
     @Override
     protected void encode(ChannelHandlerContext ctx, Envelope envelope, List<Object> out) throws IOException {
         final ByteBuf buf = ctx.alloc().buffer(256);
+        if (ReceiptEncoder.write(envelope, buf)) {
+            out.add(new TextWebSocketFrame(buf)); // the receipt every routed message gets, from pre-encoded parts
+            return;
+        }
         boolean written = false;
         try (ByteBufOutputStream stream = new ByteBufOutputStream(buf)) {
             json.write(envelope, stream);
