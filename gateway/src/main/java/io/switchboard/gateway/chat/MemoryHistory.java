@@ -130,6 +130,7 @@ public final class MemoryHistory implements History {
                 lengths = null;
                 first = 0;
                 count = 0;
+                unsaved = 0;
             }
         }
     }
@@ -245,7 +246,8 @@ public final class MemoryHistory implements History {
 
     /** Writes {@code c}'s unsaved messages to the store, as kept: nothing is decoded or encoded again. */
     private void save(String userId, Conversation c) {
-        if (c.unsaved == 0 || c.replaced) {
+        if (c.unsaved == 0 || c.replaced || c.count == 0) {
+            c.unsaved = 0;
             return;
         }
         if (store.durable()) {
