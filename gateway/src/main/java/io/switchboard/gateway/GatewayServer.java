@@ -3,6 +3,7 @@ package io.switchboard.gateway;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
@@ -11,6 +12,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.PlatformDependent;
 import io.switchboard.gateway.api.ApiChannelInitializer;
 import io.switchboard.gateway.api.ApiKey;
 import io.switchboard.gateway.auth.HandshakePolicy;
@@ -319,13 +321,18 @@ public final class GatewayServer implements AutoCloseable {
                     api.apiKey().isEmpty() ? " (no API key: anyone who reaches it can push)" : "");
     }
 
-    /** The conversation histories of one gateway: none, or in memory and the data file. */
+    /**
+     * The conversation histories of one gateway: none, or in direct buffers and the data file. Their buffers take at
+     * most a quarter of the direct memory Netty may use (-XX:MaxDirectMemorySize, by default the heap's maximum), so
+     * that the connections' own buffers always have room.
+     */
     private static History historyOf(GatewayConfig.Chat chat, ChatStore store, EnvelopeJson json, Clock clock) {
         if (chat.historyMax() == 0) {
             return History.NONE;
         }
-        final MemoryHistory memory = new MemoryHistory(store, json, chat.historyMax(),
-                                                       chat.historyRetention().toMillis(), clock::millis);
+        final MemoryHistory memory = new MemoryHistory(store, json, PooledByteBufAllocator.DEFAULT,
+                                                       chat.historyMax(), chat.historyRetention().toMillis(),
+                                                       PlatformDependent.maxDirectMemory() / 4, clock::millis);
         memory.restore(store.loadHistory());
         return memory;
     }
@@ -436,6 +443,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (history instanceof MemoryHistory memory) {
             memory.checkpoint();
+            memory.close();
         }
         store.close();
         releaseExtras();

@@ -103,6 +103,14 @@ public interface ChatStore extends AutoCloseable {
      */
     default void historyAppended(String userId, List<byte[]> jsons, int keep) { }
 
+    /**
+     * The last {@code n} messages of {@code userId}'s history in the store, oldest first: what was written by every
+     * {@link #historyAppended} before this call. A store that keeps nothing answers an empty list.
+     */
+    default CompletionStage<List<Envelope>> historyLast(String userId, int n) {
+        return Stages.completed(List.of());
+    }
+
     /** {@code userId}'s conversation ended at {@code atMillis}; its history is kept for the retention period. */
     default void historyEnded(String userId, long atMillis) { }
 

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -210,6 +211,29 @@ public final class FileChatStore implements ChatStore {
             }
             historyEnded.remove(userId);
         }, null));
+    }
+
+    @Override
+    public CompletionStage<List<Envelope>> historyLast(String userId, int n) {
+        final CompletableFuture<Void> read = new CompletableFuture<>();
+        final List<String> values = new ArrayList<>();
+        submit(new Change(() -> {
+            final ArrayDeque<Long> ids = historyIds.get(userId);
+            if (ids != null) {
+                final Iterator<Long> it = ids.descendingIterator();
+                for (int i = 0; i < n && it.hasNext(); i++) {
+                    values.add(history.get(it.next()));
+                }
+            }
+        }, read));
+        return read.thenApply(ignored -> {
+            final List<Envelope> out = new ArrayList<>(values.size());
+            for (int i = values.size() - 1; i >= 0; i--) {
+                final String value = values.get(i);
+                out.add(envelope(value.substring(value.indexOf(SEP) + 1)));
+            }
+            return out;
+        });
     }
 
     @Override
