@@ -37,12 +37,14 @@ import java.util.Map;
  *                          reconnect with {@code since} after a drop
  * @param tlsCa             {@code wss://}: PEM certificates to trust instead of the JDK's defaults, or {@code null}
  * @param tlsInsecure       {@code wss://}: trust any certificate and skip the host name check (a local test only)
+ * @param agentUrl          base endpoint of the agents' connections, or {@code null}: the same as {@code url}. With
+ *                          two cluster nodes, users on one and agents on the other make every message cross nodes
  */
 public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
                              Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
                              int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
                              Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount,
-                             boolean ack, Path tlsCa, boolean tlsInsecure) {
+                             boolean ack, Path tlsCa, boolean tlsInsecure, URI agentUrl) {
 
     public LoadTestConfig {
         requireNonNull(url, "url");
@@ -55,6 +57,12 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         if (!("ws".equalsIgnoreCase(url.getScheme()) || "wss".equalsIgnoreCase(url.getScheme()))
             || url.getHost() == null) {
             throw new IllegalArgumentException("--url: " + url + " (expected ws://host:port/path or wss://...)");
+        }
+        // One TLS setting (tls(), --tls-ca) serves both endpoints, so they must agree on the scheme.
+        if (agentUrl != null && (!url.getScheme().equalsIgnoreCase(agentUrl.getScheme())
+                                 || agentUrl.getHost() == null)) {
+            throw new IllegalArgumentException("--agent-url: " + agentUrl + " (expected " + url.getScheme()
+                                               + "://host:port/path, the scheme of --url)");
         }
         check(!(tlsCa != null && tlsInsecure), "--tls-ca with --tls-insecure", tlsCa, "one or the other");
         if (!idPrefix.matches("[A-Za-z0-9_.]{1,32}")) {
@@ -78,7 +86,18 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
                 sliceIndex + "/" + sliceCount, "i/n with 0 <= i < n");
     }
 
-    /** A run without {@code --ack}. */
+    /** A run with every connection on {@code url}. */
+    public LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
+                          Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
+                          int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
+                          Path reportJson, Path reportHtml, SloGates gates, int sliceIndex, int sliceCount,
+                          boolean ack, Path tlsCa, boolean tlsInsecure) {
+        this(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate, maxInFlight, source, workers,
+                payloadBytes, pingInterval, agentCapacity, ioThreads, reportJson, reportHtml, gates, sliceIndex,
+                sliceCount, ack, tlsCa, tlsInsecure, null);
+    }
+
+    /** A run without {@code --ack}, every connection on {@code url}. */
     public LoadTestConfig(URI url, String idPrefix, int agents, int users, Double rate, Duration duration,
                           Duration warmup, Duration drain, double connectRate, int maxInFlight, String source,
                           int workers, int payloadBytes, Duration pingInterval, int agentCapacity, int ioThreads,
@@ -142,9 +161,19 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         return idPrefix + "-a-" + i;
     }
 
-    /** The connection URI of {@code userId}, with {@code ?role=agent} for agents. */
+    /** This config with the agents on {@code agentUrl} ({@code null}: on {@code url}, like the users). */
+    public LoadTestConfig withAgentUrl(URI agentUrl) {
+        return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
+                maxInFlight, source, workers, payloadBytes, pingInterval, agentCapacity, ioThreads, reportJson,
+                reportHtml, gates, sliceIndex, sliceCount, ack, tlsCa, tlsInsecure, agentUrl);
+    }
+
+    /**
+     * The connection URI of {@code userId}, with {@code ?role=agent} for agents; agents connect to {@code agentUrl}
+     * when it is set.
+     */
     public URI connectUri(String userId, boolean agent) {
-        String base = url.toString();
+        String base = (agent && agentUrl != null ? agentUrl : url).toString();
         if (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
@@ -164,7 +193,7 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
     public LoadTestConfig slice(int index, int count) {
         return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                 maxInFlight, source, 1, payloadBytes, pingInterval, agentCapacity, ioThreads, null, null, gates,
-                index, count, ack, tlsCa, tlsInsecure);
+                index, count, ack, tlsCa, tlsInsecure, agentUrl);
     }
 
     /** The settings shown in reports. */
@@ -172,6 +201,10 @@ public record LoadTestConfig(URI url, String idPrefix, int agents, int users, Do
         final Map<String, String> m = new LinkedHashMap<>();
         m.put("scenario", scenario);
         m.put("url", url.toString());
+        if (agentUrl != null) {
+            // Only when set: the settings of a run with one endpoint stay exactly as they were.
+            m.put("agentUrl", agentUrl.toString());
+        }
         m.put("idPrefix", idPrefix);
         m.put("agents", Integer.toString(agents));
         m.put("users", Integer.toString(users));

@@ -73,6 +73,9 @@ public final class LoadTestMain implements Runnable {
         @Option(names = "--url", defaultValue = "ws://127.0.0.1:8080/pinter/imserver",
                 description = "Base WebSocket endpoint; userIds are appended (default: ${DEFAULT-VALUE}).")
         URI url;
+        @Option(names = "--agent-url", description = "Base WebSocket endpoint of the agents (default: --url). With "
+                + "two cluster nodes, users on --url and agents here: every message crosses nodes.")
+        URI agentUrl;
         @Option(names = "--agents", defaultValue = "10", description = "Agents in the run (default: ${DEFAULT-VALUE}).")
         int agents;
         @Option(names = "--users", defaultValue = "100", description = "Users in the run (default: ${DEFAULT-VALUE}).")
@@ -128,7 +131,7 @@ public final class LoadTestMain implements Runnable {
             return new LoadTestConfig(url, idPrefix, agents, users, rate, duration, warmup, drain, connectRate,
                     maxInFlight, source, workerSlice != null ? 1 : workers, payloadBytes, pingInterval,
                     agentCapacity, ioThreads, reportJson, reportHtml, new SloGates(maxP99, maxErrorRate, maxLost),
-                    index, count, ack, tlsCa, tlsInsecure);
+                    index, count, ack, tlsCa, tlsInsecure, agentUrl);
         }
 
         boolean isWorker() {

@@ -14,8 +14,8 @@ class LoadTestHelpTest {
     private static final List<String> CHAT_ONLY = List.of("--rate", "--payload-bytes", "--agent-capacity",
             "--max-lost");
     private static final List<String> CONNECTIONS_ONLY = List.of("--ping-interval");
-    private static final List<String> COMMON = List.of("--url", "--agents", "--users", "--duration", "--warmup",
-            "--drain", "--connect-rate", "--workers", "--report-html", "--report-json", "--max-p99",
+    private static final List<String> COMMON = List.of("--url", "--agent-url", "--agents", "--users", "--duration",
+            "--warmup", "--drain", "--connect-rate", "--workers", "--report-html", "--report-json", "--max-p99",
             "--max-error-rate");
 
     private static String help(String scenario) {
