@@ -206,7 +206,7 @@ record Setting(String key, String description, Section<?, ?> section, String com
                            "Event-loop threads (0: one per available core)."),
             SERVER.setting("max-connections", "maxConnections", MAX_CONNECTIONS, Server.Builder::maxConnections,
                            Server::maxConnections, "Connections accepted at once; more are closed at accept. auto: "
-                           + "the open-files limit minus 5% (at least 256) for the API, health checks and files."),
+                           + "the open-files limit minus 5%% (at least 256) for the API, health checks and files."),
             SERVER.setting("backlog", "backlog", INT, Server.Builder::backlog, Server::backlog,
                            "Listen backlog (also bounded by net.core.somaxconn)."),
             SERVER.setting("write-buffer-low", "writeBufferLowBytes", BYTES, Server.Builder::writeBufferLowBytes,
