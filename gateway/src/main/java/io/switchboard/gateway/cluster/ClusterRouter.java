@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,6 +117,8 @@ final class ClusterRouter implements Router {
     private final RedisHold hold;
     private final NodeBus bus;
     private final EnvelopeJson json;
+    /** Recipient → the end of the last route to it in flight from this node ({@link #routeInOrder}). */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     ClusterRouter(String nodeId, ClusterRedis redis, RedisKeys keys,
                   SessionRegistry registry, RedisPresence presence, RedisHold hold, NodeBus bus, EnvelopeJson json) {
@@ -143,7 +146,7 @@ final class ClusterRouter implements Router {
                             ? encoded.toString(encoded.readerIndex(), encoded.readableBytes(), StandardCharsets.UTF_8)
                             : new String(json.toBytes(envelope), StandardCharsets.UTF_8);
         final NodeBus.Outgoing outgoing = bus.open(toUserId, body);
-        route(outgoing.deliver(), here -> presence.deliverHere(here, envelope, null))
+        routeInOrder(outgoing.deliver(), here -> presence.deliverHere(here, envelope, null))
                 .whenComplete((outcome, error) -> {
                     if (error != null) {
                         outgoing.acked().completeExceptionally(error);
@@ -154,6 +157,28 @@ final class ClusterRouter implements Router {
                     }
                 });
         return outgoing.acked();
+    }
+
+    /**
+     * Routes deliveries to one recipient from this node one after the other: a route takes one to three steps
+     * (look-up, publish, hold unless present), and a later message must not take a shorter path past an earlier one
+     * (held while the earlier is still being looked up, or published while the earlier is being held and then
+     * published). The next route to the same recipient starts once this one is published, held or delivered here;
+     * routes to different recipients run side by side. The map holds one entry per recipient with a route in flight.
+     */
+    private CompletionStage<Delivery> routeInOrder(NodeBus.Deliver deliver,
+                                                   Function<Session, CompletionStage<Delivery>> deliverHere) {
+        final String to = deliver.to();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final CompletableFuture<Void> previous = inFlight.put(to, done);
+        final CompletionStage<Delivery> routed = previous == null
+                ? route(deliver, deliverHere)
+                : previous.thenCompose(v -> route(deliver, deliverHere));
+        routed.whenComplete((d, error) -> {
+            inFlight.remove(to, done);
+            done.complete(null);
+        });
+        return routed;
     }
 
     /**
@@ -294,7 +319,7 @@ final class ClusterRouter implements Router {
         } else if (deliver.hops() < MAX_HOPS) {
             // The recipient moved on: forward once; the next node acks the origin itself.
             final NodeBus.Deliver forwarded = deliver.forwarded();
-            outcome = route(forwarded, here -> presence.deliverHere(here, forwarded));
+            outcome = routeInOrder(forwarded, here -> presence.deliverHere(here, forwarded));
         } else {
             outcome = hold.holdJson(deliver.to(), deliver.json());
         }
