@@ -36,11 +36,7 @@ abstract class FailoverScenario {
     void nothingAnsweredZeroIsLostAndTheChatGoesOn() throws Exception {
         final ClusterExtension cluster = cluster();
         final WsTestClient agent = cluster.agent(1, AGENT);
-        cluster.awaitAgentInPool(AGENT);
-        final WsTestClient user = cluster.user(0, USER);
-        user.send(Envelope.client("match", "m", "system", null));
-        assertEquals(AGENT, user.next("match", TIMEOUT).msg());
-        assertEquals(USER, agent.next("match", TIMEOUT).msg());
+        final WsTestClient user = pairedUser(cluster, agent);
 
         final Set<String> promised = new LinkedHashSet<>();
         // Live, across nodes.
@@ -64,18 +60,7 @@ abstract class FailoverScenario {
         failOver(cluster.key("hold:" + AGENT));
 
         // The chat goes on: within a bound, sends are answered code "0" again (refusals in between are honest).
-        final long deadline = System.nanoTime() + SWITCH_BOUND.toNanos();
-        int after = 0;
-        int attempt = 0;
-        while (after < 10) {
-            assertTrue(System.nanoTime() < deadline, "no code 0 answer within " + SWITCH_BOUND + " of the failover");
-            final String id = "after-" + ++attempt;
-            final Envelope receipt = send(user, id);
-            if ("0".equals(receipt.code())) {
-                promised.add(id);
-                after++;
-            }
-        }
+        chatGoesOn(user, promised);
         // The agent comes back (on the other node) and gets everything it was promised, held first, in order.
         final WsTestClient back = cluster.agent(0, AGENT);
         final Set<String> got = new LinkedHashSet<>(received);
@@ -100,11 +85,7 @@ abstract class FailoverScenario {
     void aLiveChatGoesOnWhenTheRecipientNodesChannelFailsOver() throws Exception {
         final ClusterExtension cluster = cluster();
         final WsTestClient agent = cluster.agent(1, AGENT);
-        cluster.awaitAgentInPool(AGENT);
-        final WsTestClient user = cluster.user(0, USER);
-        user.send(Envelope.client("match", "m", "system", null));
-        assertEquals(AGENT, user.next("match", TIMEOUT).msg());
-        assertEquals(USER, agent.next("match", TIMEOUT).msg());
+        final WsTestClient user = pairedUser(cluster, agent);
         final Set<String> promised = new LinkedHashSet<>();
         for (int i = 1; i <= 5; i++) {
             assertEquals("0", send(user, "before-" + i).code());
@@ -115,17 +96,7 @@ abstract class FailoverScenario {
         // again on the new master, and what was published meanwhile to nobody must reach the agent anyway.
         failOver(cluster.nodeChannel(1));
 
-        final long deadline = System.nanoTime() + SWITCH_BOUND.toNanos();
-        int after = 0;
-        int attempt = 0;
-        while (after < 10) {
-            assertTrue(System.nanoTime() < deadline, "no code 0 answer within " + SWITCH_BOUND + " of the failover");
-            final String id = "after-" + ++attempt;
-            if ("0".equals(send(user, id).code())) {
-                promised.add(id);
-                after++;
-            }
-        }
+        chatGoesOn(user, promised);
         final Set<String> got = new LinkedHashSet<>();
         while (!got.containsAll(promised)) {
             final Envelope e = agent.next(Duration.ofSeconds(15));
@@ -138,6 +109,34 @@ abstract class FailoverScenario {
 
     /** What else a topology checks once the chat went on after node-2's channel failed over. */
     void afterChannelFailover(ClusterExtension cluster) throws Exception {
+    }
+
+    /** The agent (connected to node 2 by the caller) matched with a new user on node 1; returns the user. */
+    private static WsTestClient pairedUser(ClusterExtension cluster, WsTestClient agent) throws InterruptedException {
+        cluster.awaitAgentInPool(AGENT);
+        final WsTestClient user = cluster.user(0, USER);
+        user.send(Envelope.client("match", "m", "system", null));
+        assertEquals(AGENT, user.next("match", TIMEOUT).msg());
+        assertEquals(USER, agent.next("match", TIMEOUT).msg());
+        return user;
+    }
+
+    /**
+     * Sends until ten messages are answered code "0" (refusals while the replica takes over are honest), within
+     * {@link #SWITCH_BOUND}; adds those to {@code promised}.
+     */
+    private static void chatGoesOn(WsTestClient user, Set<String> promised) {
+        final long deadline = System.nanoTime() + SWITCH_BOUND.toNanos();
+        int after = 0;
+        int attempt = 0;
+        while (after < 10) {
+            assertTrue(System.nanoTime() < deadline, "no code 0 answer within " + SWITCH_BOUND + " of the failover");
+            final String id = "after-" + ++attempt;
+            if ("0".equals(send(user, id).code())) {
+                promised.add(id);
+                after++;
+            }
+        }
     }
 
     /** Sends a normal message to the agent and returns its receipt. */

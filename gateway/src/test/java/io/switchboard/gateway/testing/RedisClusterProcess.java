@@ -416,22 +416,9 @@ public final class RedisClusterProcess implements AutoCloseable {
     /** Kills every node, waits for their exits and deletes their directories. */
     @Override
     public void close() throws IOException {
-        try {
-            for (Process p : processes.values()) {
-                RedisProcesses.kill(p);
-            }
-        } catch (InterruptedException e) {
-            destroyAll();
-            Thread.currentThread().interrupt();
-        }
+        final List<Process> all = List.copyOf(processes.values());
         processes.clear();
-        admin.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook runs anyway
-        }
-        RedisProcesses.deleteTree(root);
+        RedisProcesses.tearDown(all, admin, shutdownHook, root);
     }
 
     @Override

@@ -110,6 +110,29 @@ final class RedisProcesses {
         process.destroyForcibly().waitFor(PROCESS_BOUND.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Tears a private deployment down: kills {@code processes} in the order given, each waited for (a forced kill of
+     * all of them if interrupted), shuts the admin client down, removes the shutdown hook and deletes {@code root}.
+     */
+    static void tearDown(List<Process> processes, RedisClient admin, Thread shutdownHook, Path root)
+            throws IOException {
+        try {
+            for (Process p : processes) {
+                kill(p);
+            }
+        } catch (InterruptedException e) {
+            processes.forEach(Process::destroyForcibly);
+            Thread.currentThread().interrupt();
+        }
+        admin.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook runs anyway
+        }
+        deleteTree(root);
+    }
+
     /** The last lines of {@code log}, for an error message. */
     static String tail(Path log) {
         try {

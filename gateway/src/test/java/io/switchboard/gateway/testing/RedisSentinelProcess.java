@@ -298,28 +298,16 @@ public final class RedisSentinelProcess implements AutoCloseable {
     /** Kills every process (sentinels first, so none starts a failover), waits for the exits, deletes the files. */
     @Override
     public void close() throws IOException {
-        try {
-            for (int port : sentinelPorts) {
-                final Process p = processes.remove(port);
-                if (p != null) {
-                    RedisProcesses.kill(p);
-                }
+        final List<Process> all = new ArrayList<>();
+        for (int port : sentinelPorts) {
+            final Process p = processes.remove(port);
+            if (p != null) {
+                all.add(p);
             }
-            for (Process p : processes.values()) {
-                RedisProcesses.kill(p);
-            }
-        } catch (InterruptedException e) {
-            destroyAll();
-            Thread.currentThread().interrupt();
         }
+        all.addAll(processes.values());
         processes.clear();
-        admin.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook runs anyway
-        }
-        RedisProcesses.deleteTree(root);
+        RedisProcesses.tearDown(all, admin, shutdownHook, root);
     }
 
     @Override
