@@ -497,13 +497,16 @@ public final class ChatRules {
             if (u == null) {
                 return Stages.completed(fail(MessageType.RECEIPT, msgId, me, Failure.NOT_PAIRED));
             }
-            return history.last(u, n).thenApply(messages -> {
+            // The entries are written on the connection's loop, so they are in its outbound buffer before the receipt
+            // that the dispatch writes there after this stage; written from a store's thread, they could be queued
+            // behind it.
+            return history.last(u, n).thenApplyAsync(messages -> {
                 final var channel = session.channel();
                 for (Envelope m : messages) {
                     channel.write(envelopes.historyEntry(m), channel.voidPromise());
                 }
                 return envelopes.receipt(msgId, me, Integer.toString(messages.size()));
-            });
+            }, session.channel().eventLoop());
         }).exceptionally(error -> unavailable(msgId, me, error));
     }
 
