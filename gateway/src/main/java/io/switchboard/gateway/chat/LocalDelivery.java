@@ -179,7 +179,7 @@ public final class LocalDelivery implements Router {
         if (session != null && session.channel().isWritable() && !hold.has(toUserId)) {
             // The frame codec encodes an envelope; a pre-encoded frame passes it untouched and Netty releases it.
             final Object message = encoded == null ? envelope : new TextWebSocketFrame(encoded.retainedDuplicate());
-            writeLive(session.channel(), message, toUserId, envelope, seq);
+            writeLive(session, message, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
         return holdOrQueue(session, toUserId, envelope, seq);
@@ -194,11 +194,15 @@ public final class LocalDelivery implements Router {
         final String toUserId = session.userId();
         if (session.channel().isWritable() && !hold.has(toUserId)) {
             final long start = System.nanoTime();
+            final boolean fromOtherThread = fromOtherThread(session);
             session.channel().writeAndFlush(new TextWebSocketFrame(json)).addListener(f -> {
                 if (!f.isSuccess()) {
                     rehold(toUserId, envelope.get(), seq);
                 } else {
                     metrics.routingLatency(System.nanoTime() - start);
+                }
+                if (fromOtherThread) {
+                    writeFromOtherThreadDone(session);
                 }
             });
             return Delivery.LIVE;
@@ -215,11 +219,13 @@ public final class LocalDelivery implements Router {
                 return queued;
             }
             // The hold was drained meanwhile: nothing to queue behind.
-            writeLive(session.channel(), envelope, toUserId, envelope, seq);
+            writeLive(session, envelope, toUserId, envelope, seq);
             return Delivery.LIVE;
         }
         final Delivery outcome = hold.add(toUserId, envelope, seq) ? Delivery.HELD : Delivery.DROPPED;
-        if (session != null) {
+        if (elsewhere != null && session != null && !session.channel().isActive()) {
+            handOverIfGone(toUserId); // its session is closing: the close hands this over, or it closed already
+        } else if (session != null) {
             onSlowConsumer(session);
         } else {
             drainIfConnected(toUserId);
@@ -232,16 +238,42 @@ public final class LocalDelivery implements Router {
      * is held again in its place. Records the routing latency of a delivered {@code normal}; the start time rides in
      * the listener the write needs anyway.
      */
-    private void writeLive(Channel channel, Object message, String userId, Envelope envelope, long seq) {
+    private void writeLive(Session session, Object message, String userId, Envelope envelope, long seq) {
         final boolean timed = NORMAL.equals(envelope.type());
         final long start = System.nanoTime();
-        channel.writeAndFlush(message).addListener(f -> {
+        final boolean fromOtherThread = fromOtherThread(session);
+        session.channel().writeAndFlush(message).addListener(f -> {
             if (!f.isSuccess()) {
                 rehold(userId, envelope, seq);
             } else if (timed) {
                 metrics.routingLatency(System.nanoTime() - start);
             }
+            if (fromOtherThread) {
+                writeFromOtherThreadDone(session);
+            }
         });
+    }
+
+    /**
+     * Counts a write about to be handed to {@code session}'s channel from another thread (it runs later, as a task on
+     * the channel's loop); {@code false} on the loop itself, where it is written at once.
+     */
+    private static boolean fromOtherThread(Session session) {
+        if (session.channel().eventLoop().inEventLoop()) {
+            return false;
+        }
+        session.writeFromOtherThread();
+        return true;
+    }
+
+    /**
+     * On the loop: a write handed from another thread is done. Drains held on the loop wait for these (a message held
+     * after such a write was handed over must not be written before it), so the last one drains what waits.
+     */
+    private void writeFromOtherThreadDone(Session session) {
+        if (session.writeFromOtherThreadDone() == 0 && hold.has(session.userId())) {
+            drainIfCurrent(session);
+        }
     }
 
     /**
@@ -249,14 +281,14 @@ public final class LocalDelivery implements Router {
      * cluster, a user without a live connection here gets it {@code elsewhere}.
      */
     private void rehold(String userId, Envelope envelope, long seq) {
+        hold.add(userId, envelope, seq);
         if (elsewhere != null) {
             final Session current = registry.find(userId);
             if (current == null || !current.channel().isActive()) {
-                elsewhere.accept(userId, envelope);
+                handOverIfGone(userId);
                 return;
             }
         }
-        hold.add(userId, envelope, seq);
         drainIfConnected(userId);
     }
 
@@ -287,6 +319,9 @@ public final class LocalDelivery implements Router {
 
     private int drainHeld(Session session) {
         final String userId = session.userId();
+        if (session.writesFromOtherThreadsPending()) {
+            return 0; // the last of them drains (writeFromOtherThreadDone): what is held here came after them
+        }
         if (session.ackMode() && acks != null) {
             // Into its log, each with the next seq, under the log's monitor (see AckLogs.absorbHeld).
             return Math.max(0, acks.absorbHeld(session));
@@ -336,29 +371,99 @@ public final class LocalDelivery implements Router {
     }
 
     /**
-     * In a cluster, hands what this node holds for {@code userId} {@code elsewhere}, oldest first: its session here
-     * ended, and it may come back on another node. Does nothing on one gateway, where the user comes back here.
+     * In a cluster, as {@code session}'s connection closes and before it leaves the registry: claims the hand-over
+     * of what this node holds for its user (see {@link #handOver}). From here on, a message for the user that arrives
+     * on any thread queues behind the hold ({@link #behindHandOver}), and a write of the closing connection that
+     * fails goes back into it in its place, until {@link #handOver} has passed all of it on, oldest first. Returns
+     * whether the caller is to run {@link #handOver} (or {@link #releaseHandOver}). Must run on the session's loop.
      */
-    public void handOffHeld(String userId) {
-        if (elsewhere == null) {
-            return;
-        }
-        final List<MemoryHold.Held> held = hold.takeAll(userId);
-        for (MemoryHold.Held h : held) {
-            elsewhere.accept(userId, h.envelope());
-        }
-        hold.forget(held);
+    public boolean closing(Session session) {
+        return elsewhere != null && registry.find(session.userId()) == session
+               && hold.claimHandOver(session.userId());
     }
 
     /**
-     * Hands a message accepted for {@code userId} but not written here {@code elsewhere} (in a cluster: routed again),
-     * or holds it here on one gateway.
+     * Hands what this node holds for {@code userId} {@code elsewhere}, oldest first, including what arrives while it
+     * does (each round passes on what was there, until nothing is left): its session here ended, and it may come
+     * back on another node. If the user has a live connection here again, stops and drains to it instead. For the
+     * caller that claimed it ({@link #closing}); runs it on the closed session's loop, after the close failed the
+     * writes still pending there (Netty fails them right after the close listeners ran), so they are in the hold.
+     */
+    public void handOver(String userId) {
+        while (true) {
+            final Session current = registry.find(userId);
+            if (current != null && current.channel().isActive()) {
+                releaseHandOver(userId);
+                return;
+            }
+            final List<MemoryHold.Held> round = hold.peek(userId);
+            int expired = 0;
+            for (MemoryHold.Held h : round) {
+                if (hold.expired(h)) {
+                    expired++;
+                } else {
+                    elsewhere.accept(userId, h.envelope());
+                }
+            }
+            if (expired > 0) {
+                metrics.offlineExpired(expired);
+            }
+            if (hold.handedOver(userId, round)) {
+                return;
+            }
+        }
+    }
+
+    /** Gives up a claimed hand-over (the session stayed, or the user is connected here again): drains to it. */
+    public void releaseHandOver(String userId) {
+        hold.releaseHandOver(userId);
+        drainIfConnected(userId);
+    }
+
+    /**
+     * In a cluster, a message for {@code userId}, who has no session here, while what this node held for it is being
+     * handed over: it queues behind that (answered {@code HELD}), so that it cannot overtake it. Returns {@code null}
+     * if nothing is held here for the user (the usual case, one map look-up): route it as usual.
+     */
+    public Delivery behindHandOver(String userId, Envelope envelope) {
+        if (!holds(userId)) {
+            return null;
+        }
+        final Delivery queued = hold.addIfPending(userId, envelope, hold.nextSeq());
+        if (queued != null) {
+            handOverIfGone(userId);
+        }
+        return queued;
+    }
+
+    /** In a cluster, whether this node holds anything for {@code userId} (or is handing it over): one look-up. */
+    public boolean holds(String userId) {
+        return elsewhere != null && hold.has(userId);
+    }
+
+    /**
+     * Hands a message accepted for {@code userId} but not written here {@code elsewhere} (in a cluster: behind what
+     * is held here, routed again by the hand-over), or holds it here on one gateway.
      */
     public void handOff(String userId, Envelope envelope) {
+        hold.add(userId, envelope, hold.nextSeq());
         if (elsewhere != null) {
-            elsewhere.accept(userId, envelope);
+            handOverIfGone(userId);
         } else {
-            hold.add(userId, envelope, hold.nextSeq());
+            drainIfConnected(userId);
+        }
+    }
+
+    /**
+     * After something was put in the hold of a user whose session here is closing or gone: a closing session's
+     * close hands it over ({@link #closing}); for a gone one, whoever claims the hand-over first runs it, so nothing
+     * stays behind in this node's memory.
+     */
+    private void handOverIfGone(String userId) {
+        final Session current = registry.find(userId);
+        if (current == null && hold.claimHandOver(userId)) {
+            handOver(userId);
+        } else if (current != null && current.channel().isActive()) {
             drainIfConnected(userId);
         }
     }

@@ -3,7 +3,10 @@ package io.switchboard.gateway.chat;
 import io.switchboard.gateway.metrics.GatewayMetrics;
 import io.switchboard.protocol.Envelope;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,6 +35,18 @@ public final class MemoryHold {
     /** A held message and its routing-order number, which also names it in the store. */
     public record Held(Envelope envelope, long seq, long expiresAtNanos) {}
 
+    /**
+     * One user's hold. {@code handingOver} while one caller hands it to the cluster ({@link #claimHandOver}): the
+     * hold then stays in the map even when empty, so that what arrives meanwhile queues behind it.
+     */
+    private static final class Queue extends ArrayList<Held> {
+        boolean handingOver;
+
+        /** What {@code compute} should leave in the map: nothing for an empty hold nobody is handing over. */
+        Queue orNull() {
+            return isEmpty() && !handingOver ? null : this;
+        }
+    }
     private final GatewayMetrics metrics;
     private final ChatStore store;
     private final int maxPerUser;
@@ -39,7 +54,7 @@ public final class MemoryHold {
     private final long ttlNanos;
     private final LongSupplier nanoClock;
     /** Per-user holds, each sorted by {@code seq}; bounded by {@code maxPerUser}. */
-    private final ConcurrentHashMap<String, List<Held>> queues = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Queue> queues = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicLong seq = new AtomicLong();
 
@@ -77,9 +92,9 @@ public final class MemoryHold {
         final boolean[] added = new boolean[1];
         final long now = nanoClock.getAsLong();
         queues.compute(userId, (id, queue) -> {
-            final List<Held> q = queue != null ? queue : new ArrayList<>();
+            final Queue q = queue != null ? queue : new Queue();
             added[0] = insert(id, q, envelope, seq, now);
-            return q.isEmpty() ? null : q;
+            return q.orNull();
         });
         return added[0];
     }
@@ -93,7 +108,7 @@ public final class MemoryHold {
         final long now = nanoClock.getAsLong();
         queues.computeIfPresent(userId, (id, queue) -> {
             outcome[0] = insert(id, queue, envelope, seq, now) ? Router.Delivery.HELD : Router.Delivery.DROPPED;
-            return queue.isEmpty() ? null : queue;
+            return queue.orNull();
         });
         return outcome[0];
     }
@@ -135,11 +150,11 @@ public final class MemoryHold {
                 metrics.offlineExpired(1);
                 continue;
             }
-            final List<Held> queue = queues.computeIfAbsent(m.userId(), u -> new ArrayList<>());
+            final Queue queue = queues.computeIfAbsent(m.userId(), u -> new Queue());
             queue.add(new Held(m.envelope(), m.id(), now + Math.min(left * 1_000_000, ttlNanos)));
             total.incrementAndGet();
         }
-        for (List<Held> queue : queues.values()) {
+        for (Queue queue : queues.values()) {
             queue.sort((a, b) -> Long.compare(a.seq, b.seq));
         }
         final long highest = maxId;
@@ -158,10 +173,19 @@ public final class MemoryHold {
 
     /**
      * Takes what is held for {@code userId}: the unexpired messages, oldest first (the expired ones are counted and
-     * released). The store keeps the taken ones until the caller {@link #forget}s them.
+     * released). The store keeps the taken ones until the caller {@link #forget}s them. Takes nothing while the hold
+     * is being handed over to the cluster ({@link #claimHandOver}).
      */
     public List<Held> takeAll(String userId) {
-        final List<Held> queue = queues.remove(userId);
+        final Queue[] taken = new Queue[1];
+        queues.computeIfPresent(userId, (id, q) -> {
+            if (q.handingOver) {
+                return q; // its hand-over takes it, or gives it back (releaseHandOver) for the caller to drain
+            }
+            taken[0] = q;
+            return null;
+        });
+        final Queue queue = taken[0];
         if (queue == null) {
             return List.of();
         }
@@ -182,6 +206,68 @@ public final class MemoryHold {
         return live;
     }
 
+    /**
+     * Claims the hand-over of {@code userId}'s hold to the cluster (creating an empty hold if there is none): returns
+     * {@code true} if the caller is now the one to hand it over ({@link #peek}, pass each on, {@link #handedOver},
+     * until that says it is done, or {@link #releaseHandOver}), {@code false} if another caller is doing it. While
+     * claimed, the hold stays even when empty, so that {@link #addIfPending} queues behind it.
+     */
+    public boolean claimHandOver(String userId) {
+        final boolean[] claimed = new boolean[1];
+        queues.compute(userId, (id, queue) -> {
+            final Queue q = queue != null ? queue : new Queue();
+            claimed[0] = !q.handingOver;
+            q.handingOver = true;
+            return q;
+        });
+        return claimed[0];
+    }
+
+    /** What is held for {@code userId} now, oldest first, expired ones included ({@link #expired}); a copy. */
+    public List<Held> peek(String userId) {
+        final List<Held> copy = new ArrayList<>();
+        queues.computeIfPresent(userId, (id, queue) -> {
+            copy.addAll(queue);
+            return queue;
+        });
+        return copy;
+    }
+
+    /** Whether {@code held} is past its TTL. */
+    public boolean expired(Held held) {
+        return held.expiresAtNanos - nanoClock.getAsLong() < 0;
+    }
+
+    /**
+     * Ends one round of a claimed hand-over: {@code taken} (from {@link #peek}) is elsewhere now and leaves the hold.
+     * Returns {@code true}, ending the claim, if nothing else arrived meanwhile; else another round is due.
+     */
+    public boolean handedOver(String userId, List<Held> taken) {
+        final Set<Held> gone = Collections.newSetFromMap(new IdentityHashMap<>());
+        gone.addAll(taken);
+        final boolean[] done = {true};
+        queues.computeIfPresent(userId, (id, queue) -> {
+            final int before = queue.size();
+            queue.removeIf(gone::contains);
+            total.addAndGet(queue.size() - before);
+            if (queue.isEmpty()) {
+                return null;
+            }
+            done[0] = false;
+            return queue;
+        });
+        forget(taken);
+        return done[0];
+    }
+
+    /** Ends a claimed hand-over early (the user has a live connection here again): the hold stays for it. */
+    public void releaseHandOver(String userId) {
+        queues.computeIfPresent(userId, (id, queue) -> {
+            queue.handingOver = false;
+            return queue.orNull();
+        });
+    }
+
     /** Drops every held message past its TTL. Run periodically; O(held messages). */
     public void sweep() {
         final long now = nanoClock.getAsLong();
@@ -200,7 +286,7 @@ public final class MemoryHold {
                     total.addAndGet(-expired);
                     metrics.offlineExpired(expired);
                 }
-                return queue.isEmpty() ? null : queue;
+                return queue.orNull();
             });
         }
     }

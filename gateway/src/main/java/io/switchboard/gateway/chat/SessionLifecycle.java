@@ -208,11 +208,22 @@ public final class SessionLifecycle {
         if (acks != null && session.ackMode()) {
             acks.detach(session);
         }
+        final String userId = session.userId();
+        // In a cluster, what this node holds for the user is handed to the cluster: claimed before the session leaves
+        // the registry (from then on, messages for the user queue behind it), passed on in a task of its own, after
+        // the writes the closing channel still had pending: Netty fails those right after the close listeners ran,
+        // and they go back into the hold in their place, being older.
+        final boolean handOver = delivery.closing(session);
         if (!registry.unregister(session)) {
+            if (handOver) {
+                delivery.releaseHandOver(userId);
+            }
             return; // replaced: the newer session carries on
         }
         presence.detached(session);
-        final String userId = session.userId();
+        if (handOver) {
+            session.channel().eventLoop().execute(() -> delivery.handOver(userId));
+        }
         final CompletionStage<Boolean> paired;
         if (session.role() == Role.AGENT) {
             matches.agentOffline(userId);

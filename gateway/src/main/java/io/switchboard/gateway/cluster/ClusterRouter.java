@@ -2,6 +2,7 @@ package io.switchboard.gateway.cluster;
 
 import io.lettuce.core.ScriptOutputType;
 import io.netty.buffer.ByteBuf;
+import io.switchboard.gateway.chat.LocalDelivery;
 import io.switchboard.gateway.chat.Router;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.gateway.session.SessionRegistry;
@@ -113,6 +114,7 @@ final class ClusterRouter implements Router {
     private final ClusterRedis redis;
     private final RedisKeys keys;
     private final SessionRegistry registry;
+    private final LocalDelivery local;
     private final RedisPresence presence;
     private final RedisHold hold;
     private final NodeBus bus;
@@ -120,12 +122,13 @@ final class ClusterRouter implements Router {
     /** Recipient → the end of the last route to it in flight from this node ({@link #routeInOrder}). */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
-    ClusterRouter(String nodeId, ClusterRedis redis, RedisKeys keys,
-                  SessionRegistry registry, RedisPresence presence, RedisHold hold, NodeBus bus, EnvelopeJson json) {
+    ClusterRouter(String nodeId, ClusterRedis redis, RedisKeys keys, SessionRegistry registry, LocalDelivery local,
+                  RedisPresence presence, RedisHold hold, NodeBus bus, EnvelopeJson json) {
         this.nodeId = nodeId;
         this.redis = redis;
         this.keys = keys;
         this.registry = registry;
+        this.local = local;
         this.presence = presence;
         this.hold = hold;
         this.bus = bus;
@@ -142,6 +145,26 @@ final class ClusterRouter implements Router {
         if (session != null) {
             return presence.deliverHere(session, envelope, encoded);
         }
+        final Delivery behind = local.behindHandOver(toUserId, envelope);
+        if (behind != null) {
+            return behind.asStage(); // its session here just ended: after what this node still hands over for it
+        }
+        return route(toUserId, envelope, encoded);
+    }
+
+    /**
+     * Routes a message this node held for a user whose session here ended ({@link LocalDelivery#handOver}): as
+     * {@link #deliverEncoded}, but never back into the hold being handed over.
+     */
+    CompletionStage<Delivery> handedOver(String toUserId, Envelope envelope) {
+        final Session session = registry.find(toUserId);
+        if (session != null) {
+            return presence.deliverHere(session, envelope, null);
+        }
+        return route(toUserId, envelope, null);
+    }
+
+    private CompletionStage<Delivery> route(String toUserId, Envelope envelope, ByteBuf encoded) {
         final String body = encoded != null
                             ? encoded.toString(encoded.readerIndex(), encoded.readableBytes(), StandardCharsets.UTF_8)
                             : new String(json.toBytes(envelope), StandardCharsets.UTF_8);
@@ -293,7 +316,7 @@ final class ClusterRouter implements Router {
     /** A live-only notice from another node (on a Lettuce thread), or one the directory placed here. */
     void onNotice(NodeBus.Notice notice) {
         final Session session = registry.find(notice.to());
-        if (session != null && presence.notifyHere(session, presence.decodeNotice(notice.json()))) {
+        if (session != null && presence.notifyHere(session, presence.decodeEnvelope(notice.json()))) {
             return;
         }
         if (notice.keep()) {
@@ -314,8 +337,12 @@ final class ClusterRouter implements Router {
     void onDeliver(NodeBus.Deliver deliver) {
         final Session session = registry.find(deliver.to());
         final CompletionStage<Delivery> outcome;
+        final Delivery behind;
         if (session != null) {
             outcome = presence.deliverHere(session, deliver);
+        } else if (local.holds(deliver.to())
+                   && (behind = local.behindHandOver(deliver.to(), presence.decodeEnvelope(deliver.json()))) != null) {
+            outcome = behind.asStage(); // its session here just ended: after what this node still hands over for it
         } else if (deliver.hops() < MAX_HOPS) {
             // The recipient moved on: forward once; the next node acks the origin itself.
             final NodeBus.Deliver forwarded = deliver.forwarded();

@@ -103,7 +103,7 @@ public final class GatewayCluster implements AutoCloseable {
                                    cluster.remoteTimeout().toMillis());
         presence = new RedisPresence(nodeId, redis, keys, registry, local, hold, acks, bus, matches,
                                      replacement, json, metrics);
-        router = new ClusterRouter(nodeId, redis, keys, registry, presence, hold, bus, json);
+        router = new ClusterRouter(nodeId, redis, keys, registry, local, presence, hold, bus, json);
         webhookOutbox = new RedisWebhookOutbox(nodeId, redis, keys, metrics);
         acks.noticesTo(router::deliver);
         acks.onBlocked(local::watchSlowConsumer);
@@ -128,7 +128,7 @@ public final class GatewayCluster implements AutoCloseable {
      * held here), so that a promise made here survives the user moving to another node.
      */
     private void reroute(String userId, Envelope envelope) {
-        router.deliver(userId, envelope).whenComplete((outcome, error) -> {
+        router.handedOver(userId, envelope).whenComplete((outcome, error) -> {
             if (error != null || outcome == Router.Delivery.DROPPED) {
                 metrics.offlineDropped(1);
                 logger.warn("A message for userId={} could not be handed to the cluster ({}): it is lost", userId,

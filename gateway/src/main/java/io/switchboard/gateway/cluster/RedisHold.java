@@ -33,8 +33,17 @@ final class RedisHold {
             return 1
             """, ScriptOutputType.INTEGER);
 
+    /** KEYS hold; ARGV ttl ms, entries oldest first: puts them at the front, in that order. */
+    private static final LuaScript PUT_BACK = new LuaScript("""
+            for i = #ARGV, 2, -1 do
+              redis.call('LPUSH', KEYS[1], ARGV[i])
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[1])
+            return 1
+            """, ScriptOutputType.INTEGER);
+
     /** The scripts on the delivery path, loaded when the node connects (see {@link LuaScript#load}). */
-    static final List<LuaScript> SCRIPTS = List.of(HOLD);
+    static final List<LuaScript> SCRIPTS = List.of(HOLD, PUT_BACK);
 
     private final ClusterRedis redis;
     private final RedisKeys keys;
@@ -55,13 +64,27 @@ final class RedisHold {
 
     /** Holds an envelope already encoded as {@code body}. */
     CompletionStage<Router.Delivery> holdJson(String userId, String body) {
-        return holdEntry(userId, entry(body));
-    }
-
-    /** Holds an entry as {@link #entry} made it (an entry taken back, say). */
-    CompletionStage<Router.Delivery> holdEntry(String userId, String entry) {
+        final String entry = entry(body);
         final String key = keys.hold(userId);
         return redis.durable(key, c -> HOLD.run(c, new String[] {key}, entry, maxPerUser(), ttlMillis()))
+                    .thenApply(n -> Router.Delivery.HELD);
+    }
+
+    /**
+     * Puts entries taken from the hold back at its front, in their order (a session that took them closed before it
+     * could write them): they are older than anything held meanwhile. Durable, as every hold.
+     */
+    CompletionStage<Router.Delivery> putBack(String userId, List<String> entries) {
+        if (entries.isEmpty()) {
+            return Router.Delivery.HELD.asStage();
+        }
+        final String key = keys.hold(userId);
+        final String[] args = new String[entries.size() + 1];
+        args[0] = ttlMillis();
+        for (int i = 0; i < entries.size(); i++) {
+            args[i + 1] = entries.get(i);
+        }
+        return redis.durable(key, c -> PUT_BACK.run(c, new String[] {key}, args))
                     .thenApply(n -> Router.Delivery.HELD);
     }
 

@@ -149,7 +149,11 @@ final class RedisPresence implements Presence {
     private final Replacement replacement;
     private final EnvelopeJson json;
     private final GatewayMetrics metrics;
-    /** Sessions whose held messages are on their way from Redis; deliveries queue here. Touched on their loop. */
+    /**
+     * Sessions whose held messages are on their way from Redis; deliveries queue here. A queue is touched only under
+     * its own monitor, and leaves this map at the end of the hand-over that writes it, under the same monitor: a
+     * delivery that finds no queue comes after everything the hand-over wrote, whichever thread it arrives on.
+     */
     private final ConcurrentHashMap<Session, ArrayDeque<Queued>> syncing = new ConcurrentHashMap<>();
 
     /** A delivery waiting for its session's hand-over; {@code outcome} completes once it is delivered or held. */
@@ -238,18 +242,37 @@ final class RedisPresence implements Presence {
      * deliveries an acknowledging connection left unacknowledged ({@code log}), then the hold.
      */
     private void flush(Session session, List<Object> held, long ackFrom, List<Object> log, List<Object> kept) {
-        final ArrayDeque<Queued> queued = syncing.remove(session);
+        final ArrayDeque<Queued> queued = syncing.get(session);
+        if (queued == null) {
+            flush(session, held, ackFrom, log, kept, null);
+            return;
+        }
+        // Under the queue's monitor until the end: a delivery arriving meanwhile waits and then comes after all this.
+        synchronized (queued) {
+            try {
+                flush(session, held, ackFrom, log, kept, queued);
+            } finally {
+                syncing.remove(session, queued);
+            }
+        }
+    }
+
+    private void flush(Session session, List<Object> held, long ackFrom, List<Object> log, List<Object> kept,
+                       ArrayDeque<Queued> queued) {
         final boolean ack = session.ackMode();
         if (!session.channel().isActive()) {
             // Closed while its hold was on the way: put back what left Redis for its next connection.
+            // At the front, in their order: they are older than anything held for the user meanwhile.
+            final List<String> back = new ArrayList<>();
             if (!ack) {
                 for (Envelope envelope : acks.plain(log)) {
-                    hold.holdJson(session.userId(), new String(json.toBytes(envelope), StandardCharsets.UTF_8));
+                    back.add(hold.entry(new String(json.toBytes(envelope), StandardCharsets.UTF_8)));
                 }
             }
             for (Object entry : held) {
-                hold.holdEntry(session.userId(), (String) entry);
+                back.add((String) entry);
             }
+            hold.putBack(session.userId(), back);
             if (queued != null) {
                 queued.forEach(q -> q.outcome.complete(Router.Delivery.HELD));
                 queued.forEach(q -> delivery.handOff(session.userId(), q.envelope));
@@ -322,8 +345,12 @@ final class RedisPresence implements Presence {
 
     CompletionStage<Router.Delivery> deliverHere(Session session, Envelope envelope, ByteBuf encoded) {
         matches.observe(session.userId(), session.role() == Role.AGENT, envelope);
-        if (syncing.containsKey(session)) {
-            return queueBehindHold(session, envelope);
+        final ArrayDeque<Queued> queue = syncing.get(session);
+        if (queue != null) {
+            final CompletionStage<Router.Delivery> queued = queueBehindHold(session, queue, envelope);
+            if (queued != null) {
+                return queued;
+            }
         }
         if (session.ackMode()) {
             return acks.deliver(session, envelope);
@@ -345,22 +372,21 @@ final class RedisPresence implements Presence {
     }
 
     /**
-     * Queues a delivery behind the hand-over. A plain session's is promised at once, as a live write is; an
-     * acknowledging session's once it is in the log.
+     * Queues a delivery behind the hand-over, or returns {@code null} if it ended meanwhile (then everything it wrote
+     * is written: deliver as usual). A plain session's is promised at once, as a live write is; an acknowledging
+     * session's once it is in the log. The decision is taken here, on the caller's thread and in arrival order, not
+     * deferred to the session's loop: a later message deciding first could pass it.
      */
-    private CompletionStage<Router.Delivery> queueBehindHold(Session session, Envelope envelope) {
-        final CompletableFuture<Router.Delivery> outcome = new CompletableFuture<>();
-        session.channel().eventLoop().execute(() -> {
-            final ArrayDeque<Queued> queue = syncing.get(session);
-            if (queue != null) {
-                queue.add(new Queued(envelope, outcome));
-            } else if (session.ackMode()) {
-                relay(acks.deliver(session, envelope), outcome);
-            } else {
-                outcome.complete(delivery.deliver(session, session.userId(), envelope, null));
+    private CompletionStage<Router.Delivery> queueBehindHold(Session session, ArrayDeque<Queued> queue,
+                                                             Envelope envelope) {
+        synchronized (queue) {
+            if (syncing.get(session) != queue) {
+                return null;
             }
-        });
-        return session.ackMode() ? outcome : Router.Delivery.LIVE.asStage();
+            final CompletableFuture<Router.Delivery> outcome = new CompletableFuture<>();
+            queue.add(new Queued(envelope, outcome));
+            return session.ackMode() ? outcome : Router.Delivery.LIVE.asStage();
+        }
     }
 
     /** Completes {@code to} as {@code from} completes. */
@@ -374,8 +400,8 @@ final class RedisPresence implements Presence {
         });
     }
 
-    /** The envelope of a notice from another node. */
-    Envelope decodeNotice(String body) {
+    /** The envelope of a message or notice from another node, from its JSON. */
+    Envelope decodeEnvelope(String body) {
         return decode(body);
     }
 
@@ -397,13 +423,16 @@ final class RedisPresence implements Presence {
 
     @Override
     public void detached(Session session) {
-        final ArrayDeque<Queued> queued = syncing.remove(session);
+        final ArrayDeque<Queued> queued = syncing.get(session);
         if (queued != null) {
             // Closed during its hand-over: route what queued again, cluster-wide.
-            queued.forEach(q -> {
-                q.outcome.complete(Router.Delivery.HELD);
-                delivery.handOff(session.userId(), q.envelope);
-            });
+            synchronized (queued) {
+                syncing.remove(session, queued);
+                queued.forEach(q -> {
+                    q.outcome.complete(Router.Delivery.HELD);
+                    delivery.handOff(session.userId(), q.envelope);
+                });
+            }
         }
         acks.detached(session);
         matches.forget(session.userId(), session.role() == Role.AGENT);
@@ -421,10 +450,8 @@ final class RedisPresence implements Presence {
                       logger.debug("{} presence not removed: {}", session.channel(), error.toString());
                   }
               });
-        // The user may come back on any node: hand over what is held here, after the presence removal (same Redis
-        // connection, so in order) and, as a task of its own, after the writes the closing channel still had pending:
-        // Netty fails those right after the close listeners ran, and they are handed over first, being older.
-        session.channel().eventLoop().execute(() -> delivery.handOffHeld(userId));
+        // What is held here for the user is handed over by the session lifecycle (LocalDelivery.handOver), after the
+        // presence removal sent above (a task of its own, on the same Redis connection, so in order).
     }
 
     /**

@@ -3,15 +3,15 @@ package io.switchboard.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.Channel;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One upgraded WebSocket connection of one userId. Identity matters: two sessions of the same userId are different
  * sessions (the later replaces the earlier), so {@code equals} is {@code Object} identity.
  *
- * <p>Thread-safe: the fields are final, and the slow-consumer flag is atomic because routers on other event loops
- * set it.
+ * <p>Thread-safe: the fields are final, and the slow-consumer flag and the count of writes in flight are atomic
+ * because routers on other event loops change them.
  */
 public final class Session {
 
@@ -25,7 +25,14 @@ public final class Session {
     /** When a frame last came in or went out ({@code System.nanoTime()}); for the idle sweep. */
     private volatile long lastReadNanos;
     private volatile long lastWriteNanos;
-    private final AtomicBoolean slowConsumerCheckArmed = new AtomicBoolean();
+    private static final AtomicIntegerFieldUpdater<Session> ARMED =
+            AtomicIntegerFieldUpdater.newUpdater(Session.class, "slowConsumerCheckArmed");
+    private static final AtomicIntegerFieldUpdater<Session> WRITES =
+            AtomicIntegerFieldUpdater.newUpdater(Session.class, "writesFromOtherThreads");
+    /** 1 while a slow-consumer check is scheduled. */
+    private volatile int slowConsumerCheckArmed;
+    /** Writes handed to the channel from other threads and not yet done (see {@link #writeFromOtherThread}). */
+    private volatile int writesFromOtherThreads;
     private final AtomicReference<CloseStatus> closeStatus = new AtomicReference<>();
 
     /** The first WebSocket close frame seen on the connection, and which side sent it. */
@@ -116,12 +123,30 @@ public final class Session {
      * to a slow peer schedules one check, not one per message.
      */
     public boolean armSlowConsumerCheck() {
-        return slowConsumerCheckArmed.compareAndSet(false, true);
+        return ARMED.compareAndSet(this, 0, 1);
     }
 
     /** Disarms the slow-consumer check (the peer caught up, or the check ran). */
     public void disarmSlowConsumerCheck() {
-        slowConsumerCheckArmed.set(false);
+        slowConsumerCheckArmed = 0;
+    }
+
+    /**
+     * A write is handed to the channel from another thread: it runs as a task on the channel's loop, later. Until it
+     * is done ({@link #writeFromOtherThreadDone}), a write on the loop itself could overtake it.
+     */
+    public void writeFromOtherThread() {
+        WRITES.incrementAndGet(this);
+    }
+
+    /** A write handed from another thread is done (written or failed); returns how many still are not. */
+    public int writeFromOtherThreadDone() {
+        return WRITES.decrementAndGet(this);
+    }
+
+    /** Whether writes handed from other threads are not done yet. */
+    public boolean writesFromOtherThreadsPending() {
+        return writesFromOtherThreads != 0;
     }
 
     @Override

@@ -252,4 +252,39 @@ class MemoryHoldTest {
         }
         return n;
     }
+
+    @Test
+    void aHoldBeingHandedOverKeepsWhatArrivesMeanwhileBehindItUntilTheLastRoundFindsItEmpty() {
+        final MemoryHold store = store(10, 100);
+        hold(store, "u1", message("u1", "a"));
+        assertTrue(store.claimHandOver("u1"));
+        assertFalse(store.claimHandOver("u1"), "one caller hands a hold over at a time");
+
+        final List<MemoryHold.Held> first = store.peek("u1");
+        // Arriving while the first round is on its way: queued behind it, not routed past it.
+        assertEquals(Router.Delivery.HELD, store.addIfPending("u1", message("u1", "b"), store.nextSeq()));
+        assertTrue(store.takeAll("u1").isEmpty(), "a drain takes nothing from a hold being handed over");
+        assertFalse(store.handedOver("u1", first), "b came meanwhile: another round");
+
+        final List<MemoryHold.Held> second = store.peek("u1");
+        assertEquals(List.of("b"), second.stream().map(h -> h.envelope().msg()).toList());
+        assertTrue(store.handedOver("u1", second));
+        assertFalse(store.has("u1"), "an emptied hold leaves");
+        assertEquals(0, store.size());
+        assertNull(store.addIfPending("u1", message("u1", "c"), store.nextSeq()), "nothing to queue behind any more");
+        assertTrue(store.claimHandOver("u1"), "the claim ended with the last round");
+    }
+
+    @Test
+    void anEmptyClaimedHoldStaysUntilReleasedAndThenGoesToWhoeverDrains() {
+        final MemoryHold store = store(10, 100);
+        assertTrue(store.claimHandOver("u1"));
+        assertTrue(store.has("u1"), "claimed, the hold exists even empty: new messages queue behind it");
+        store.sweep();
+        assertTrue(store.has("u1"), "the sweep leaves a claimed hold");
+        assertEquals(Router.Delivery.HELD, store.addIfPending("u1", message("u1", "a"), store.nextSeq()));
+        store.releaseHandOver("u1");
+        assertEquals(List.of("a"), store.takeAll("u1").stream().map(h -> h.envelope().msg()).toList());
+        assertFalse(store.has("u1"));
+    }
 }

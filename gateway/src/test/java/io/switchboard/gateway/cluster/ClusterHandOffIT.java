@@ -46,14 +46,15 @@ class ClusterHandOffIT {
             assertEquals("u1", agent.nextOfType("match", TIMEOUT).msg());
             final var slowGone = cluster.node(0).internals().serverSideClosed("u1");
 
-            // The raw client reads nothing more: send until node 0 holds messages for it in its memory.
+            // The raw client reads nothing more: send until node 0 holds messages for it in its memory and, once it
+            // stayed unwritable for the slow-consumer timeout, closes it (1013).
             final String text = "慢".repeat(4000);
-            final Conversations.Flood flood = Conversations.floodUntilHeld(agent, "u1", text, BATCH, MAX_SENDS);
+            final Conversations.Flood flood = Conversations.floodUntilClosed(agent, "u1", text, BATCH,
+                                                                               MAX_SENDS, slowGone);
             final int firstHeld = flood.firstHeld();
             final int sent = flood.sent();
             assertTrue(firstHeld >= 0, "node 0 kept writing to a peer that reads nothing");
 
-            // Still unwritable after the slow-consumer timeout: node 0 closes it (1013).
             slowGone.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             assertEquals("stored offline", Conversations.say(agent, "after", "u1", "later").msg());
 

@@ -71,14 +71,15 @@ class SlowConsumerIT {
             assertEquals("u1", agent.next("match", TIMEOUT).msg());
             final var slowGone = gateway.internals().serverSideClosed("u1");
 
-            // The raw client reads nothing more. Send until the gateway stops writing to it.
+            // The raw client reads nothing more. Send until the gateway stops writing to it and, once it stayed
+            // unwritable for the slow-consumer timeout, closes it.
             final String text = "慢".repeat(4000);
-            final Conversations.Flood flood = Conversations.floodUntilHeld(agent, "u1", text, BATCH, MAX_SENDS);
+            final Conversations.Flood flood = Conversations.floodUntilClosed(agent, "u1", text, BATCH,
+                                                                               MAX_SENDS, slowGone);
             final int firstHeld = flood.firstHeld();
             final int sent = flood.sent();
             assertTrue(firstHeld >= 0, "the gateway kept writing to a peer that reads nothing");
 
-            // Still unwritable after the slow-consumer timeout: the gateway closes it.
             slowGone.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             assertEquals("stored offline", Conversations.say(agent, "after", "u1", "later").msg());
 

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.protocol.Envelope;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Steps the integration tests share: pairing, sending a chat message, checking its receipt and a server message. */
 public final class Conversations {
@@ -24,31 +28,53 @@ public final class Conversations {
         assertEquals(agentId, told.to());
     }
 
-    /** What {@link #floodUntilHeld} sent: the first message answered "stored offline" (or -1), and how many. */
+    /** What {@link #floodUntilClosed} sent: where the held messages begin (or -1), and how many were sent. */
     public record Flood(int firstHeld, int sent) {}
 
     /**
-     * Sends {@code normal}s {@code s0}, {@code s1}, … of {@code text} to {@code to}, {@code batch} at a time, asserting
-     * each is answered with code "0", until one is answered "stored offline" (the recipient stopped being written to)
-     * or {@code maxSends} were sent.
+     * Floods {@code to}, a peer that reads nothing, until the gateway closes it: {@code normal}s {@code s0},
+     * {@code s1}, … of {@code text}, {@code batch} at a time, each asserted code "0"; once one is answered "stored
+     * offline", one more every 100 ms until {@code closed} completes, or {@code maxSends} were sent. Without them a
+     * peer whose socket took the held messages after all would stay writable, and never be closed.
+     * {@link Flood#firstHeld} is the first of the trailing run of "stored offline" answers (-1 if none): what was
+     * held earlier and then written live, as a message answered "push success", may be lost in the closed socket's
+     * buffers (plain mode), what comes after it may not.
      */
-    public static Flood floodUntilHeld(WsTestClient from, String to, String text, int batch, int maxSends) {
-        int firstHeld = -1;
+    public static Flood floodUntilClosed(WsTestClient from, String to, String text, int batch, int maxSends,
+                                         Future<?> closed) throws InterruptedException {
+        int heldSince = -1;
         int sent = 0;
-        while (firstHeld < 0 && sent < maxSends) {
-            for (int i = 0; i < batch; i++) {
+        while (sent < maxSends) {
+            final int n = heldSince < 0 ? batch : 1;
+            for (int i = 0; i < n; i++) {
                 from.send(Envelope.client("normal", "s" + (sent + i), to, text));
             }
-            for (int i = 0; i < batch; i++) {
+            for (int i = 0; i < n; i++) {
                 final Envelope receipt = from.next("receipt", TIMEOUT);
                 assertEquals("0", receipt.code(), () -> "receipt " + receipt);
-                if (firstHeld < 0 && "stored offline".equals(receipt.msg())) {
-                    firstHeld = Integer.parseInt(receipt.msgId().substring(1));
+                if (!"stored offline".equals(receipt.msg())) {
+                    heldSince = -1;
+                } else if (heldSince < 0) {
+                    heldSince = Integer.parseInt(receipt.msgId().substring(1));
                 }
             }
-            sent += batch;
+            sent += n;
+            if (heldSince >= 0 && completesWithin(closed, 100)) {
+                break;
+            }
         }
-        return new Flood(firstHeld, sent);
+        return new Flood(heldSince, sent);
+    }
+
+    private static boolean completesWithin(Future<?> future, long millis) throws InterruptedException {
+        try {
+            future.get(millis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        }
     }
 
     /** Sends a {@code normal} and returns the receipt. */
