@@ -45,6 +45,8 @@ const delivered = new Map();
 /** msgId -> {to, at}: the receipt's time and recipient, to place a lost message on the timeline. */
 const promises = new Map();
 const failures = {};
+/** Failures per reason and per second of the drill (seconds since the start), to tell them against the timeline. */
+const failuresBySecond = {};
 const counts = {
   sent: 0, unanswered: 0, connects: 0, reconnects: 0, storedOffline: 0,
   // ack mode
@@ -216,6 +218,9 @@ class User extends Client {
         if (e.msg === 'stored offline') counts.storedOffline++;
       } else {
         failures[e.reason] = (failures[e.reason] ?? 0) + 1;
+        const second = Math.floor((Date.now() - t0) / 1000);
+        const bySecond = (failuresBySecond[e.reason] ??= {});
+        bySecond[second] = (bySecond[second] ?? 0) + 1;
       }
     } else if (e.type === 'delivered') {
       counts.deliveredNotices++;
@@ -333,7 +338,7 @@ for (const id of promised) {
 const result = {
   mode: ACK ? 'ack' : 'plain',
   startedAt: new Date(t0).toISOString(), users: USERS, agents: AGENTS, rate: RATE, durationSeconds: DURATION_MS / 1000, urls,
-  sent: counts.sent, promised: promised.size, storedOffline: counts.storedOffline, unanswered: counts.unanswered, failures,
+  sent: counts.sent, promised: promised.size, storedOffline: counts.storedOffline, unanswered: counts.unanswered, failures, failuresBySecond,
   deliveredUnique: delivered.size, deliveredOnce, lost, lostNearClientKill, lostOther: lost - lostNearClientKill,
   duplicated, lostSample, duplicatedSample,
   connects: counts.connects, reconnects: counts.reconnects, usersGivenAnotherAgent: reassigned.size,
