@@ -97,7 +97,9 @@ final class HandshakeGuardHandler extends ChannelInboundHandlerAdapter {
 
     /** Accepts the request (stores its identity, returns null) or answers it (returns what was wrong). */
     private String check(ChannelHandlerContext ctx, FullHttpRequest req) {
-        if (Boolean.TRUE.equals(ctx.channel().attr(SessionAttributes.OVER_CAPACITY).get())) {
+        // hasAttr first: attr() would add an (empty) attribute to every connection, kept as long as it is open.
+        if (ctx.channel().hasAttr(SessionAttributes.OVER_CAPACITY)
+            && Boolean.TRUE.equals(ctx.channel().attr(SessionAttributes.OVER_CAPACITY).get())) {
             metrics.connectionRefused();
             return reject(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "at max-connections, try again later");
         }

@@ -54,7 +54,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (session != null) {
             return;
         }
-        final ConnectionIdentity identity = ctx.channel().attr(SessionAttributes.IDENTITY).get();
+        // Taken off the channel: the session keeps what it says, and a held connection does not keep it twice.
+        final ConnectionIdentity identity = ctx.channel().attr(SessionAttributes.IDENTITY).getAndSet(null);
         if (identity == null) {
             throw new IllegalStateException("WebSocket upgrade without an identity from the handshake guard");
         }

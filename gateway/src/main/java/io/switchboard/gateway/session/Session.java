@@ -4,14 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.channel.Channel;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * One upgraded WebSocket connection of one userId. Identity matters: two sessions of the same userId are different
  * sessions (the later replaces the earlier), so {@code equals} is {@code Object} identity.
  *
- * <p>Thread-safe: the fields are final, and the slow-consumer flag and the count of writes in flight are atomic
- * because routers on other event loops change them.
+ * <p>Thread-safe: the fields are final or updated atomically (field updaters rather than atomic objects, to keep a
+ * held connection small), because routers on other event loops change them.
  */
 public final class Session {
 
@@ -33,7 +33,10 @@ public final class Session {
     private volatile int slowConsumerCheckArmed;
     /** Writes handed to the channel from other threads and not yet done (see {@link #writeFromOtherThread}). */
     private volatile int writesFromOtherThreads;
-    private final AtomicReference<CloseStatus> closeStatus = new AtomicReference<>();
+    private static final AtomicReferenceFieldUpdater<Session, CloseStatus> CLOSE_STATUS =
+            AtomicReferenceFieldUpdater.newUpdater(Session.class, CloseStatus.class, "closeStatus");
+    /** The first close frame seen; set once. */
+    private volatile CloseStatus closeStatus;
 
     /** The first WebSocket close frame seen on the connection, and which side sent it. */
     public record CloseStatus(int code, String reason, boolean byServer) {}
@@ -110,12 +113,12 @@ public final class Session {
 
     /** Records a close frame; only the first one counts (the answer to a close echoes it). Thread-safe. */
     public void recordClose(int code, String reason, boolean byServer) {
-        closeStatus.compareAndSet(null, new CloseStatus(code, reason, byServer));
+        CLOSE_STATUS.compareAndSet(this, null, new CloseStatus(code, reason, byServer));
     }
 
     /** The first close frame sent or received, or {@code null} if none (yet). */
     public CloseStatus closeStatus() {
-        return closeStatus.get();
+        return closeStatus;
     }
 
     /**
