@@ -47,6 +47,8 @@ const promises = new Map();
 const failures = {};
 /** Failures per reason and per second of the drill (seconds since the start), to tell them against the timeline. */
 const failuresBySecond = {};
+/** `leave` notices users got: when, who, from whom. */
+const leaves = [];
 const counts = {
   sent: 0, unanswered: 0, connects: 0, reconnects: 0, storedOffline: 0,
   // ack mode
@@ -193,6 +195,11 @@ class User extends Client {
   }
 
   received(e) {
+    if (e.type === 'leave') {
+      // The pairing ended on the server (the agent left, or a node released it); this client does not re-match
+      // until it reconnects, so what it sends meanwhile is refused NOT_PAIRED.
+      leaves.push({ t: Date.now() - t0, id: this.id, from: e.from });
+    }
     if (e.type === 'match' && e.seq === undefined) {
       if (e.code === '0') {
         this.agent = e.msg;
@@ -338,7 +345,7 @@ for (const id of promised) {
 const result = {
   mode: ACK ? 'ack' : 'plain',
   startedAt: new Date(t0).toISOString(), users: USERS, agents: AGENTS, rate: RATE, durationSeconds: DURATION_MS / 1000, urls,
-  sent: counts.sent, promised: promised.size, storedOffline: counts.storedOffline, unanswered: counts.unanswered, failures, failuresBySecond,
+  sent: counts.sent, promised: promised.size, storedOffline: counts.storedOffline, unanswered: counts.unanswered, failures, failuresBySecond, leaves,
   deliveredUnique: delivered.size, deliveredOnce, lost, lostNearClientKill, lostOther: lost - lostNearClientKill,
   duplicated, lostSample, duplicatedSample,
   connects: counts.connects, reconnects: counts.reconnects, usersGivenAnotherAgent: reassigned.size,
