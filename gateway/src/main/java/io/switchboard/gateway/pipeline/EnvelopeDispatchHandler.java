@@ -3,41 +3,60 @@ package io.switchboard.gateway.pipeline;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.switchboard.gateway.chat.ChatRules;
+import io.switchboard.gateway.chat.LocalDelivery;
+import io.switchboard.gateway.chat.SessionLifecycle;
 import io.switchboard.gateway.chat.Stages;
 import io.switchboard.gateway.chat.TokenBucket;
 import io.switchboard.gateway.config.GatewayConfig;
 import io.switchboard.gateway.metrics.GatewayMetrics;
+import io.switchboard.gateway.session.ConnectionIdentity;
 import io.switchboard.gateway.session.Role;
 import io.switchboard.gateway.session.Session;
 import io.switchboard.protocol.Envelope;
 import io.switchboard.protocol.MessageType;
 import io.switchboard.protocol.netty.CloseCodes;
 import io.switchboard.protocol.netty.InboundFrame;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Dispatches each inbound message to {@link ChatRules} and writes the answer. Malformed input gets
+ * The one handler of a chat connection after the upgrade: its session's lifecycle and the dispatch of its messages
+ * (one handler context per connection instead of two).
+ *
+ * <p>Lifecycle: when the upgrade completes it removes the handshake-only handlers (pings and the idle close are the
+ * {@link IdleSweeper}'s, for all connections at once), creates the {@link Session} and hands it to
+ * {@link SessionLifecycle#connected}, which registers it (the registry forgets it when the channel closes). When the
+ * channel becomes writable again it delivers what was held for the user meanwhile.
+ *
+ * <p>Dispatch: each inbound message goes to {@link ChatRules} and the answer is written. Malformed input gets
  * {@code error}/{@code BAD_MESSAGE}; after {@code maxBadMessages} malformed messages in a row the connection is closed
  * with 1008. Every message spends a token of the connection's rate limit first (the user or the agent bucket, by
  * role).
  *
- * <p>Sits after {@code session}; runs on the channel's event loop, which alone touches its token bucket and strike
- * count. Receives no buffers ({@link InboundFrame} holds none). One per channel.
+ * <p>Sits after {@code frame-codec}; runs on the channel's event loop, which alone touches its session field, token
+ * bucket and strike count. Receives no buffers ({@link InboundFrame} holds none). One per channel.
  */
 final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundFrame> {
 
     private static final Logger logger = LoggerFactory.getLogger(EnvelopeDispatchHandler.class);
 
+    /** {@code null} where a test attaches the session itself. */
+    private final SessionLifecycle lifecycle;
+    private final LocalDelivery delivery;
+    private final Clock clock;
     private final ChatRules rules;
     private final GatewayMetrics metrics;
     private final GatewayConfig.RateLimit rateLimit;
     private final int maxBadMessages;
+    private Session session;
     private TokenBucket bucket;
     private int badInARow;
     /** Not reading from the socket until the bucket refills; see {@link #throttle}. */
@@ -45,18 +64,84 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
     /** Writes an answer; made once per channel, so the hot path allocates no continuation. */
     private BiConsumer<Envelope, Throwable> writeAnswer;
 
-    EnvelopeDispatchHandler(ChatRules rules, GatewayMetrics metrics, GatewayConfig.RateLimit rateLimit,
-                            int maxBadMessages) {
+    EnvelopeDispatchHandler(SessionLifecycle lifecycle, LocalDelivery delivery, Clock clock, ChatRules rules,
+                            GatewayMetrics metrics, GatewayConfig.RateLimit rateLimit, int maxBadMessages) {
+        this.lifecycle = lifecycle;
+        this.delivery = delivery;
+        this.clock = clock;
         this.rules = rules;
         this.metrics = metrics;
         this.rateLimit = rateLimit;
         this.maxBadMessages = maxBadMessages;
     }
 
+    /** Dispatch only, for a channel whose session a test attaches itself. */
+    EnvelopeDispatchHandler(ChatRules rules, GatewayMetrics metrics, GatewayConfig.RateLimit rateLimit,
+                            int maxBadMessages) {
+        this(null, null, null, rules, metrics, rateLimit, maxBadMessages);
+    }
+
     /** With a given bucket whatever the role (tests control its clock this way). */
     EnvelopeDispatchHandler(ChatRules rules, GatewayMetrics metrics, TokenBucket bucket, int maxBadMessages) {
         this(rules, metrics, (GatewayConfig.RateLimit) null, maxBadMessages);
         this.bucket = bucket;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            start(ctx);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        // A message pipelined right behind the upgrade request may be decoded before the event fires.
+        start(ctx);
+        super.channelRead(ctx, msg);
+    }
+
+    private void start(ChannelHandlerContext ctx) {
+        if (session != null || lifecycle == null) {
+            return;
+        }
+        // Taken off the channel: the session keeps what it says, and a held connection does not keep it twice.
+        final ConnectionIdentity identity = ctx.channel().attr(SessionAttributes.IDENTITY).getAndSet(null);
+        if (identity == null) {
+            throw new IllegalStateException("WebSocket upgrade without an identity from the handshake guard");
+        }
+        final ChannelPipeline p = ctx.pipeline();
+        removeIfPresent(p, HandlerNames.HTTP_CONNECTION);
+        removeIfPresent(p, HandlerNames.STATIC_PAGES);
+        removeIfPresent(p, HandlerNames.HTTP_ENDPOINTS);
+        removeIfPresent(p, HandlerNames.HANDSHAKE_GUARD);
+        session = new Session(identity, ctx.channel(), clock.millis());
+        ctx.channel().attr(SessionAttributes.SESSION).set(session);
+        logger.debug("{} connected userId={} role={}", ctx.channel(), identity.userId(), identity.role().wireName());
+        lifecycle.connected(session);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (session != null && ctx.channel().isWritable()) {
+            delivery.onWritable(session);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (session != null) {
+            logger.debug("{} disconnected userId={}", ctx.channel(), session.userId());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private static void removeIfPresent(ChannelPipeline p, String name) {
+        if (p.get(name) != null) {
+            p.remove(name);
+        }
     }
 
     /** The connection's bucket, sized by its role (known only after the upgrade). */
@@ -71,7 +156,8 @@ final class EnvelopeDispatchHandler extends SimpleChannelInboundHandler<InboundF
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, InboundFrame frame) {
-        final Session session = ctx.channel().attr(SessionAttributes.SESSION).get();
+        final Session session = this.session != null ? this.session
+                                                     : ctx.channel().attr(SessionAttributes.SESSION).get();
         final Envelope envelope = frame.envelope();
         final MessageType type = rules.classify(session, envelope);
         if (type == null) {

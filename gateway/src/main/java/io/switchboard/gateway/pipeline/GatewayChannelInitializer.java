@@ -150,9 +150,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<Channel>
 
     private void addChatHandlers(ChannelPipeline p) {
         final GatewayConfig.WebSocket ws = config.webSocket();
-        p.addLast(HandlerNames.SESSION, new SessionHandler(lifecycle, delivery, clock));
         p.addLast(HandlerNames.DISPATCH, new EnvelopeDispatchHandler(
-                rules, metrics, config.rateLimit(), ws.maxBadMessages()));
+                lifecycle, delivery, clock, rules, metrics, config.rateLimit(), ws.maxBadMessages()));
         p.addLast(HandlerNames.EXCEPTIONS, exceptions);
     }
 }

@@ -5,11 +5,11 @@ package io.switchboard.gateway.pipeline;
  * <pre>
  * before the upgrade:
  *   flush-consolidation → http-codec → http-connection → http-aggregator → static-pages → http-endpoints
- *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch
+ *     → handshake-guard → close-status → ws-protocol → ws-aggregator → frame-codec → dispatch
  *     → exceptions
  * after it (Netty's handshaker swaps http-codec for its frame encoder and decoder):
  *   flush-consolidation → wsencoder → wsdecoder
- *     → close-status → ws-protocol → ws-aggregator → frame-codec → session → dispatch → exceptions
+ *     → close-status → ws-protocol → ws-aggregator → frame-codec → dispatch → exceptions
  * </pre>
  * The server channel carries {@link ConnectionLimitHandler} instead (accept-time rejection).
  */
@@ -25,7 +25,6 @@ final class HandlerNames {
     static final String WS_PROTOCOL = "ws-protocol";
     static final String WS_AGGREGATOR = "ws-aggregator";
     static final String FRAME_CODEC = "frame-codec";
-    static final String SESSION = "session";
     static final String DISPATCH = "dispatch";
     static final String EXCEPTIONS = "exceptions";
 
