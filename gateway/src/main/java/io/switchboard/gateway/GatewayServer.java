@@ -432,6 +432,11 @@ public final class GatewayServer implements AutoCloseable {
         // Writes that failed as their connections closed put their messages back in the hold from listeners on the
         // I/O loops: let those run before the store is closed, so that they reach the data file.
         runPendingTasks(timeoutMillis);
+        if (cluster != null) {
+            // In a cluster those hand the messages to Redis (or another node), asynchronously: let them get there
+            // before the Redis connections close.
+            awaitHandOffs(start, timeoutMillis);
+        }
         // The webhooks stop before the store (or the cluster's Redis) closes: their last removals (delivered events)
         // must reach the outbox, and what is still queued stays there for the next start.
         awaitWebhooks(start);
@@ -450,6 +455,18 @@ public final class GatewayServer implements AutoCloseable {
         resources.shutdown(config.server().shutdownTimeout());
         logger.info("Switchboard stopped: drained {} connections in {} ms", open,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
+
+    private void awaitHandOffs(long start, long timeoutMillis) {
+        final long left = timeoutMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        try {
+            if (!cluster.awaitHandOffs(Math.max(0, left))) {
+                logger.warn("Shutdown timeout: messages handed to the cluster are still on their way and may be lost");
+            }
+        } catch (InterruptedException e) {
+            // Bounded like every other wait of the drain: keep the interrupt for the caller and go on closing.
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits (bounded) until every I/O loop has run the tasks queued on it before this call. */

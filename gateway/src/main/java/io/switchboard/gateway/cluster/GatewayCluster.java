@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -52,6 +53,8 @@ public final class GatewayCluster implements AutoCloseable {
                                                                   .flatMap(List::stream).toList();
 
     private final GatewayConfig config;
+    /** Messages handed to the cluster ({@link #reroute}) whose route has not completed; its monitor signals zero. */
+    private final AtomicInteger handOffsInFlight = new AtomicInteger();
     private final String nodeId;
     private final RedisKeys keys;
     private final ClusterRedis redis;
@@ -128,7 +131,13 @@ public final class GatewayCluster implements AutoCloseable {
      * held here), so that a promise made here survives the user moving to another node.
      */
     private void reroute(String userId, Envelope envelope) {
+        handOffsInFlight.incrementAndGet();
         router.handedOver(userId, envelope).whenComplete((outcome, error) -> {
+            if (handOffsInFlight.decrementAndGet() == 0) {
+                synchronized (handOffsInFlight) {
+                    handOffsInFlight.notifyAll();
+                }
+            }
             if (error != null || outcome == Router.Delivery.DROPPED) {
                 metrics.offlineDropped(1);
                 logger.warn("A message for userId={} could not be handed to the cluster ({}): it is lost", userId,
@@ -296,6 +305,25 @@ public final class GatewayCluster implements AutoCloseable {
      * Redis client. Call it after the webhook dispatcher has stopped: what it still had queued stays in Redis, for
      * this node's next start or for the node that reaps it. Idempotent.
      */
+    /**
+     * Waits, at most {@code timeoutMillis}, until every message this node handed to the cluster (sessions that ended
+     * with messages held here) is routed: a draining node must not close its Redis connections under them. Blocks:
+     * for the shutdown thread only. Returns whether none is left.
+     */
+    public boolean awaitHandOffs(long timeoutMillis) throws InterruptedException {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (handOffsInFlight) {
+            while (handOffsInFlight.get() > 0) {
+                final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                handOffsInFlight.wait(left);
+            }
+        }
+        return true;
+    }
+
     @Override
     public void close() {
         webhookOutbox.close();
