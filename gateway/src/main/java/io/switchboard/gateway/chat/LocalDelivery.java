@@ -283,13 +283,10 @@ public final class LocalDelivery implements Router {
     private void rehold(String userId, Envelope envelope, long seq) {
         hold.add(userId, envelope, seq);
         if (elsewhere != null) {
-            final Session current = registry.find(userId);
-            if (current == null || !current.channel().isActive()) {
-                handOverIfGone(userId);
-                return;
-            }
+            handOverIfGone(userId); // drains to a live session, else the hand-over takes it
+        } else {
+            drainIfConnected(userId);
         }
-        drainIfConnected(userId);
     }
 
     /**
@@ -446,18 +443,13 @@ public final class LocalDelivery implements Router {
      * is held here, routed again by the hand-over), or holds it here on one gateway.
      */
     public void handOff(String userId, Envelope envelope) {
-        hold.add(userId, envelope, hold.nextSeq());
-        if (elsewhere != null) {
-            handOverIfGone(userId);
-        } else {
-            drainIfConnected(userId);
-        }
+        rehold(userId, envelope, hold.nextSeq());
     }
 
     /**
-     * After something was put in the hold of a user whose session here is closing or gone: a closing session's
-     * close hands it over ({@link #closing}); for a gone one, whoever claims the hand-over first runs it, so nothing
-     * stays behind in this node's memory.
+     * In a cluster, after something was put in a user's hold: a live session here gets it drained; a closing
+     * session's close hands it over ({@link #closing}); for a gone one, whoever claims the hand-over first runs it, so
+     * nothing stays behind in this node's memory.
      */
     private void handOverIfGone(String userId) {
         final Session current = registry.find(userId);

@@ -76,17 +76,22 @@ class MemoryHistoryTest {
         assertEquals(0, history.heldBytes());
     }
 
+    /** Ten messages in each of u0..u7, u0 the least recently active, then a checkpoint. */
+    private void fillEightConversations(MemoryHistory history) {
+        for (int u = 0; u < 8; u++) {
+            clock.incrementAndGet();
+            for (int i = 0; i < 10; i++) {
+                history.appended("u" + u, message(i));
+            }
+        }
+        history.checkpoint();
+    }
+
     @Test
     void overTheBudgetTheLeastRecentlyActiveIsDroppedWithoutADataFile() throws Exception {
         final MemoryHistory history = history(ChatStore.MEMORY, 100, 6 * 1024);
         try {
-            for (int u = 0; u < 8; u++) {
-                clock.incrementAndGet();
-                for (int i = 0; i < 10; i++) {
-                    history.appended("u" + u, message(i));
-                }
-            }
-            history.checkpoint();
+            fillEightConversations(history);
             assertTrue(history.heldBytes() <= 6 * 1024 * 3 / 4, "bytes held: " + history.heldBytes());
             assertEquals(List.of(), now(history.last("u0", 20)));
             assertEquals(expected(0, 10), texts(now(history.last("u7", 20))));
@@ -100,13 +105,7 @@ class MemoryHistoryTest {
         try (FileChatStore store = FileChatStore.open(dir, json, FileChatStore.Sync.PERIODIC, 1024)) {
             final MemoryHistory history = history(store, 100, 6 * 1024);
             try {
-                for (int u = 0; u < 8; u++) {
-                    clock.incrementAndGet();
-                    for (int i = 0; i < 10; i++) {
-                        history.appended("u" + u, message(i));
-                    }
-                }
-                history.checkpoint();
+                fillEightConversations(history);
                 assertTrue(history.heldBytes() <= 6 * 1024 * 3 / 4, "bytes held: " + history.heldBytes());
                 // u0 was let go: older messages from the file, the unsaved newest from memory.
                 history.appended("u0", message(10));
